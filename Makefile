@@ -1,0 +1,35 @@
+# The front door. `make run` and `make test` install what they need and build.
+SWIFT_BUILD_FLAGS ?=
+.DEFAULT_GOAL := help
+
+.PHONY: help deps build release run test bench migrate lint clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+deps: ## Install missing system packages (librdkafka-dev, kcat, libpq-dev, libcurl, PostgreSQL)
+	@scripts/ensure-deps.sh
+
+build: deps ## Debug build of every target
+	swift build $(SWIFT_BUILD_FLAGS)
+
+release: deps ## Release build of the API and Workers
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+run: release ## Run the whole system locally (PostgreSQL, broker, API on :3000)
+	@scripts/run.sh
+
+test: deps ## Run the test suites against a throwaway PostgreSQL
+	@scripts/test.sh $(SWIFT_BUILD_FLAGS)
+
+bench: deps ## Print performance figures (see docs/benchmarks.md)
+	@scripts/bench.sh
+
+migrate: release ## Apply pending migrations to DATABASE_URL
+	.build/release/API migrate
+
+lint: ## Check formatting with swift-format
+	swift format lint --recursive --strict Sources Tests
+
+clean: ## Remove build products (keeps .scfm data)
+	rm -rf .build

@@ -1,0 +1,44 @@
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import Shared
+
+/// What the API needs from the outside world; tests build it around their own database.
+struct APIDependencies: Sendable {
+    let database: PostgresClient
+    let brokerProbe: KafkaBrokerProbe?
+    let metrics: PrometheusCollectorRegistry?
+    let logger: Logger
+}
+
+/// The router of the whole REST API, shared by `API serve` and the tests.
+func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
+    let router = Router(context: APIRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: MetricsMiddleware())
+
+    OperationsController(
+        database: dependencies.database, brokerProbe: dependencies.brokerProbe, metrics: dependencies.metrics,
+        logger: dependencies.logger
+    ).addRoutes(to: router)
+
+    let accounts = AccountRepository(client: dependencies.database, logger: dependencies.logger)
+    let api = router.group("api").add(middleware: AuthenticationMiddleware(accounts: accounts))
+    AccountsController(accounts: accounts).addRoutes(to: api)
+    AccessTokensController(accessTokens: AccessTokenRepository(client: dependencies.database, logger: dependencies.logger))
+        .addRoutes(to: api)
+    ContactsController(contacts: ContactRepository(client: dependencies.database, logger: dependencies.logger))
+        .addRoutes(to: api)
+    return router
+}
+
+func buildApplication(
+    _ dependencies: APIDependencies, host: String, port: Int
+) -> Application<RouterResponder<APIRequestContext>> {
+    Application(
+        router: buildRouter(dependencies),
+        configuration: .init(address: .hostname(host, port: port), serverName: "scfm-api"),
+        logger: dependencies.logger)
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import Metrics
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+import Shared
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the REST API (HOST, PORT, DATABASE_URL, KAFKA_BROKERS, …).")
+
+    @Flag(help: "Apply pending database migrations before serving.")
+    var migrate = false
+
+    func run() async throws {
+        let environment = EnvironmentVariables()
+        try StructuredLogHandler.bootstrap(environment: environment)
+        let logger = Logger(label: "scfm.api")
+        let configuration = try APIConfiguration(environment: environment)
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let database = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
+        let brokerProbe = try KafkaBrokerProbe(configuration: configuration.kafka, logger: logger)
+        var app = buildApplication(
+            APIDependencies(database: database, brokerProbe: brokerProbe, metrics: registry, logger: logger),
+            host: configuration.host, port: configuration.port)
+        app.addServices(database, brokerProbe)
+        if migrate {
+            app.beforeServerStarts {
+                try await Migrator(client: database, logger: logger).migrate()
+            }
+        }
+        logger.info("starting API", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)"])
+        // Application.runService installs SIGTERM/SIGINT handlers: in-flight requests finish, pools close.
+        try await app.runService()
+    }
+}

@@ -1,0 +1,40 @@
+import HTTPTypes
+import Foundation
+import Hummingbird
+import Shared
+
+/// Authenticates with an access token given as the HTTP basic username with an empty password
+/// (`curl -u $TOKEN:`), or as `Authorization: Bearer $TOKEN`. A missing or unknown token is 401.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let accounts: AccountRepository
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token = Self.token(from: request.headers[.authorization]),
+            let account = try await accounts.find(tokenDigest: AccessTokenSecret.digest(token))
+        else { throw APIError.unauthorized }
+        var context = context
+        context.account = account
+        context.logger[metadataKey: "account_id"] = "\(account.id)"
+        return try await next(request, context)
+    }
+
+    static func token(from authorization: String?) -> String? {
+        guard let authorization else { return nil }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2 else { return nil }
+        let scheme = parts[0].lowercased()
+        let credentials = parts[1].trimmingWhitespace()
+        switch scheme {
+        case "bearer":
+            return credentials.isEmpty ? nil : String(credentials)
+        case "basic":
+            guard let data = Data(base64Encoded: String(credentials)) else { return nil }
+            let decoded = String(decoding: data, as: UTF8.self)
+            let username = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            return username.isEmpty ? nil : String(username)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Reads configuration from environment variables, failing loudly on a value that is present but wrong.
+public struct EnvironmentVariables: Sendable {
+    public let values: [String: String]
+
+    public init(_ values: [String: String] = ProcessInfo.processInfo.environment) {
+        self.values = values
+    }
+
+    public struct InvalidValue: Error, CustomStringConvertible {
+        public let name: String
+        public let value: String
+        public let expected: String
+        public var description: String { "environment variable \(name)=\(value) is invalid: expected \(expected)" }
+    }
+
+    public subscript(name: String) -> String? {
+        guard let value = values[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    public func string(_ name: String, default defaultValue: String) -> String {
+        self[name] ?? defaultValue
+    }
+
+    public func integer(_ name: String, default defaultValue: Int, range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+        guard let text = self[name] else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw InvalidValue(name: name, value: text, expected: "an integer in \(range)")
+        }
+        return value
+    }
+
+    public func oneOf(_ name: String, _ allowed: [String], default defaultValue: String) throws -> String {
+        guard let text = self[name] else { return defaultValue }
+        guard allowed.contains(text) else {
+            throw InvalidValue(name: name, value: text, expected: "one of \(allowed.joined(separator: ", "))")
+        }
+        return text
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The writable attributes of an account; nil leaves a value as it is.
+public struct AccountChanges: Sendable {
+    public var metadata: JSONValue?
+    public var metadataMergeMode: MetadataMergeMode = .merge
+    public var settings: JSONValue?
+    public var permissions: [String]?
+    public var platformProviderName: String??
+    public var twilioAccountSID: String??
+    public var twilioAuthToken: String??
+    public var somlengAccountSID: String??
+    public var somlengAuthToken: String??
+
+    public init() {}
+
+    public func validate() throws(ValidationErrors) {
+        var errors = ValidationErrors()
+        if let permissions, permissions.contains(where: { !Account.permissions.contains($0) }) {
+            errors.add("permissions", ValidationErrors.notIncluded)
+        }
+        if case .some(.some(let provider)) = platformProviderName, !Account.platformProviders.contains(provider) {
+            errors.add("platform_provider_name", ValidationErrors.notIncluded)
+        }
+        try errors.throwIfAny()
+    }
+}
+
+public struct AccountRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func create(_ changes: AccountChanges) async throws -> Account {
+        try changes.validate()
+        do {
+            return try await client.query(
+            """
+            INSERT INTO accounts (metadata, settings, permissions, platform_provider_name, twilio_account_sid,
+                twilio_auth_token, somleng_account_sid, somleng_auth_token)
+            VALUES (\(changes.metadata ?? .emptyObject), \(changes.settings ?? .emptyObject),
+                \(changes.permissions ?? []), \(changes.platformProviderName ?? nil),
+                \(changes.twilioAccountSID ?? nil), \(changes.twilioAuthToken ?? nil),
+                \(changes.somlengAccountSID ?? nil), \(changes.somlengAuthToken ?? nil))
+            RETURNING \(unescaped: Account.columns.text)
+            """, logger: logger
+            ).single(Account.init(row:))
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func find(id: Int64) async throws -> Account {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Account.columns.text) FROM accounts WHERE id = \(id)", logger: logger)
+        return try await rows.single(Account.init(row:))
+    }
+
+    /// The account whose access token has this SHA-256 digest.
+    public func find(tokenDigest: ByteBuffer) async throws -> Account? {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Account.columns.text) FROM accounts
+            WHERE id = (SELECT account_id FROM access_tokens WHERE token_digest = \(tokenDigest))
+            """, logger: logger)
+        for try await row in rows { return try Account(row: row) }
+        return nil
+    }
+
+    public func index(page: PageRequest) async throws -> Page<Account> {
+        var sql = SQLBuilder("SELECT ")
+        sql.append(trusted: Account.columns)
+        sql.append(" FROM accounts WHERE true")
+        page.appendOrderAndLimit(to: &sql, idColumn: "id")
+        var accounts: [Account] = []
+        for try await row in try await client.query(sql.query, logger: logger) { accounts.append(try Account(row: row)) }
+        let total = try await client.query("SELECT count(*) FROM accounts", logger: logger).single { try $0.decode(Int64.self) }
+        return Page(records: accounts, total: total, pageRequest: page)
+    }
+
+    public func update(id: Int64, _ changes: AccountChanges) async throws {
+        try changes.validate()
+        var sql = SQLBuilder("UPDATE accounts SET updated_at = now()")
+        if let metadata = changes.metadata {
+            sql.append(", metadata = ")
+            changes.metadataMergeMode.appendUpdatedValue(of: "metadata", with: metadata, to: &sql)
+        }
+        if let settings = changes.settings {
+            sql.append(", settings = ")
+            changes.metadataMergeMode.appendUpdatedValue(of: "settings", with: settings, to: &sql)
+        }
+        if let permissions = changes.permissions { sql.append(", permissions = "); sql.bind(permissions) }
+        if let value = changes.platformProviderName { sql.append(", platform_provider_name = "); sql.bind(value) }
+        if let value = changes.twilioAccountSID { sql.append(", twilio_account_sid = "); sql.bind(value) }
+        if let value = changes.twilioAuthToken { sql.append(", twilio_auth_token = "); sql.bind(value) }
+        if let value = changes.somlengAccountSID { sql.append(", somleng_account_sid = "); sql.bind(value) }
+        if let value = changes.somlengAuthToken { sql.append(", somleng_auth_token = "); sql.bind(value) }
+        sql.append(" WHERE id = ")
+        sql.bind(id)
+        sql.append(" RETURNING id")
+        do {
+            _ = try await client.query(sql.query, logger: logger).single { try $0.decode(Int64.self) }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// Deletes the account and its access tokens. Refused (422) while it still owns contacts, callouts or
+    /// batch operations, as SCFM's `dependent: :restrict_with_error` did.
+    public func delete(id: Int64) async throws {
+        let rows = try await client.query(
+            """
+            SELECT
+                EXISTS (SELECT 1 FROM accounts WHERE id = \(id)),
+                EXISTS (SELECT 1 FROM contacts WHERE account_id = \(id)),
+                EXISTS (SELECT 1 FROM callouts WHERE account_id = \(id)),
+                EXISTS (SELECT 1 FROM batch_operations WHERE account_id = \(id))
+            """, logger: logger
+        ).decode((Bool, Bool, Bool, Bool).self)
+        for try await (exists, hasContacts, hasCallouts, hasBatchOperations) in rows {
+            guard exists else { throw RecordNotFound() }
+            for (dependent, present) in [
+                ("contacts", hasContacts), ("callouts", hasCallouts), ("batch operations", hasBatchOperations),
+            ] where present {
+                throw ValidationErrors("base", "Cannot delete record because dependent \(dependent) exist")
+            }
+        }
+        do {
+            try await client.query("DELETE FROM accounts WHERE id = \(id)", logger: logger)
+        } catch where error.isForeignKeyViolation {
+            throw ValidationErrors("base", "Cannot delete record because dependent records exist")
+        }
+    }
+
+    static func translate(_ error: any Error) -> any Error {
+        guard error.isUniqueViolation else { return error }
+        let constraint = (error as? PSQLError)?.serverInfo?[.constraintName] ?? ""
+        if constraint.contains("twilio") { return ValidationErrors("twilio_account_sid", ValidationErrors.taken) }
+        if constraint.contains("somleng") { return ValidationErrors("somleng_account_sid", ValidationErrors.taken) }
+        return error
+    }
+}
+
+extension AccountRepository {
+    public func findFirstSuperAdmin() async throws -> Account? {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Account.columns.text) FROM accounts
+            WHERE permissions @> ARRAY[\(Account.superAdminPermission)] ORDER BY id LIMIT 1
+            """, logger: logger)
+        for try await row in rows { return try Account(row: row) }
+        return nil
+    }
+}

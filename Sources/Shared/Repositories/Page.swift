@@ -1,0 +1,41 @@
+/// One page of an index: the records and the total count of every match.
+public struct Page<Record: Sendable>: Sendable {
+    public let records: [Record]
+    public let total: Int64
+    public let pageRequest: PageRequest
+}
+
+/// `page` and `per_page`, lenient as Kaminari is: a missing or unreadable value falls back to the default.
+public struct PageRequest: Sendable, Equatable {
+    public static let defaultPerPage = 25
+    /// A cap that keeps one request's memory and time bounded.
+    public static let maximumPerPage = 1000
+
+    public let page: Int
+    public let perPage: Int
+
+    public init(page: Int = 1, perPage: Int = PageRequest.defaultPerPage) {
+        self.page = max(1, page)
+        self.perPage = min(max(1, perPage), Self.maximumPerPage)
+    }
+
+    public init(page: String?, perPage: String?) {
+        self.init(
+            page: page.flatMap { Int($0) } ?? 1,
+            perPage: perPage.flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } ?? Self.defaultPerPage)
+    }
+
+    public var offset: Int { (page - 1) * perPage }
+
+    public func lastPage(total: Int64) -> Int { max(1, Int((total + Int64(perPage) - 1) / Int64(perPage))) }
+
+    /// Appends ORDER BY id, LIMIT and OFFSET.
+    public func appendOrderAndLimit(to sql: inout SQLBuilder, idColumn: TrustedSQL) {
+        sql.append(" ORDER BY ")
+        sql.append(trusted: idColumn)
+        sql.append(" LIMIT ")
+        sql.bind(perPage)
+        sql.append(" OFFSET ")
+        sql.bind(offset)
+    }
+}

@@ -1,0 +1,19 @@
+import PostgresNIO
+
+extension Error {
+    /// The SQLSTATE of a server error, such as `23505` for a unique violation.
+    var sqlState: String? {
+        (self as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    var isUniqueViolation: Bool { sqlState == "23505" }
+    var isForeignKeyViolation: Bool { sqlState == "23503" }
+}
+
+extension PostgresRowSequence {
+    /// The first row decoded, or `RecordNotFound` when there is none.
+    func single<T>(_ decode: (PostgresRow) throws -> T) async throws -> T {
+        for try await row in self { return try decode(row) }
+        throw RecordNotFound()
+    }
+}

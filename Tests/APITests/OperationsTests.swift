@@ -1,0 +1,51 @@
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import Shared
+import Testing
+
+@Suite struct OperationsTests {
+    let api: TestAPI
+
+    init() async throws { api = try await .make(suite: "operations") }
+
+    @Test func healthIsOkWhenDatabaseAndBrokerAnswer() async throws {
+        let broker = try LocalKafkaBroker(topics: Topic.allCases.map(\.rawValue), partitions: 2)
+        let probe = try KafkaBrokerProbe(
+            configuration: KafkaConfiguration(brokers: broker.bootstrapServers), logger: Logger(label: "test"))
+        #expect(await probe.check(timeoutMilliseconds: 5000))
+        try await api.test(brokerProbe: probe) { client in
+            let response = try await client.request(.get, "/health", token: nil)
+            #expect(response.status == .ok)
+            #expect(try response.json == ["status": "ok", "database": "ok", "broker": "ok"])
+        }
+        withExtendedLifetime(broker) {}
+    }
+
+    @Test func healthIsUnavailableWhenTheBrokerIsDown() async throws {
+        // Port 1 on loopback: nothing listens there.
+        let probe = try KafkaBrokerProbe(
+            configuration: KafkaConfiguration(brokers: "127.0.0.1:1"), logger: Logger(label: "test"))
+        #expect(await probe.check(timeoutMilliseconds: 300) == false)
+        try await api.test(brokerProbe: probe) { client in
+            let response = try await client.request(.get, "/health", token: nil)
+            #expect(response.status == .serviceUnavailable)
+            #expect(try response.json["broker"] == "unavailable")
+        }
+    }
+
+    @Test func localBrokerServesTheSystemTopics() async throws {
+        let broker = try LocalKafkaBroker(topics: Topic.allCases.map { "test." + $0.rawValue }, partitions: 3)
+        let client = try KafkaClientHandle(kind: .producer, properties: ["bootstrap.servers": broker.bootstrapServers])
+        let topics = try client.fetchTopicNames(timeoutMilliseconds: 5000)
+        for topic in Topic.allCases { #expect(topics.contains("test." + topic.rawValue)) }
+        withExtendedLifetime(broker) {}
+    }
+
+    @Test func responsesCarryARequestId() async throws {
+        try await api.test { client in
+            let response = try await client.request(.get, "/health", token: nil)
+            #expect(response.headers[HTTPField.Name("X-Request-Id")!]?.isEmpty == false)
+        }
+    }
+}

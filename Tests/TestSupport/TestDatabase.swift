@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+/// A fresh, migrated database per test suite on the server named by `TEST_DATABASE_URL` (set by
+/// `make test`, which starts a throwaway cluster). Suites never share data, and each runs against the real
+/// schema.
+public actor TestDatabases {
+    public static let shared = TestDatabases()
+
+    private var databases: [String: Task<PostgresClient, any Error>] = [:]
+    private let logger = Logger(label: "scfm.tests")
+
+    public struct NotConfigured: Error, CustomStringConvertible {
+        public var description: String {
+            "TEST_DATABASE_URL is not set: run the tests with `make test`, which starts a PostgreSQL for them"
+        }
+    }
+
+    /// The pool of the suite's database, created and migrated on first use.
+    public func client(suite: String) async throws -> PostgresClient {
+        if let existing = databases[suite] { return try await existing.value }
+        let logger = self.logger
+        let task = Task { try await Self.create(suite: suite, logger: logger) }
+        databases[suite] = task
+        return try await task.value
+    }
+
+    public static var serverConfiguration: DatabaseConfiguration {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"], !url.isEmpty else {
+                throw NotConfigured()
+            }
+            return try DatabaseConfiguration(url: url, maximumConnections: 10)
+        }
+    }
+
+    private static func create(suite: String, logger: Logger) async throws -> PostgresClient {
+        let server = try serverConfiguration
+        let safeSuite = suite.lowercased().filter { $0.isLetter || $0.isNumber }
+        let name = "scfm_test_\(safeSuite)_\(UInt32.random(in: 0...UInt32.max))"
+
+        let admin = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await admin.run() }
+            // CREATE DATABASE takes no bind parameters; the name is built above from letters and digits only.
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            group.cancelAll()
+        }
+
+        let client = PostgresClient(configuration: server.with(database: name).clientConfiguration, backgroundLogger: logger)
+        // The pool lives as long as the test process.
+        Task.detached { await client.run() }
+        try await Migrator(client: client, logger: logger).migrate()
+        return client
+    }
+}

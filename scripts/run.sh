@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make run`: the whole system in the foreground with embedded defaults. PostgreSQL under .scfm/postgres,
+# the local Kafka-protocol broker, the API on http://127.0.0.1:${PORT:-3000}. Ctrl-C or SIGTERM stops
+# everything; the next run reuses the same data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN="${BIN:-.build/release}"
+STATE=.scfm
+PG_PORT="${SCFM_POSTGRES_PORT:-5433}"
+mkdir -p "$STATE"
+
+children=()
+stop_all() {
+    trap - INT TERM EXIT
+    echo "Stopping…" >&2
+    for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${children[@]}"; do wait "$pid" 2>/dev/null || true; done
+    scripts/postgres.sh stop "$STATE/postgres"
+    echo "Stopped." >&2
+}
+trap stop_all INT TERM EXIT
+
+scripts/postgres.sh start "$STATE/postgres" "$PG_PORT"
+scripts/create-database.sh "$PG_PORT" scfm
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/scfm}"
+export LOG_FORMAT="${LOG_FORMAT:-text}"
+
+rm -f "$STATE/kafka-bootstrap"
+"$BIN/Workers" broker --bootstrap-file "$STATE/kafka-bootstrap" &
+children+=($!)
+for _ in $(seq 1 100); do [ -s "$STATE/kafka-bootstrap" ] && break; sleep 0.1; done
+[ -s "$STATE/kafka-bootstrap" ] || { echo "the local broker did not start" >&2; exit 1; }
+export KAFKA_BROKERS="$(cat "$STATE/kafka-bootstrap")"
+
+"$BIN/API" migrate
+"$BIN/API" create-super-admin --token-file "$STATE/super-admin-token"
+
+"$BIN/API" serve &
+children+=($!)
+echo "SCFM is starting on http://${HOST:-127.0.0.1}:${PORT:-3000} (super-admin token in $STATE/super-admin-token). Ctrl-C stops it." >&2
+
+# Exit (and stop the rest) as soon as any process ends on its own.
+wait -n "${children[@]}"

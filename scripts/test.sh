@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make test`: a throwaway PostgreSQL cluster under .scfm/test-postgres, then `swift test` against it.
+# Each test suite creates a fresh database of its own on that cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_PORT="${SCFM_TEST_POSTGRES_PORT:-5434}"
+DATA=.scfm/test-postgres
+scripts/postgres.sh stop "$DATA"
+rm -rf "$DATA"
+trap 'scripts/postgres.sh stop "$DATA"' EXIT
+# Durability is irrelevant for a cluster deleted after the run.
+PG_FSYNC=off scripts/postgres.sh start "$DATA" "$PG_PORT"
+
+export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+export LOG_LEVEL="${LOG_LEVEL:-warning}"
+swift test "$@"
