@@ -19,7 +19,9 @@ stop_all() {
     scripts/postgres.sh stop "$STATE/postgres"
     echo "Stopped." >&2
 }
-trap stop_all INT TERM EXIT
+# A stop asked for by Ctrl-C or SIGTERM is a clean exit.
+trap 'stop_all; exit 0' INT TERM
+trap stop_all EXIT
 
 scripts/postgres.sh start "$STATE/postgres" "$PG_PORT"
 scripts/create-database.sh "$PG_PORT" scfm

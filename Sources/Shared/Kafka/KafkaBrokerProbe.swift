@@ -14,7 +14,7 @@ public final class KafkaBrokerProbe: Service, Sendable {
     public init(configuration: KafkaConfiguration, interval: Duration = .seconds(2), logger: Logger) throws {
         var properties = configuration.clientProperties
         properties["client.id"] = configuration.clientID + "-health"
-        properties["log_level"] = "3"
+        properties["log_level"] = properties["log_level"] ?? "3"
         client = try KafkaClientHandle(kind: .producer, properties: properties)
         self.interval = interval
         self.logger = logger
