@@ -3,7 +3,12 @@ import Foundation
 
 public struct KafkaError: Error, Sendable, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// librdkafka's `rd_kafka_resp_err_t`, when the error came from it.
+    public let code: Int32?
+    public init(_ message: String, code: Int32? = nil) {
+        self.message = message
+        self.code = code
+    }
     public var description: String { "Kafka: \(message)" }
 }
 
@@ -16,8 +21,9 @@ public final class KafkaClientHandle: @unchecked Sendable {
 
     let pointer: OpaquePointer
 
-    public init(kind: Kind, properties: [String: String]) throws {
-        let configuration = rd_kafka_conf_new()
+    /// `configure` runs on the configuration before the client is created, to install C callbacks.
+    public init(kind: Kind, properties: [String: String], configure: (OpaquePointer) -> Void = { _ in }) throws {
+        guard let configuration = rd_kafka_conf_new() else { throw KafkaError("cannot allocate a configuration") }
         var errorText = [CChar](repeating: 0, count: 512)
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
             let result = rd_kafka_conf_set(configuration, key, value, &errorText, errorText.count)
@@ -26,6 +32,7 @@ public final class KafkaClientHandle: @unchecked Sendable {
                 throw KafkaError("invalid property \(key): \(Self.text(errorText))")
             }
         }
+        configure(configuration)
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
         // rd_kafka_new takes ownership of the configuration on success only.
         guard let handle = rd_kafka_new(type, configuration, &errorText, errorText.count) else {

@@ -27,6 +27,15 @@ public final class LocalKafkaBroker: @unchecked Sendable {
         }
     }
 
+    /// Simulates an outage of one broker (ids start at 1): connections to it fail until `setUp`.
+    public func setDown(broker: Int32 = 1) {
+        _ = rd_kafka_mock_broker_set_down(cluster, broker)
+    }
+
+    public func setUp(broker: Int32 = 1) {
+        _ = rd_kafka_mock_broker_set_up(cluster, broker)
+    }
+
     deinit {
         rd_kafka_mock_cluster_destroy(cluster)
     }

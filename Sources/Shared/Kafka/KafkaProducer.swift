@@ -1,0 +1,166 @@
+import CRdKafka
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// An idempotent producer (`enable.idempotence=true`, `acks=all`): `send` returns once the broker
+/// acknowledged the message. Runs its delivery-report poll on its own thread; as a `Service` it flushes what
+/// is in flight on graceful shutdown.
+public final class KafkaProducer: Service, Sendable {
+    private let client: KafkaClientHandle
+    private let pollThread: KafkaPollThread
+    private let logger: Logger
+
+    public init(configuration: KafkaConfiguration, logger: Logger, overrides: [String: String] = [:]) throws {
+        var properties: [String: String] = [
+            "enable.idempotence": "true",
+            "acks": "all",
+            "linger.ms": "5",
+            // Deep local queue: the outbox relay sends whole batches before awaiting their reports.
+            "queue.buffering.max.messages": "1000000",
+            "queue.buffering.max.kbytes": "1048576",
+            "message.timeout.ms": "30000",
+            "log_level": "3",
+        ]
+        properties.merge(configuration.clientProperties) { $1 }
+        properties.merge(overrides) { $1 }
+        client = try KafkaClientHandle(kind: .producer, properties: properties) { configuration in
+            rd_kafka_conf_set_dr_msg_cb(configuration, deliveryReportCallback)
+        }
+        pollThread = KafkaPollThread(name: "kafka-producer-poll") { [client] in
+            _ = rd_kafka_poll(client.pointer, 50)
+        }
+        self.logger = logger
+    }
+
+    /// Publishes one message and waits for the broker's acknowledgement. A full local queue is waited out;
+    /// other failures (broker unreachable past `message.timeout.ms`, …) throw.
+    @discardableResult
+    public func send(_ message: KafkaOutgoingMessage) async throws -> KafkaDeliveryReport {
+        while true {
+            do {
+                return try await withCheckedThrowingContinuation { continuation in
+                    enqueue(message, continuation: continuation)
+                }
+            } catch let error as KafkaError where error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+    }
+
+    private func enqueue(_ message: KafkaOutgoingMessage, continuation: CheckedContinuation<KafkaDeliveryReport, any Error>) {
+        let box = Unmanaged.passRetained(DeliveryContinuation(continuation)).toOpaque()
+        let error: OpaquePointer? = message.topic.withCString { topic in
+            message.value.withUnsafeBytes { value in
+                (message.key ?? []).withUnsafeBytes { key in
+                    var fields: [rd_kafka_vu_t] = []
+                    var field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_TOPIC
+                    field.u.cstr = topic
+                    fields.append(field)
+                    field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_VALUE
+                    field.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                    field.u.mem.size = value.count
+                    fields.append(field)
+                    if message.key != nil {
+                        field = rd_kafka_vu_t()
+                        field.vtype = RD_KAFKA_VTYPE_KEY
+                        field.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                        field.u.mem.size = key.count
+                        fields.append(field)
+                    }
+                    field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    field.u.ptr = box
+                    fields.append(field)
+                    field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    field.u.i = RD_KAFKA_MSG_F_COPY
+                    fields.append(field)
+                    // librdkafka copies header names and values, so these buffers may go after the call.
+                    let headerBuffers = message.headers.map { header in
+                        (name: strdup(header.name), value: header.value.withUnsafeBytes { bytes -> UnsafeMutableRawPointer? in
+                            guard bytes.count > 0 else { return nil }
+                            let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 1)
+                            copy.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                            return copy
+                        }, size: header.value.count)
+                    }
+                    defer {
+                        for buffer in headerBuffers {
+                            free(buffer.name)
+                            buffer.value?.deallocate()
+                        }
+                    }
+                    for buffer in headerBuffers {
+                        field = rd_kafka_vu_t()
+                        field.vtype = RD_KAFKA_VTYPE_HEADER
+                        field.u.header.name = UnsafePointer(buffer.name)
+                        field.u.header.val = UnsafeRawPointer(buffer.value)
+                        field.u.header.size = buffer.size
+                        fields.append(field)
+                    }
+                    return rd_kafka_produceva(client.pointer, fields, fields.count)
+                }
+            }
+        }
+        if let error {
+            // Not enqueued: no report will come, so the continuation is ours to resume.
+            let code = rd_kafka_error_code(error)
+            let text = String(cString: rd_kafka_error_string(error))
+            rd_kafka_error_destroy(error)
+            let delivery = Unmanaged<DeliveryContinuation>.fromOpaque(box).takeRetainedValue()
+            delivery.continuation.resume(throwing: KafkaError(text, code: code.rawValue))
+        }
+    }
+
+    /// Waits up to `timeout` for every message in flight to be acknowledged.
+    public func flush(timeout: Duration = .seconds(10)) async {
+        let milliseconds = Int32(timeout.components.seconds * 1000)
+        let client = self.client
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                _ = rd_kafka_flush(client.pointer, milliseconds)
+                continuation.resume()
+            }
+        }
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await flush()
+        await pollThread.stop()
+        // Reports of messages that never left resolve as failures when the client is destroyed.
+        logger.info("Kafka producer flushed")
+    }
+
+    deinit {
+        let pollThread = self.pollThread
+        if pollThread.isRunning { Task { await pollThread.stop() } }
+    }
+}
+
+/// Carries a `send`'s continuation through librdkafka as the message's opaque pointer.
+private final class DeliveryContinuation {
+    let continuation: CheckedContinuation<KafkaDeliveryReport, any Error>
+    init(_ continuation: CheckedContinuation<KafkaDeliveryReport, any Error>) { self.continuation = continuation }
+}
+
+/// Called on the poll thread for each message once it is acknowledged or has failed for good.
+private let deliveryReportCallback: @convention(c) (
+    OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?
+) -> Void = { _, message, _ in
+    guard let message, let opaque = message.pointee._private else { return }
+    let delivery = Unmanaged<DeliveryContinuation>.fromOpaque(opaque).takeRetainedValue()
+    let error = message.pointee.err
+    if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+        delivery.continuation.resume(
+            returning: KafkaDeliveryReport(
+                topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)),
+                partition: message.pointee.partition, offset: message.pointee.offset))
+    } else {
+        delivery.continuation.resume(
+            throwing: KafkaError(String(cString: rd_kafka_err2str(error)), code: error.rawValue))
+    }
+}
