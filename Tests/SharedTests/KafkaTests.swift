@@ -114,7 +114,7 @@ import Testing
         for await message in consumer.messages {
             tally.values.withLock { $0[name, default: []].append(String(decoding: message.value, as: UTF8.self)) }
             if try await !consumer.commit([message]) {
-                tally.uncommitted.withLock { $0.insert(String(decoding: message.value, as: UTF8.self)) }
+                _ = tally.uncommitted.withLock { $0.insert(String(decoding: message.value, as: UTF8.self)) }
             }
             count += 1
             if let stopAfter, count >= stopAfter { break }

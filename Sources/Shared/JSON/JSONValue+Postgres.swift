@@ -39,3 +39,8 @@ extension JSONValue: PostgresNonThrowingEncodable, PostgresDecodable {
         }
     }
 }
+
+/// Arrays of documents bind as `jsonb[]`, for bulk writes through UNNEST.
+extension JSONValue: PostgresArrayEncodable {
+    public static var psqlArrayType: PostgresDataType { .jsonbArray }
+}

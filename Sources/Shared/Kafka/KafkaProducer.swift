@@ -2,6 +2,7 @@ import CRdKafka
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// An idempotent producer (`enable.idempotence=true`, `acks=all`): `send` returns once the broker
 /// acknowledged the message. Runs its delivery-report poll on its own thread; as a `Service` it flushes what
@@ -37,19 +38,48 @@ public final class KafkaProducer: Service, Sendable {
     /// other failures (broker unreachable past `message.timeout.ms`, …) throw.
     @discardableResult
     public func send(_ message: KafkaOutgoingMessage) async throws -> KafkaDeliveryReport {
+        try await enqueueWaitingForRoom(message).report()
+    }
+
+    /// Publishes messages in the order given (so order per key holds) and then waits for every
+    /// acknowledgement; one result per message, in the same order.
+    public func send(batch messages: [KafkaOutgoingMessage]) async -> [Result<KafkaDeliveryReport, any Error>] {
+        var deliveries: [Result<PendingDelivery, any Error>] = []
+        deliveries.reserveCapacity(messages.count)
+        for message in messages {
+            do {
+                deliveries.append(.success(try await enqueueWaitingForRoom(message)))
+            } catch {
+                deliveries.append(.failure(error))
+            }
+        }
+        var results: [Result<KafkaDeliveryReport, any Error>] = []
+        results.reserveCapacity(messages.count)
+        for delivery in deliveries {
+            switch delivery {
+            case .success(let pending):
+                do { results.append(.success(try await pending.report())) } catch { results.append(.failure(error)) }
+            case .failure(let error):
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    private func enqueueWaitingForRoom(_ message: KafkaOutgoingMessage) async throws -> PendingDelivery {
         while true {
             do {
-                return try await withCheckedThrowingContinuation { continuation in
-                    enqueue(message, continuation: continuation)
-                }
+                return try enqueue(message)
             } catch let error as KafkaError where error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue {
                 try await Task.sleep(for: .milliseconds(2))
             }
         }
     }
 
-    private func enqueue(_ message: KafkaOutgoingMessage, continuation: CheckedContinuation<KafkaDeliveryReport, any Error>) {
-        let box = Unmanaged.passRetained(DeliveryContinuation(continuation)).toOpaque()
+    /// Hands the message to librdkafka now; the returned delivery completes with the broker's answer.
+    private func enqueue(_ message: KafkaOutgoingMessage) throws -> PendingDelivery {
+        let pending = PendingDelivery()
+        let box = Unmanaged.passRetained(pending).toOpaque()
         let error: OpaquePointer? = message.topic.withCString { topic in
             message.value.withUnsafeBytes { value in
                 (message.key ?? []).withUnsafeBytes { key in
@@ -106,13 +136,14 @@ public final class KafkaProducer: Service, Sendable {
             }
         }
         if let error {
-            // Not enqueued: no report will come, so the continuation is ours to resume.
+            // Not enqueued: no report will come, so the reference passed to librdkafka is released here.
             let code = rd_kafka_error_code(error)
             let text = String(cString: rd_kafka_error_string(error))
             rd_kafka_error_destroy(error)
-            let delivery = Unmanaged<DeliveryContinuation>.fromOpaque(box).takeRetainedValue()
-            delivery.continuation.resume(throwing: KafkaError(text, code: code.rawValue))
+            Unmanaged<PendingDelivery>.fromOpaque(box).release()
+            throw KafkaError(text, code: code.rawValue)
         }
+        return pending
     }
 
     /// Waits up to `timeout` for every message in flight to be acknowledged.
@@ -141,10 +172,36 @@ public final class KafkaProducer: Service, Sendable {
     }
 }
 
-/// Carries a `send`'s continuation through librdkafka as the message's opaque pointer.
-private final class DeliveryContinuation {
-    let continuation: CheckedContinuation<KafkaDeliveryReport, any Error>
-    init(_ continuation: CheckedContinuation<KafkaDeliveryReport, any Error>) { self.continuation = continuation }
+/// The outcome of one enqueued message, travelling through librdkafka as the message's opaque pointer.
+/// Completed once by the delivery report; awaited by the sender, before or after that.
+final class PendingDelivery: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<KafkaDeliveryReport, any Error>?)
+        case done(Result<KafkaDeliveryReport, any Error>)
+    }
+
+    private let state = Mutex<State>(.waiting(nil))
+
+    func complete(_ result: Result<KafkaDeliveryReport, any Error>) {
+        let waiter: CheckedContinuation<KafkaDeliveryReport, any Error>? = state.withLock { state in
+            guard case .waiting(let continuation) = state else { return nil }
+            state = .done(result)
+            return continuation
+        }
+        waiter?.resume(with: result)
+    }
+
+    func report() async throws -> KafkaDeliveryReport {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<KafkaDeliveryReport, any Error>? = state.withLock { state in
+                switch state {
+                case .done(let result): return result
+                case .waiting: state = .waiting(continuation); return nil
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
 }
 
 /// Called on the poll thread for each message once it is acknowledged or has failed for good.
@@ -152,15 +209,15 @@ private let deliveryReportCallback: @convention(c) (
     OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?
 ) -> Void = { _, message, _ in
     guard let message, let opaque = message.pointee._private else { return }
-    let delivery = Unmanaged<DeliveryContinuation>.fromOpaque(opaque).takeRetainedValue()
+    let delivery = Unmanaged<PendingDelivery>.fromOpaque(opaque).takeRetainedValue()
     let error = message.pointee.err
     if error == RD_KAFKA_RESP_ERR_NO_ERROR {
-        delivery.continuation.resume(
-            returning: KafkaDeliveryReport(
-                topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)),
-                partition: message.pointee.partition, offset: message.pointee.offset))
+        delivery.complete(
+            .success(
+                KafkaDeliveryReport(
+                    topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)),
+                    partition: message.pointee.partition, offset: message.pointee.offset)))
     } else {
-        delivery.continuation.resume(
-            throwing: KafkaError(String(cString: rd_kafka_err2str(error)), code: error.rawValue))
+        delivery.complete(.failure(KafkaError(String(cString: rd_kafka_err2str(error)), code: error.rawValue)))
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+import TestSupport
+import Testing
+
+/// The outbox relay against a real PostgreSQL and the mock Kafka cluster.
+@Suite struct OutboxRelayTests {
+    let logger = Logger(label: "scfm.tests.outbox")
+
+    private func enqueue(_ range: Range<Int>, database: PostgresClient) async throws {
+        let entries = range.map { sequence in
+            OutboxEntry(topic: .phoneCallsQueue, key: "call-\(sequence % 10)", payload: ["sequence": .integer(Int64(sequence))])
+        }
+        try await database.withTransaction(logger: logger) { connection in
+            try await Outbox.enqueue(entries, on: connection, logger: logger)
+        }
+    }
+
+    private func unpublished(_ database: PostgresClient) async throws -> Int {
+        var count = 0
+        for try await value in try await database.query(
+            "SELECT count(*) FROM outbox_messages WHERE published_at IS NULL", logger: logger
+        ).decode(Int.self) {
+            count = value
+        }
+        return count
+    }
+
+    private func waitUntilPublished(_ database: PostgresClient, timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await unpublished(database) > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    private func startRelay(database: PostgresClient, kafka: KafkaConfiguration) throws -> (Task<Void, any Error>, KafkaProducer) {
+        // A short delivery timeout so that an outage turns into failed deliveries within the test.
+        let producer = try KafkaProducer(configuration: kafka, logger: logger, overrides: ["message.timeout.ms": "2000"])
+        let relay = OutboxRelay(database: database, producer: producer, kafka: kafka, logger: logger)
+        return (Task { try await relay.run() }, producer)
+    }
+
+    @Test func everyRowReachesTheTopicOnceInOrderPerKeyAcrossAnOutageAndARestart() async throws {
+        let database = try await TestDatabases.shared.client(suite: "outboxrelay")
+        let broker = try LocalKafkaBroker(topics: Topic.allCases.map { "relay." + $0.rawValue }, partitions: 4)
+        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers, topicPrefix: "relay.")
+
+        try await enqueue(0..<500, database: database)
+        var (relay, _) = try startRelay(database: database, kafka: kafka)
+        try await waitUntilPublished(database)
+        #expect(try await unpublished(database) == 0)
+
+        // Outage: nothing can be acknowledged, so nothing is marked published.
+        broker.setDown()
+        try await enqueue(500..<800, database: database)
+        try await Task.sleep(for: .seconds(5))
+        #expect(try await unpublished(database) == 300)
+        broker.setUp()
+        try await waitUntilPublished(database)
+        #expect(try await unpublished(database) == 0)
+
+        // Restart: a new relay (new producer) picks up where the old one stopped.
+        relay.cancel()
+        _ = try? await relay.value
+        (relay, _) = try startRelay(database: database, kafka: kafka)
+        try await enqueue(800..<1000, database: database)
+        try await waitUntilPublished(database)
+        relay.cancel()
+        _ = try? await relay.value
+
+        let consumer = try KafkaConsumer(
+            configuration: kafka, groupID: "relay-check", topics: ["relay." + Topic.phoneCallsQueue.rawValue], logger: logger)
+        consumer.startPolling()
+        var sequencesByKey: [String: [Int64]] = [:]
+        var all: [Int64] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        var iterator = consumer.messages.makeAsyncIterator()
+        while all.count < 1000, ContinuousClock.now < deadline {
+            guard let message = await iterator.next() else { break }
+            guard case .integer(let sequence)? = try JSONParser.parse(message.value)["sequence"] else { continue }
+            all.append(sequence)
+            sequencesByKey[message.keyString ?? "", default: []].append(sequence)
+        }
+        // Anything more than 1000 would be a duplicate: give it a moment to show up.
+        try await Task.sleep(for: .seconds(1))
+        await consumer.close()
+
+        #expect(all.count == 1000)
+        #expect(Set(all) == Set(0..<1000))
+        for (key, sequences) in sequencesByKey {
+            #expect(sequences == sequences.sorted(), "order of \(key)")
+        }
+        withExtendedLifetime(broker) {}
+    }
+}
