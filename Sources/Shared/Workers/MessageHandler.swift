@@ -1,0 +1,13 @@
+/// What a worker role does with one message. It must be idempotent: a message can come again after a
+/// crash or a rebalance (at least once, applied once).
+public protocol MessageHandler: Sendable {
+    func handle(_ message: KafkaMessage) async throws
+}
+
+/// A message that can never succeed (malformed, unknown version, failed validation): recorded as a dead
+/// letter at once instead of being retried.
+public struct PoisonMessage: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
