@@ -30,6 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
             APIDependencies(database: database, brokerProbe: brokerProbe, metrics: registry, logger: logger),
             host: configuration.host, port: configuration.port)
         app.addServices(database, brokerProbe)
+        // The outbox relay publishes the jobs this API writes; with several replicas one publishes at a time.
+        if try environment.oneOf("OUTBOX_RELAY", ["true", "false"], default: "true") == "true" {
+            let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
+            app.addServices(producer, OutboxRelay(database: database, producer: producer, kafka: configuration.kafka, logger: logger))
+        }
         if migrate {
             app.beforeServerStarts {
                 try await Migrator(client: database, logger: logger).migrate()

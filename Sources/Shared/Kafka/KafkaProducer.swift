@@ -192,7 +192,14 @@ final class PendingDelivery: Sendable {
     }
 
     func report() async throws -> KafkaDeliveryReport {
-        try await withCheckedThrowingContinuation { continuation in
+        // Usually the report is in by the time a batch is awaited: take it without suspending, since a
+        // suspension per message would cost more than the send.
+        let finished: Result<KafkaDeliveryReport, any Error>? = state.withLock { state in
+            if case .done(let result) = state { return result }
+            return nil
+        }
+        if let finished { return try finished.get() }
+        return try await withCheckedThrowingContinuation { continuation in
             let ready: Result<KafkaDeliveryReport, any Error>? = state.withLock { state in
                 switch state {
                 case .done(let result): return result

@@ -17,27 +17,22 @@ final class HandledOffsets: Sendable {
     }
 }
 
-/// Bounds the messages dispatched to lanes but not yet handled.
-actor InFlightLimiter {
+/// Bounds the messages dispatched to lanes but not yet handled. An atomic count rather than an actor: the
+/// dispatcher checks it once per message, and an actor hop per message would cost more than the handling.
+final class InFlightLimiter: Sendable {
+    private let inFlight = Atomic<Int>(0)
     private let limit: Int
-    private var inFlight = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
 
     init(limit: Int) { self.limit = max(1, limit) }
 
     func acquire() async {
-        if inFlight < limit {
-            inFlight += 1
-            return
+        while inFlight.load(ordering: .acquiring) >= limit {
+            try? await Task.sleep(for: .microseconds(200))
         }
-        await withCheckedContinuation { waiters.append($0) }
+        inFlight.add(1, ordering: .releasing)
     }
 
     func release() {
-        if waiters.isEmpty {
-            inFlight -= 1
-        } else {
-            waiters.removeFirst().resume()
-        }
+        inFlight.subtract(1, ordering: .releasing)
     }
 }

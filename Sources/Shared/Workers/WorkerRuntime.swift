@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Runs one role's consumer: messages go to `concurrency` lanes by partition, so each partition is handled in
 /// order while partitions proceed in parallel; at most `maximumInFlight` wait at once. An offset is committed
@@ -25,6 +26,29 @@ public final class WorkerRuntime: Service, Sendable {
     private let settings: Settings
     private let logger: Logger
     private let handledOffsets = HandledOffsets()
+    private let metricsByTopic = Mutex<[String: TopicMetrics]>([:])
+
+    /// Metric handles per topic, made once: looking them up in the registry per message is not free.
+    struct TopicMetrics {
+        let handled: Counter
+        let failures: Counter
+        let deadLettered: Counter
+        let duration: Timer
+    }
+
+    func metrics(for topic: String) -> TopicMetrics {
+        metricsByTopic.withLock { cache in
+            if let existing = cache[topic] { return existing }
+            let dimensions = [("role", role), ("topic", topic)]
+            let made = TopicMetrics(
+                handled: Counter(label: "scfm_worker_messages_total", dimensions: dimensions + [("outcome", "handled")]),
+                failures: Counter(label: "scfm_worker_failures_total", dimensions: dimensions),
+                deadLettered: Counter(label: "scfm_worker_messages_total", dimensions: dimensions + [("outcome", "dead_lettered")]),
+                duration: Timer(label: "scfm_worker_handle_seconds", dimensions: dimensions))
+            cache[topic] = made
+            return made
+        }
+    }
 
     public init(
         role: String, consumer: KafkaConsumer, handler: any MessageHandler, deadLetters: DeadLetterRepository,
@@ -50,7 +74,7 @@ public final class WorkerRuntime: Service, Sendable {
                 group.addTask {
                     for await message in lane.stream {
                         if await self.process(message) { self.handledOffsets.record(message) }
-                        await limiter.release()
+                        limiter.release()
                     }
                 }
             }
@@ -77,20 +101,20 @@ public final class WorkerRuntime: Service, Sendable {
 
     /// Handles one message with retries; returns whether it may be committed (handled or dead-lettered).
     func process(_ message: KafkaMessage) async -> Bool {
-        let dimensions = [("role", role), ("topic", message.topic)]
+        let metrics = metrics(for: message.topic)
         var attempt = 1
         var delay = settings.firstRetryDelay
         while true {
             do {
                 let start = ContinuousClock.now
                 try await handler.handle(message)
-                Timer(label: "scfm_worker_handle_seconds", dimensions: dimensions).record(duration: ContinuousClock.now - start)
-                Counter(label: "scfm_worker_messages_total", dimensions: dimensions + [("outcome", "handled")]).increment()
+                metrics.duration.record(duration: ContinuousClock.now - start)
+                metrics.handled.increment()
                 return true
             } catch let poison as PoisonMessage {
                 return await deadLetter(message, error: "poison message: \(poison.reason)", attempts: attempt)
             } catch {
-                Counter(label: "scfm_worker_failures_total", dimensions: dimensions).increment()
+                metrics.failures.increment()
                 guard attempt < settings.maximumAttempts else {
                     return await deadLetter(message, error: String(describing: error), attempts: attempt)
                 }
@@ -111,10 +135,7 @@ public final class WorkerRuntime: Service, Sendable {
         while true {
             do {
                 try await deadLetters.record(message, error: error, attempts: attempts)
-                Counter(
-                    label: "scfm_worker_messages_total",
-                    dimensions: [("role", role), ("topic", message.topic), ("outcome", "dead_lettered")]
-                ).increment()
+                metrics(for: message.topic).deadLettered.increment()
                 logger.error(
                     "message dead-lettered",
                     metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)"])

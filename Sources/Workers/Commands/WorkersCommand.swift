@@ -4,8 +4,9 @@ import ArgumentParser
 struct WorkersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Workers",
-        abstract: "SCFM background processes: the worker roles and the local Kafka-protocol broker.",
+        abstract: "SCFM background processes: one worker role per process, and the local Kafka-protocol broker.",
         discussion: "Configuration comes from environment variables; see README.md.",
-        subcommands: [BrokerCommand.self]
+        subcommands: [RunCommand.self, BrokerCommand.self],
+        defaultSubcommand: RunCommand.self
     )
 }
