@@ -12,6 +12,11 @@ trap 'scripts/postgres.sh stop "$DATA"' EXIT
 # Durability is irrelevant for a cluster deleted after the run.
 PG_FSYNC=off scripts/postgres.sh start "$DATA" "$PG_PORT"
 
+# No Docker engine runs here: at least check that the deployment files parse.
+if python3 -c 'import yaml' 2>/dev/null; then
+    python3 -c 'import yaml; yaml.safe_load(open("docker-compose.yml"))' || { echo "docker-compose.yml is not valid YAML" >&2; exit 1; }
+fi
+
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export LOG_LEVEL="${LOG_LEVEL:-warning}"
 swift test "$@"

@@ -25,9 +25,7 @@ struct ContactsIndexBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "scfm.bench")
-        let database = try DatabaseConfiguration(
-            url: EnvironmentVariables().string("DATABASE_URL", default: DatabaseConfiguration.defaultURL),
-            maximumConnections: 4)
+        let database = try DatabaseConfiguration(environment: EnvironmentVariables(), maximumConnections: 4)
         let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let contacts = self.contacts
         let requests = self.requests

@@ -23,9 +23,7 @@ struct OutboxThroughputBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "scfm.bench")
-        let database = try DatabaseConfiguration(
-            url: EnvironmentVariables().string("DATABASE_URL", default: DatabaseConfiguration.defaultURL),
-            maximumConnections: 8)
+        let database = try DatabaseConfiguration(environment: EnvironmentVariables(), maximumConnections: 8)
         let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let count = messages
         let padding = String(repeating: "x", count: max(0, payloadBytes - 40))

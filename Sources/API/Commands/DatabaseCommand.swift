@@ -6,9 +6,7 @@ import Shared
 func withDatabase<Result: Sendable>(
     logger: Logger, _ body: @Sendable @escaping (PostgresClient) async throws -> Result
 ) async throws -> Result {
-    let environment = EnvironmentVariables()
-    let configuration = try DatabaseConfiguration(
-        url: environment.string("DATABASE_URL", default: DatabaseConfiguration.defaultURL), maximumConnections: 4)
+    let configuration = try DatabaseConfiguration(environment: EnvironmentVariables(), maximumConnections: 4)
     let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
     return try await withThrowingTaskGroup(of: Result?.self) { group in
         group.addTask {

@@ -49,6 +49,14 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         )
     }
 
+    /// From `DATABASE_URL` and `DATABASE_POOL_SIZE` (or the given pool size, for one-shot commands).
+    public init(environment: EnvironmentVariables, maximumConnections: Int? = nil) throws {
+        try self.init(
+            url: environment.string("DATABASE_URL", default: Self.defaultURL),
+            maximumConnections: maximumConnections
+                ?? environment.integer("DATABASE_POOL_SIZE", default: 20, range: 1...1000))
+    }
+
     /// The same server, another database: tests create one database per suite.
     public func with(database: String) -> DatabaseConfiguration {
         var copy = self

@@ -64,9 +64,7 @@ struct WorkerConfiguration: Sendable {
     init(environment: EnvironmentVariables) throws {
         host = environment.string("HOST", default: "127.0.0.1")
         httpPort = try environment.integer("WORKER_HTTP_PORT", default: 9090, range: 0...65535)
-        database = try DatabaseConfiguration(
-            url: environment.string("DATABASE_URL", default: DatabaseConfiguration.defaultURL),
-            maximumConnections: environment.integer("DATABASE_POOL_SIZE", default: 20, range: 1...1000))
+        database = try DatabaseConfiguration(environment: environment)
         kafka = try KafkaConfiguration(environment: environment)
     }
 }

@@ -1,0 +1,43 @@
+import Shared
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func databaseURLIsParsedWithPoolSizeAndTLS() throws {
+        let configuration = try DatabaseConfiguration(
+            environment: EnvironmentVariables([
+                "DATABASE_URL": "postgres://scfm:secret@db.internal:6543/alerts?sslmode=require",
+                "DATABASE_POOL_SIZE": "7",
+            ]))
+        #expect(configuration.host == "db.internal")
+        #expect(configuration.port == 6543)
+        #expect(configuration.username == "scfm")
+        #expect(configuration.password == "secret")
+        #expect(configuration.database == "alerts")
+        #expect(configuration.requireTLS)
+        #expect(configuration.maximumConnections == 7)
+    }
+
+    @Test func badValuesAreRefusedWithTheirName() {
+        #expect(throws: DatabaseConfiguration.InvalidURL.self) {
+            try DatabaseConfiguration(environment: EnvironmentVariables(["DATABASE_URL": "mysql://x/y"]))
+        }
+        #expect(throws: EnvironmentVariables.InvalidValue.self) {
+            try DatabaseConfiguration(environment: EnvironmentVariables(["DATABASE_POOL_SIZE": "many"]))
+        }
+        #expect(throws: EnvironmentVariables.InvalidValue.self) {
+            try KafkaConfiguration(environment: EnvironmentVariables(["KAFKA_PROPERTIES": "security.protocol"]))
+        }
+    }
+
+    @Test func kafkaPropertiesPassThroughToLibrdkafka() throws {
+        let configuration = try KafkaConfiguration(
+            environment: EnvironmentVariables([
+                "KAFKA_BROKERS": "k1:9092,k2:9092", "KAFKA_TOPIC_PREFIX": "prod.",
+                "KAFKA_PROPERTIES": "security.protocol=SASL_SSL; sasl.mechanism=PLAIN",
+            ]))
+        #expect(configuration.clientProperties["bootstrap.servers"] == "k1:9092,k2:9092")
+        #expect(configuration.clientProperties["security.protocol"] == "SASL_SSL")
+        #expect(configuration.clientProperties["sasl.mechanism"] == "PLAIN")
+        #expect(configuration.topic(.phoneCallsQueue) == "prod.phone-calls.queue")
+    }
+}
