@@ -14,8 +14,11 @@ children=()
 stop_all() {
     trap - INT TERM EXIT
     echo "Stopping…" >&2
-    for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${children[@]}"; do wait "$pid" 2>/dev/null || true; done
+    # Newest first: the API drains before the broker it publishes to goes away.
+    for ((i = ${#children[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${children[$i]}" 2>/dev/null || true
+        wait "${children[$i]}" 2>/dev/null || true
+    done
     scripts/postgres.sh stop "$STATE/postgres"
     echo "Stopped." >&2
 }

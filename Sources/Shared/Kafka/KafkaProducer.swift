@@ -44,6 +44,12 @@ public final class KafkaProducer: Service, Sendable {
     /// Publishes messages in the order given (so order per key holds) and then waits for every
     /// acknowledgement; one result per message, in the same order.
     public func send(batch messages: [KafkaOutgoingMessage]) async -> [Result<KafkaDeliveryReport, any Error>] {
+        await enqueue(batch: messages).reports()
+    }
+
+    /// Hands the messages to librdkafka in order and returns at once; `reports()` waits for the broker.
+    /// Lets a caller prepare the next batch while this one is in flight.
+    public func enqueue(batch messages: [KafkaOutgoingMessage]) async -> KafkaBatchDelivery {
         var deliveries: [Result<PendingDelivery, any Error>] = []
         deliveries.reserveCapacity(messages.count)
         for message in messages {
@@ -53,17 +59,7 @@ public final class KafkaProducer: Service, Sendable {
                 deliveries.append(.failure(error))
             }
         }
-        var results: [Result<KafkaDeliveryReport, any Error>] = []
-        results.reserveCapacity(messages.count)
-        for delivery in deliveries {
-            switch delivery {
-            case .success(let pending):
-                do { results.append(.success(try await pending.report())) } catch { results.append(.failure(error)) }
-            case .failure(let error):
-                results.append(.failure(error))
-            }
-        }
-        return results
+        return KafkaBatchDelivery(deliveries: deliveries)
     }
 
     private func enqueueWaitingForRoom(_ message: KafkaOutgoingMessage) async throws -> PendingDelivery {
@@ -169,6 +165,28 @@ public final class KafkaProducer: Service, Sendable {
     deinit {
         let pollThread = self.pollThread
         if pollThread.isRunning { Task { await pollThread.stop() } }
+    }
+}
+
+/// A batch handed to the producer: its acknowledgements, once they are in.
+public struct KafkaBatchDelivery: Sendable {
+    let deliveries: [Result<PendingDelivery, any Error>]
+
+    public var count: Int { deliveries.count }
+
+    /// One result per message, in the order they were enqueued.
+    public func reports() async -> [Result<KafkaDeliveryReport, any Error>] {
+        var results: [Result<KafkaDeliveryReport, any Error>] = []
+        results.reserveCapacity(deliveries.count)
+        for delivery in deliveries {
+            switch delivery {
+            case .success(let pending):
+                do { results.append(.success(try await pending.report())) } catch { results.append(.failure(error)) }
+            case .failure(let error):
+                results.append(.failure(error))
+            }
+        }
+        return results
     }
 }
 

@@ -65,76 +65,92 @@ public final class OutboxRelay: Service, Sendable {
             guard acquired else { return }
             self.logger.info("outbox relay is publishing")
             defer { self.logger.info("outbox relay stopped publishing") }
-            var backoff: Duration = .milliseconds(100)
-            var lastCleanup = ContinuousClock.now
-            while !Task.isCancelled {
-                let outcome = try await self.publishBatch(on: connection)
-                switch outcome {
-                case .published(let count):
-                    backoff = .milliseconds(100)
-                    if count < self.settings.batchSize { try await Task.sleep(for: self.settings.idleInterval) }
-                case .failed:
-                    try await Task.sleep(for: backoff)
-                    backoff = min(backoff * 2, self.settings.maximumBackoff)
-                }
-                if ContinuousClock.now - lastCleanup > .seconds(60) {
-                    try await self.deletePublished(on: connection)
-                    lastCleanup = .now
-                }
-            }
+            try await self.publishContinuously()
         }
     }
 
-    enum BatchOutcome { case published(Int), failed }
+    typealias Row = (id: Int64, topic: String, key: String, payload: String)
 
-    /// Sends one batch and marks the acknowledged prefix; rows after a failure stay for the next attempt so
-    /// that no message overtakes an earlier one with the same key.
-    func publishBatch(on connection: PostgresConnection) async throws -> BatchOutcome {
-        var rows: [(id: Int64, topic: String, key: String, payload: String)] = []
+    /// A pipeline of three stages on different connections: while batch N is in flight at the broker, batch
+    /// N-1 is marked published and batch N+1 is read. Batch N+1 is handed to the producer only after every
+    /// message of batch N was acknowledged, so after a failure no message overtakes an earlier one with the
+    /// same key: the acknowledged prefix is marked and the rest is read again after a back-off.
+    func publishContinuously() async throws {
+        var backoff: Duration = .milliseconds(100)
+        var lastCleanup = ContinuousClock.now
+        var acknowledged: [Int64] = []
+        var batch = try await readBatch(after: 0)
+        while !Task.isCancelled {
+            if ContinuousClock.now - lastCleanup > .seconds(60) {
+                try await deletePublished()
+                lastCleanup = .now
+            }
+            guard let lastID = batch.last?.id else {
+                try await markPublished(acknowledged)
+                acknowledged = []
+                try await Task.sleep(for: settings.idleInterval)
+                batch = try await readBatch(after: 0)
+                continue
+            }
+            let prefix = kafka.topicPrefix
+            let inFlight = await producer.enqueue(
+                batch: batch.map { KafkaOutgoingMessage(topic: prefix + $0.topic, key: $0.key, value: Array($0.payload.utf8)) })
+            let previous = acknowledged
+            async let marked: Void = markPublished(previous)
+            async let ahead = readBatch(after: lastID)
+            let results = await inFlight.reports()
+            try await marked
+            let delivered = results.firstIndex { if case .failure = $0 { true } else { false } } ?? batch.count
+            guard delivered == batch.count else {
+                _ = try? await ahead
+                try await markPublished(batch.prefix(delivered).map(\.id))
+                acknowledged = []
+                failures.increment()
+                logger.warning(
+                    "outbox publish failed; will retry",
+                    metadata: ["published": "\(delivered)", "pending": "\(batch.count - delivered)"])
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, settings.maximumBackoff)
+                batch = try await readBatch(after: 0)
+                continue
+            }
+            backoff = .milliseconds(100)
+            acknowledged = batch.map(\.id)
+            batch = try await ahead
+        }
+        // Stopping: what the broker acknowledged is marked even though this task is cancelled.
+        let remaining = acknowledged
+        try await Task { try await self.markPublished(remaining) }.value
+    }
+
+    /// Unpublished rows after `id`, in id order. The payload leaves as PostgreSQL renders it: no parse and
+    /// re-serialisation per row.
+    func readBatch(after id: Int64) async throws -> [Row] {
+        var rows: [Row] = []
         rows.reserveCapacity(settings.batchSize)
-        // The payload leaves as PostgreSQL renders it: no parse and re-serialisation per row.
-        for try await row in try await connection.query(
+        for try await row in try await database.query(
             """
             SELECT id, topic, message_key, payload::text FROM outbox_messages
-            WHERE published_at IS NULL ORDER BY id LIMIT \(settings.batchSize)
+            WHERE published_at IS NULL AND id > \(id) ORDER BY id LIMIT \(settings.batchSize)
             """, logger: logger
         ).decode((Int64, String, String, String).self) {
             rows.append(row)
         }
-        guard !rows.isEmpty else {
-            backlog.record(0)
-            return .published(0)
-        }
-
-        // Enqueued in id order, so messages with the same key reach their partition in that order.
-        let results = await producer.send(
-            batch: rows.map { row in
-                KafkaOutgoingMessage(
-                    topic: kafka.topicPrefix + row.topic, key: row.key, value: Array(row.payload.utf8))
-            })
-        let acknowledgedPrefix = results.firstIndex { if case .failure = $0 { true } else { false } } ?? rows.count
-        let ids = rows.prefix(acknowledgedPrefix).map(\.id)
-        if !ids.isEmpty {
-            try await connection.query(
-                "UPDATE outbox_messages SET published_at = now() WHERE id = ANY(\(ids))", logger: logger)
-            published.increment(by: ids.count)
-        }
-        if acknowledgedPrefix < rows.count {
-            failures.increment()
-            logger.warning(
-                "outbox publish failed; will retry",
-                metadata: ["published": "\(ids.count)", "pending": "\(rows.count - ids.count)"])
-            return .failed
-        }
-        return .published(rows.count)
+        return rows
     }
 
-    private func deletePublished(on connection: PostgresConnection) async throws {
+    private func markPublished(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await database.query("UPDATE outbox_messages SET published_at = now() WHERE id = ANY(\(ids))", logger: logger)
+        published.increment(by: ids.count)
+    }
+
+    private func deletePublished() async throws {
         let seconds = Double(settings.retention.components.seconds)
-        try await connection.query(
+        try await database.query(
             "DELETE FROM outbox_messages WHERE published_at < now() - make_interval(secs => \(seconds))",
             logger: logger)
-        let pending = try await connection.query(
+        let pending = try await database.query(
             "SELECT count(*) FROM outbox_messages WHERE published_at IS NULL", logger: logger
         ).single { try $0.decode(Int64.self) }
         backlog.record(pending)
