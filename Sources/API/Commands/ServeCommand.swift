@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = EnvironmentVariables()
         try StructuredLogHandler.bootstrap(environment: environment)
         let logger = Logger(label: "scfm.api")
-        let configuration = try APIConfiguration(environment: environment)
+        let configuration = try ProcessConfiguration(environment: environment, portVariable: "PORT", defaultPort: 3000)
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -31,7 +31,8 @@ struct RunCommand: AsyncParsableCommand {
         let roleName = role ?? environment["WORKER_ROLE"] ?? ""
         var logger = Logger(label: "scfm.worker")
         logger[metadataKey: "role"] = "\(roleName)"
-        let configuration = try WorkerConfiguration(environment: environment)
+        let configuration = try ProcessConfiguration(
+            environment: environment, portVariable: "WORKER_HTTP_PORT", defaultPort: 9090)
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -41,7 +42,7 @@ struct RunCommand: AsyncParsableCommand {
         let roleServices = try WorkerRoles.services(
             for: roleName, context: WorkerRoleContext(database: database, kafka: configuration.kafka, environment: environment, logger: logger))
         let operations = OperationsServer.application(
-            host: configuration.host, port: configuration.httpPort, database: database, brokerProbe: brokerProbe,
+            host: configuration.host, port: configuration.port, database: database, brokerProbe: brokerProbe,
             metrics: registry, logger: logger)
 
         // Shutdown runs in reverse order: the role drains first, then the probe, the HTTP server and the pool.
@@ -49,22 +50,7 @@ struct RunCommand: AsyncParsableCommand {
             configuration: .init(
                 services: [database, brokerProbe, operations] + roleServices,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        logger.info("starting worker", metadata: ["http_port": "\(configuration.httpPort)"])
+        logger.info("starting worker", metadata: ["http_port": "\(configuration.port)"])
         try await group.run()
-    }
-}
-
-/// A worker process's settings, from environment variables (see README.md, "Configuration").
-struct WorkerConfiguration: Sendable {
-    var host: String
-    var httpPort: Int
-    var database: DatabaseConfiguration
-    var kafka: KafkaConfiguration
-
-    init(environment: EnvironmentVariables) throws {
-        host = environment.string("HOST", default: "127.0.0.1")
-        httpPort = try environment.integer("WORKER_HTTP_PORT", default: 9090, range: 0...65535)
-        database = try DatabaseConfiguration(environment: environment)
-        kafka = try KafkaConfiguration(environment: environment)
     }
 }
