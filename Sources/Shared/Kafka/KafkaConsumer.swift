@@ -12,8 +12,10 @@ import Synchronization
 public final class KafkaConsumer: Service, Sendable {
     public let groupID: String
     private let client: KafkaClientHandle
-    private let stream: AsyncStream<KafkaMessage>
-    private let continuation: AsyncStream<KafkaMessage>.Continuation
+    /// Messages travel from the poll thread in batches: one wake-up of the reader per batch, not per message.
+    private let stream: AsyncStream<[KafkaMessage]>
+    private let continuation: AsyncStream<[KafkaMessage]>.Continuation
+    private let queue: KafkaQueueHandle
     private let buffer: MessageBuffer
     private let pollThread = Mutex<KafkaPollThread?>(nil)
     private let closed = Atomic<Bool>(false)
@@ -42,6 +44,7 @@ public final class KafkaConsumer: Service, Sendable {
             rd_kafka_conf_set_rebalance_cb(configuration, rebalanceCallback)
         }
         rd_kafka_poll_set_consumer(client.pointer)
+        queue = KafkaQueueHandle(client: client)
 
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -51,7 +54,7 @@ public final class KafkaConsumer: Service, Sendable {
             throw KafkaError("cannot subscribe to \(topics): \(String(cString: rd_kafka_err2str(result)))")
         }
 
-        (stream, continuation) = AsyncStream.makeStream(of: KafkaMessage.self)
+        (stream, continuation) = AsyncStream.makeStream(of: [KafkaMessage].self)
         buffer = MessageBuffer(capacity: maximumBuffered)
         self.groupID = groupID
         self.logger = logger
@@ -64,7 +67,7 @@ public final class KafkaConsumer: Service, Sendable {
     public func startPolling() {
         pollThread.withLock { thread in
             guard thread == nil else { return }
-            let client = self.client
+            let queue = self.queue
             let continuation = self.continuation
             let buffer = self.buffer
             let rebalances = self.rebalances
@@ -75,20 +78,34 @@ public final class KafkaConsumer: Service, Sendable {
                     usleep(1000)
                     return
                 }
-                guard let raw = rd_kafka_consumer_poll(client.pointer, 100) else { return }
-                defer { rd_kafka_message_destroy(raw) }
-                let message = raw.pointee
-                guard message.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                    logger.warning("Kafka consumer error", metadata: ["error": "\(String(cString: rd_kafka_err2str(message.err)))"])
-                    return
+                var raw = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: KafkaConsumer.pollBatchSize)
+                // Serves the rebalance callback too, on this thread, like rd_kafka_consumer_poll.
+                let count = rd_kafka_consume_batch_queue(queue.pointer, 100, &raw, raw.count)
+                guard count > 0 else { return }
+                // Read after the call, so it is the generation these messages were fetched under.
+                let generation = rebalances.generation
+                var batch: [KafkaMessage] = []
+                batch.reserveCapacity(count)
+                for index in 0..<count {
+                    guard let message = raw[index] else { continue }
+                    defer { rd_kafka_message_destroy(message) }
+                    guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                        logger.warning(
+                            "Kafka consumer error",
+                            metadata: ["error": "\(String(cString: rd_kafka_err2str(message.pointee.err)))"])
+                        continue
+                    }
+                    batch.append(KafkaConsumer.copy(message, generation: generation))
                 }
-                buffer.added()
-                // The rebalance callback runs inside rd_kafka_consumer_poll on this thread, so the
-                // generation read here is the one the message was fetched under.
-                continuation.yield(KafkaConsumer.copy(raw, generation: rebalances.generation))
+                guard !batch.isEmpty else { return }
+                buffer.added(batch.count)
+                continuation.yield(batch)
             }
         }
     }
+
+    /// Messages taken from librdkafka per call of the poll thread.
+    static let pollBatchSize = 500
 
     /// Stops taking messages from the broker and ends `messages`. Buffered messages are still delivered.
     public func stopPolling() async {
@@ -216,30 +233,52 @@ public final class KafkaConsumer: Service, Sendable {
 /// The consumer's messages as an `AsyncSequence`; taking a message frees its slot in the poll buffer.
 public struct KafkaMessageSequence: AsyncSequence, Sendable {
     public typealias Element = KafkaMessage
-    let base: AsyncStream<KafkaMessage>
+    let base: AsyncStream<[KafkaMessage]>
     let buffer: MessageBuffer
     let rebalances: RebalanceState
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncStream<KafkaMessage>.AsyncIterator
+        var base: AsyncStream<[KafkaMessage]>.AsyncIterator
         let buffer: MessageBuffer
         let rebalances: RebalanceState
+        var batch: [KafkaMessage] = []
+        var position = 0
 
         public mutating func next() async -> KafkaMessage? {
-            while let message = await base.next() {
-                buffer.removed()
-                // Fetched before a revocation: the partition's next owner (maybe this member again, from the
-                // committed offset) reads it anew, so handling it here would handle it twice.
-                guard message.assignmentGeneration == rebalances.generation else { continue }
-                return message
+            while true {
+                while position < batch.count {
+                    let message = batch[position]
+                    position += 1
+                    buffer.removed()
+                    // Fetched before a revocation: the partition's next owner (maybe this member again, from
+                    // the committed offset) reads it anew, so handling it here would handle it twice.
+                    guard message.assignmentGeneration == rebalances.generation else { continue }
+                    return message
+                }
+                guard let next = await base.next() else { return nil }
+                batch = next
+                position = 0
             }
-            return nil
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: base.makeAsyncIterator(), buffer: buffer, rebalances: rebalances)
     }
+}
+
+/// The consumer queue of a client, destroyed once. It holds its client, because librdkafka wants every queue
+/// destroyed before `rd_kafka_destroy`.
+final class KafkaQueueHandle: @unchecked Sendable {
+    let pointer: OpaquePointer?
+    private let client: KafkaClientHandle
+
+    init(client: KafkaClientHandle) {
+        self.client = client
+        pointer = rd_kafka_queue_get_consumer(client.pointer)
+    }
+
+    deinit { if let pointer { rd_kafka_queue_destroy(pointer) } }
 }
 
 /// Counts revocations, so messages fetched before one can be recognised and dropped.
@@ -274,6 +313,6 @@ final class MessageBuffer: Sendable {
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
     var hasRoom: Bool { count.load(ordering: .relaxed) < capacity }
-    func added() { count.add(1, ordering: .relaxed) }
+    func added(_ messages: Int) { count.add(messages, ordering: .relaxed) }
     func removed() { count.subtract(1, ordering: .relaxed) }
 }
