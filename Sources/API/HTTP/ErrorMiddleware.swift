@@ -30,7 +30,7 @@ struct ErrorMiddleware: RouterMiddleware {
             if error.status == .unauthorized { headers[.wwwAuthenticate] = "Basic realm=\"Application\"" }
             return JSONResponse.make(error.status, error.json, headers: headers)
         case let error as FilterError:
-            return JSONResponse.make(.badRequest, APIError.badRequest("q[\(error.parameter)] \(error.reason)").json)
+            return JSONResponse.make(.badRequest, APIError.badRequest(error.description).json)
         case let error as HTTPError:
             return JSONResponse.make(error.status, APIError(status: error.status, message: error.body).json)
         case let error as any HTTPResponseError:

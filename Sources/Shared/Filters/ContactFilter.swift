@@ -17,7 +17,7 @@ public struct ContactFilter: Sendable, Equatable {
             msisdn = MSISDN(text)?.e164 ?? text
         }
         timestamps = try TimestampFilter.parse(
-            parameters, columns: [("created_at", "c.created_at"), ("updated_at", "c.updated_at")])
+            parameters, columns: [("created_at", "c.created_at"), ("updated_at", "c.updated_at")], prefix: prefix)
     }
 
     /// Appends ` AND …` conditions on the alias `c` (contacts).

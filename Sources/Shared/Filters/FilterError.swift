@@ -1,4 +1,5 @@
 /// A filter parameter that cannot be understood, such as `q[created_at_before]=yesterday`: a 400 naming it.
+/// `parameter` is the full name the client sent (`q[created_at_before]`).
 public struct FilterError: Error, Sendable, Equatable, CustomStringConvertible {
     public let parameter: String
     public let reason: String

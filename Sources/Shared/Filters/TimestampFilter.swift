@@ -20,9 +20,10 @@ public struct TimestampFilter: Sendable, Equatable {
     public let comparison: Comparison
     public let value: Value
 
-    /// Reads every `<column>_<comparison>` key of `parameters` for the given columns.
+    /// Reads every `<column>_<comparison>` key of `parameters` for the given columns. `prefix` names the hash
+    /// the keys came in (`q`, `contact_filter_params`), for the error message.
     public static func parse(
-        _ parameters: JSONObject, columns: [(name: String, sql: TrustedSQL)]
+        _ parameters: JSONObject, columns: [(name: String, sql: TrustedSQL)], prefix: String = "q"
     ) throws(FilterError) -> [TimestampFilter] {
         var filters: [TimestampFilter] = []
         for (name, sql) in columns {
@@ -30,7 +31,7 @@ public struct TimestampFilter: Sendable, Equatable {
                 let key = "\(name)_\(comparison.rawValue)"
                 guard let raw = parameters[key], !raw.isNull else { continue }
                 guard let text = raw.scalarText, let value = parseValue(text) else {
-                    throw FilterError(parameter: key, reason: "is not a valid date or time")
+                    throw FilterError(parameter: "\(prefix)[\(key)]", reason: "is not a valid date or time")
                 }
                 filters.append(TimestampFilter(column: sql, comparison: comparison, value: value))
             }
