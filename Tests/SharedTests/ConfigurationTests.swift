@@ -40,4 +40,14 @@ import Testing
         #expect(configuration.clientProperties["sasl.mechanism"] == "PLAIN")
         #expect(configuration.topic(.phoneCallsQueue) == "prod.phone-calls.queue")
     }
+
+    @Test func clientPropertiesLayerDefaultsClusterSettingsAndOverrides() throws {
+        let configuration = KafkaConfiguration(brokers: "k:9092", properties: ["linger.ms": "20", "acks": "1"])
+        let properties = configuration.clientProperties(
+            defaults: ["linger.ms": "5", "log_level": "3"], overrides: ["acks": "all"])
+        #expect(properties["linger.ms"] == "20", "the operator's setting beats a default")
+        #expect(properties["log_level"] == "3")
+        #expect(properties["acks"] == "all", "an override beats the operator")
+        #expect(properties["bootstrap.servers"] == "k:9092")
+    }
 }

@@ -39,6 +39,12 @@ public struct KafkaConfiguration: Sendable, Equatable {
         return all
     }
 
+    /// The properties of one client: the component's `defaults`, then this cluster's settings (which an
+    /// operator may use to change a default through `KAFKA_PROPERTIES`), then `overrides`, which win.
+    public func clientProperties(defaults: [String: String], overrides: [String: String] = [:]) -> [String: String] {
+        defaults.merging(clientProperties) { $1 }.merging(overrides) { $1 }
+    }
+
     public func topic(_ topic: Topic) -> String { topicPrefix + topic.rawValue }
 }
 

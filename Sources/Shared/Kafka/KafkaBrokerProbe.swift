@@ -12,10 +12,10 @@ public final class KafkaBrokerProbe: Service, Sendable {
     private let logger: Logger
 
     public init(configuration: KafkaConfiguration, interval: Duration = .seconds(2), logger: Logger) throws {
-        var properties = configuration.clientProperties
-        properties["client.id"] = configuration.clientID + "-health"
-        properties["log_level"] = properties["log_level"] ?? "3"
-        client = try KafkaClientHandle(kind: .producer, properties: properties)
+        client = try KafkaClientHandle(
+            kind: .producer,
+            properties: configuration.clientProperties(
+                defaults: ["log_level": "3"], overrides: ["client.id": configuration.clientID + "-health"]))
         self.interval = interval
         self.logger = logger
     }

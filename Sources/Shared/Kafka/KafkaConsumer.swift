@@ -26,7 +26,7 @@ public final class KafkaConsumer: Service, Sendable {
         configuration: KafkaConfiguration, groupID: String, topics: [String], maximumBuffered: Int = 1000,
         logger: Logger, overrides: [String: String] = [:]
     ) throws {
-        var properties: [String: String] = [
+        let defaults: [String: String] = [
             "group.id": groupID,
             "enable.auto.commit": "false",
             "auto.offset.reset": "earliest",
@@ -35,8 +35,7 @@ public final class KafkaConsumer: Service, Sendable {
             "heartbeat.interval.ms": "1000",
             "log_level": "3",
         ]
-        properties.merge(configuration.clientProperties) { $1 }
-        properties.merge(overrides) { $1 }
+        let properties = configuration.clientProperties(defaults: defaults, overrides: overrides)
         let rebalances = self.rebalances
         client = try KafkaClientHandle(kind: .consumer, properties: properties) { configuration in
             // The consumer owns `rebalances` and outlives the client, so the unretained pointer stays valid.

@@ -13,7 +13,7 @@ public final class KafkaProducer: Service, Sendable {
     private let logger: Logger
 
     public init(configuration: KafkaConfiguration, logger: Logger, overrides: [String: String] = [:]) throws {
-        var properties: [String: String] = [
+        let defaults: [String: String] = [
             "enable.idempotence": "true",
             "acks": "all",
             "linger.ms": "5",
@@ -23,8 +23,7 @@ public final class KafkaProducer: Service, Sendable {
             "message.timeout.ms": "30000",
             "log_level": "3",
         ]
-        properties.merge(configuration.clientProperties) { $1 }
-        properties.merge(overrides) { $1 }
+        let properties = configuration.clientProperties(defaults: defaults, overrides: overrides)
         client = try KafkaClientHandle(kind: .producer, properties: properties) { configuration in
             rd_kafka_conf_set_dr_msg_cb(configuration, deliveryReportCallback)
         }
