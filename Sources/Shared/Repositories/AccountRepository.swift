@@ -65,13 +65,12 @@ public struct AccountRepository: Sendable {
 
     /// The account whose access token has this SHA-256 digest.
     public func find(tokenDigest: ByteBuffer) async throws -> Account? {
-        let rows = try await client.query(
+        try await client.query(
             """
             SELECT \(unescaped: Account.columns.text) FROM accounts
             WHERE id = (SELECT account_id FROM access_tokens WHERE token_digest = \(tokenDigest))
-            """, logger: logger)
-        for try await row in rows { return try Account(row: row) }
-        return nil
+            """, logger: logger
+        ).first(Account.init(row:))
     }
 
     public func index(page: PageRequest) async throws -> Page<Account> {
@@ -81,7 +80,9 @@ public struct AccountRepository: Sendable {
         page.appendOrderAndLimit(to: &sql, idColumn: "id")
         var accounts: [Account] = []
         for try await row in try await client.query(sql.query, logger: logger) { accounts.append(try Account(row: row)) }
-        let total = try await client.query("SELECT count(*) FROM accounts", logger: logger).single { try $0.decode(Int64.self) }
+        let total = try await page.total(recordsOnPage: accounts.count) {
+            try await client.query("SELECT count(*) FROM accounts", logger: logger).single { try $0.decode(Int64.self) }
+        }
         return Page(records: accounts, total: total, pageRequest: page)
     }
 
@@ -150,12 +151,11 @@ public struct AccountRepository: Sendable {
 
 extension AccountRepository {
     public func findFirstSuperAdmin() async throws -> Account? {
-        let rows = try await client.query(
+        try await client.query(
             """
             SELECT \(unescaped: Account.columns.text) FROM accounts
             WHERE permissions @> ARRAY[\(Account.superAdminPermission)] ORDER BY id LIMIT 1
-            """, logger: logger)
-        for try await row in rows { return try Account(row: row) }
-        return nil
+            """, logger: logger
+        ).first(Account.init(row:))
     }
 }

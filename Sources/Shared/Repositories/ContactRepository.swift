@@ -103,10 +103,12 @@ public struct ContactRepository: Sendable {
             contacts.append(try Contact(row: row))
         }
 
-        var count = SQLBuilder("SELECT count(*) FROM contacts c WHERE c.account_id = ")
-        count.bind(accountID)
-        filter.appendConditions(to: &count)
-        let total = try await client.query(count.query, logger: logger).single { try $0.decode(Int64.self) }
+        let total = try await page.total(recordsOnPage: contacts.count) {
+            var count = SQLBuilder("SELECT count(*) FROM contacts c WHERE c.account_id = ")
+            count.bind(accountID)
+            filter.appendConditions(to: &count)
+            return try await client.query(count.query, logger: logger).single { try $0.decode(Int64.self) }
+        }
         return Page(records: contacts, total: total, pageRequest: page)
     }
 }

@@ -29,6 +29,15 @@ public struct PageRequest: Sendable, Equatable {
 
     public func lastPage(total: Int64) -> Int { max(1, Int((total + Int64(perPage) - 1) / Int64(perPage))) }
 
+    /// The total of every match, counted only when the page cannot tell it: a page that holds fewer rows than
+    /// `per_page` (and is not past the end) is the last one, so the total is the rows before it plus its own.
+    public func total(recordsOnPage: Int, count: () async throws -> Int64) async throws -> Int64 {
+        if recordsOnPage > 0 && recordsOnPage < perPage || recordsOnPage == 0 && page == 1 {
+            return Int64(offset + recordsOnPage)
+        }
+        return try await count()
+    }
+
     /// Appends ORDER BY id, LIMIT and OFFSET.
     public func appendOrderAndLimit(to sql: inout SQLBuilder, idColumn: TrustedSQL) {
         sql.append(" ORDER BY ")

@@ -11,9 +11,15 @@ extension Error {
 }
 
 extension PostgresRowSequence {
+    /// The first row decoded, or nil when there is none.
+    func first<T>(_ decode: (PostgresRow) throws -> T) async throws -> T? {
+        for try await row in self { return try decode(row) }
+        return nil
+    }
+
     /// The first row decoded, or `RecordNotFound` when there is none.
     func single<T>(_ decode: (PostgresRow) throws -> T) async throws -> T {
-        for try await row in self { return try decode(row) }
-        throw RecordNotFound()
+        guard let value = try await first(decode) else { throw RecordNotFound() }
+        return value
     }
 }
