@@ -13,7 +13,7 @@ struct AccessTokensController {
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let admin = try context.requireSuperAdmin()
-        let parameters = try await RequestParameters.parse(request, context: context)
+        let parameters = try await RequestParameters.parse(request)
         guard let accountText = try parameters.string("account_sid"), !accountText.isEmpty else {
             throw ValidationErrors("account", ValidationErrors.mustExist)
         }

@@ -31,7 +31,7 @@ struct AccountsController {
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         _ = try context.requireSuperAdmin()
-        let parameters = try await RequestParameters.parse(request, context: context)
+        let parameters = try await RequestParameters.parse(request)
         let account = try await accounts.create(try Self.changes(from: parameters))
         return JSONResponse.created(account.json, location: Location.url(request, path: "/api/accounts/\(account.id)"))
     }
@@ -50,7 +50,7 @@ struct AccountsController {
     @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
         _ = try context.requireSuperAdmin()
         let id = try context.recordID()
-        let parameters = try await RequestParameters.parse(request, context: context)
+        let parameters = try await RequestParameters.parse(request)
         try await accounts.update(id: id, try Self.changes(from: parameters))
         return JSONResponse.noContent()
     }

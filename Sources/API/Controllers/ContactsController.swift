@@ -17,7 +17,7 @@ struct ContactsController {
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let account = try context.requireAccount()
-        let parameters = try await RequestParameters.parse(request, context: context)
+        let parameters = try await RequestParameters.parse(request)
         let contact = try await contacts.create(
             accountID: account.id, msisdn: try parameters.string("msisdn"), metadata: try parameters.object("metadata"))
         return JSONResponse.created(contact.json, location: Location.url(request, path: "/api/contacts/\(contact.id)"))
@@ -38,7 +38,7 @@ struct ContactsController {
     @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
         let account = try context.requireAccount()
         let id = try context.recordID()
-        let parameters = try await RequestParameters.parse(request, context: context)
+        let parameters = try await RequestParameters.parse(request)
         let msisdn: String?? = parameters.has("msisdn") ? .some(try parameters.string("msisdn")) : .none
         try await contacts.update(
             accountID: account.id, id: id, msisdn: msisdn, metadata: try parameters.object("metadata"),

@@ -10,7 +10,7 @@ struct RequestParameters: Sendable {
     /// Bodies are small JSON or form documents; anything larger is refused with 413.
     static let maximumBodySize = 1 << 20
 
-    static func parse(_ request: Request, context: APIRequestContext) async throws -> RequestParameters {
+    static func parse(_ request: Request) async throws -> RequestParameters {
         var values = try query(request)
         var request = request
         let body = try await request.collectBody(upTo: maximumBodySize)
