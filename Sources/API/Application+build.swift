@@ -10,6 +10,7 @@ struct APIDependencies: Sendable {
     let brokerProbe: KafkaBrokerProbe?
     let metrics: PrometheusCollectorRegistry?
     let logger: Logger
+    var settings = APISettings()
 }
 
 /// The router of the whole REST API, shared by `API serve` and the tests.
@@ -29,7 +30,20 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     AccountsController(accounts: accounts).addRoutes(to: api)
     AccessTokensController(accessTokens: AccessTokenRepository(client: dependencies.database, logger: dependencies.logger))
         .addRoutes(to: api)
-    ContactsController(contacts: ContactRepository(client: dependencies.database, logger: dependencies.logger))
+    let database = dependencies.database
+    let logger = dependencies.logger
+    let settings = dependencies.settings
+    ContactsController(contacts: ContactRepository(client: database, logger: logger), database: database)
+        .addRoutes(to: api)
+    CalloutsController(callouts: CalloutRepository(client: database, logger: logger), database: database, settings: settings)
+        .addRoutes(to: api)
+    CalloutParticipationsController(
+        participations: CalloutParticipationRepository(client: database, logger: logger), database: database,
+        settings: settings
+    ).addRoutes(to: api)
+    PhoneCallsController(phoneCalls: PhoneCallRepository(client: database, logger: logger), database: database, settings: settings)
+        .addRoutes(to: api)
+    RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
     return router
 }

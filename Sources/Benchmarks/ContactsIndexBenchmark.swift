@@ -37,12 +37,12 @@ struct ContactsIndexBenchmark: AsyncParsableCommand {
             let seed = try await BenchmarkSeed.ensure(client: client, contacts: contacts, logger: logger)
             print("contacts-index: \(contacts) contacts in account \(seed.accountID)")
 
-            let scenarios: [(name: String, query: String, filter: ContactFilter)] = [
+            let scenarios: [(name: String, query: String, filter: RecordFilter)] = [
                 ("metadata filter, ~1% of rows", "q%5Bmetadata%5D%5Bprovince%5D=province-42",
-                 try ContactFilter(parameters: ["metadata": ["province": "province-42"]])),
+                 try RecordFilter.contacts(["metadata": ["province": "province-42"]])),
                 ("metadata filter, 2 keys", "q%5Bmetadata%5D%5Bprovince%5D=province-42&q%5Bmetadata%5D%5Bgender%5D=f",
-                 try ContactFilter(parameters: ["metadata": ["province": "province-42", "gender": "f"]])),
-                ("no filter, all rows counted", "", ContactFilter()),
+                 try RecordFilter.contacts(["metadata": ["province": "province-42", "gender": "f"]])),
+                ("no filter, all rows counted", "", RecordFilter()),
             ]
             let http = HTTPClient.shared
             let repository = ContactRepository(client: client, logger: logger)
@@ -82,7 +82,7 @@ struct ContactsIndexBenchmark: AsyncParsableCommand {
 
     /// The floor: the page query and the count query the repository sends, without HTTP or JSON rendering.
     static func measureSQL(
-        repository: ContactRepository, accountID: Int64, filter: ContactFilter, requests: Int
+        repository: ContactRepository, accountID: Int64, filter: RecordFilter, requests: Int
     ) async throws -> LatencyStatistics {
         var samples: [Double] = []
         for index in 0..<(requests + 20) {

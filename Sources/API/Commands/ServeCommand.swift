@@ -26,8 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
 
         let database = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
         let brokerProbe = try KafkaBrokerProbe(configuration: configuration.kafka, logger: logger)
+        var dependencies = APIDependencies(database: database, brokerProbe: brokerProbe, metrics: registry, logger: logger)
+        dependencies.settings = try APISettings(environment: environment)
         var app = buildApplication(
-            APIDependencies(database: database, brokerProbe: brokerProbe, metrics: registry, logger: logger),
+            dependencies,
             host: configuration.host, port: configuration.port)
         app.addServices(database, brokerProbe)
         // The outbox relay publishes the jobs this API writes; with several replicas one publishes at a time.

@@ -1,10 +1,12 @@
 import HTTPTypes
 import Hummingbird
+import PostgresNIO
 import Shared
 
 /// `/api/contacts`, scoped to the caller's account.
 struct ContactsController {
     let contacts: ContactRepository
+    let database: PostgresClient
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post("contacts", use: create)
@@ -13,6 +15,7 @@ struct ContactsController {
         group.patch("contacts/:id", use: update)
         group.put("contacts/:id", use: update)
         group.delete("contacts/:id", use: delete)
+        group.get("callouts/:id/contacts", use: indexOfCallout)
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -24,10 +27,23 @@ struct ContactsController {
     }
 
     @Sendable func index(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        let filter = try ContactFilter(parameters: Self.filterParameters(request))
-        let page = try await contacts.index(accountID: account.id, filter: filter, page: Pagination.pageRequest(request))
-        return Pagination.response(page, request: request) { $0.json }
+        try await index(request, context: context, scope: nil)
+    }
+
+    /// The contacts participating in a callout.
+    @Sendable func indexOfCallout(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try await index(
+            request, context: context,
+            scope: .init(parent: .callout) {
+                .inSubquery("c.id", "SELECT contact_id FROM callout_participations WHERE callout_id = ", $0, "")
+            })
+    }
+
+    func index(_ request: Request, context: APIRequestContext, scope: IndexResponse.Scope?) async throws -> Response {
+        try await IndexResponse.respond(
+            request, context: context, scope: scope, database: database,
+            parseFilter: { q throws(FilterError) in try .contacts(q) },
+            index: { try await contacts.index(accountID: $0, filter: $1, page: $2) }, render: \.json)
     }
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -50,13 +66,5 @@ struct ContactsController {
         let account = try context.requireAccount()
         try await contacts.delete(accountID: account.id, id: try context.recordID())
         return JSONResponse.noContent()
-    }
-
-    /// The `q` hash of the query string (`q[metadata][gender]=f`).
-    static func filterParameters(_ request: Request) throws -> JSONObject {
-        let query = try RequestParameters.query(request)
-        guard let q = query["q"] else { return JSONObject() }
-        guard case .object(let object) = q else { throw APIError.badRequest("q must be a hash of filters") }
-        return object
     }
 }

@@ -90,6 +90,18 @@ struct RequestParameters: Sendable {
         }
     }
 
+    /// `call_flow_logic`, checked against the registry: `.some(nil)` clears it, nil leaves it.
+    func callFlowLogic(_ registry: CallFlowLogicRegistry) throws -> String?? {
+        guard let value = try nullableString("call_flow_logic") else { return nil }
+        return .some(try registry.validate(value))
+    }
+
+    func integer(_ key: String) throws -> Int64? {
+        guard let text = try string(key), !text.isEmpty else { return nil }
+        guard let number = Int64(text) else { throw ValidationErrors(key, "is not a number") }
+        return number
+    }
+
     func mergeMode() throws -> MetadataMergeMode {
         guard let text = try string("metadata_merge_mode") else { return .merge }
         guard let mode = MetadataMergeMode(rawValue: text) else {

@@ -13,6 +13,12 @@ public struct EnvironmentVariables: Sendable {
         public let value: String
         public let expected: String
         public var description: String { "environment variable \(name)=\(value) is invalid: expected \(expected)" }
+
+        public init(name: String, value: String, expected: String) {
+            self.name = name
+            self.value = value
+            self.expected = expected
+        }
     }
 
     public subscript(name: String) -> String? {

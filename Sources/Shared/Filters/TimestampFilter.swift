@@ -39,8 +39,13 @@ public struct TimestampFilter: Sendable, Equatable {
         return filters
     }
 
+    /// Appends ` AND column <op> value`.
     public func appendCondition(to sql: inout SQLBuilder) {
         sql.append(" AND ")
+        appendComparison(to: &sql)
+    }
+
+    func appendComparison(to sql: inout SQLBuilder) {
         sql.append(trusted: column)
         switch (comparison, value) {
         case (.before, .instant(let date)): sql.append(" < "); sql.bind(date)

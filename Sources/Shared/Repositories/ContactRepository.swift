@@ -37,10 +37,7 @@ public struct ContactRepository: Sendable {
     }
 
     public func find(accountID: Int64, id: Int64) async throws -> Contact {
-        try await client.query(
-            "SELECT \(unescaped: Contact.columns.text) FROM contacts WHERE id = \(id) AND account_id = \(accountID)",
-            logger: logger
-        ).single(Contact.init(row:))
+        try await Self.table.find(client, logger: logger, accountID: accountID, id: id)
     }
 
     public func update(
@@ -78,37 +75,18 @@ public struct ContactRepository: Sendable {
             FROM contacts c WHERE c.id = \(id) AND c.account_id = \(accountID)
             """, logger: logger
         ).single { try $0.decode((Bool, Bool).self) }
-        if state.0 {
-            throw ValidationErrors("base", "Cannot delete record because dependent callout participations exist")
-        }
-        if state.1 { throw ValidationErrors("base", "Cannot delete record because dependent phone calls exist") }
-        do {
+        if state.0 { throw DependentRecords.exist("callout participations") }
+        if state.1 { throw DependentRecords.exist("phone calls") }
+        try await DependentRecords.delete {
             try await client.query("DELETE FROM contacts WHERE id = \(id) AND account_id = \(accountID)", logger: logger)
-        } catch where error.isForeignKeyViolation {
-            // A participation was added between the check and the delete.
-            throw ValidationErrors("base", "Cannot delete record because dependent records exist")
         }
     }
 
-    public func index(accountID: Int64, filter: ContactFilter, page: PageRequest) async throws -> Page<Contact> {
-        var select = SQLBuilder("SELECT ")
-        select.append(trusted: Contact.columns)
-        select.append(" FROM contacts c WHERE c.account_id = ")
-        select.bind(accountID)
-        filter.appendConditions(to: &select)
-        page.appendOrderAndLimit(to: &select, idColumn: "c.id")
-        var contacts: [Contact] = []
-        contacts.reserveCapacity(page.perPage)
-        for try await row in try await client.query(select.query, logger: logger) {
-            contacts.append(try Contact(row: row))
-        }
+    static let table = RecordTable<Contact>(
+        from: "contacts c", columns: Contact.columns, accountColumn: "c.account_id", idColumn: "c.id",
+        decode: Contact.init(row:))
 
-        let total = try await page.total(recordsOnPage: contacts.count) {
-            var count = SQLBuilder("SELECT count(*) FROM contacts c WHERE c.account_id = ")
-            count.bind(accountID)
-            filter.appendConditions(to: &count)
-            return try await client.query(count.query, logger: logger).single { try $0.decode(Int64.self) }
-        }
-        return Page(records: contacts, total: total, pageRequest: page)
+    public func index(accountID: Int64, filter: RecordFilter, page: PageRequest) async throws -> Page<Contact> {
+        try await Self.table.index(client, logger: logger, accountID: accountID, filter: filter, page: page)
     }
 }

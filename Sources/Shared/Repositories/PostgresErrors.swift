@@ -12,13 +12,13 @@ extension Error {
 
 extension PostgresRowSequence {
     /// The first row decoded, or nil when there is none.
-    func first<T>(_ decode: (PostgresRow) throws -> T) async throws -> T? {
+    public func first<T>(_ decode: (PostgresRow) throws -> T) async throws -> T? {
         for try await row in self { return try decode(row) }
         return nil
     }
 
     /// The first row decoded, or `RecordNotFound` when there is none.
-    func single<T>(_ decode: (PostgresRow) throws -> T) async throws -> T {
+    public func single<T>(_ decode: (PostgresRow) throws -> T) async throws -> T {
         guard let value = try await first(decode) else { throw RecordNotFound() }
         return value
     }

@@ -1,0 +1,92 @@
+import Logging
+import PostgresNIO
+
+/// What a create or update request sets on a callout; nil leaves an attribute as it is.
+public struct CalloutChanges: Sendable {
+    public var callFlowLogic: String??
+    public var audioURL: String??
+    public var metadata: JSONValue?
+    public var metadataMergeMode: MetadataMergeMode = .merge
+    public var settings: JSONValue?
+
+    public init() {}
+}
+
+public struct CalloutRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    static let table = RecordTable<Callout>(
+        from: "callouts co", columns: Callout.columns, accountColumn: "co.account_id", idColumn: "co.id",
+        decode: Callout.init(row:))
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func create(accountID: Int64, _ changes: CalloutChanges) async throws -> Callout {
+        try await client.query(
+            """
+            INSERT INTO callouts (account_id, call_flow_logic, audio_url, metadata, settings)
+            VALUES (\(accountID), \(changes.callFlowLogic ?? nil), \(changes.audioURL ?? nil),
+                    \(changes.metadata ?? .emptyObject), \(changes.settings ?? .emptyObject))
+            RETURNING \(unescaped: Callout.columns.text)
+            """, logger: logger
+        ).single(Callout.init(row:))
+    }
+
+    public func find(accountID: Int64, id: Int64) async throws -> Callout {
+        try await Self.table.find(client, logger: logger, accountID: accountID, id: id)
+    }
+
+    public func index(accountID: Int64, filter: RecordFilter, page: PageRequest) async throws -> Page<Callout> {
+        try await Self.table.index(client, logger: logger, accountID: accountID, filter: filter, page: page)
+    }
+
+    public func update(accountID: Int64, id: Int64, _ changes: CalloutChanges) async throws {
+        var update = UpdateStatement("callouts")
+        if case .some(let value) = changes.callFlowLogic { update.set("call_flow_logic", value) }
+        if case .some(let value) = changes.audioURL { update.set("audio_url", value) }
+        update.setMetadata("metadata", changes.metadata, mode: changes.metadataMergeMode)
+        update.setMetadata("settings", changes.settings, mode: .merge)
+        try await client.withConnection { connection in
+            try await update.run(on: connection, logger: logger, id: id, accountID: accountID)
+        }
+    }
+
+    /// Moves the callout by `event` with a compare-and-set on its status, so two concurrent events cannot
+    /// both apply; an event not allowed from the current status is 422 `event is not included in the list`.
+    public func apply(_ event: CalloutEvent, accountID: Int64, id: Int64) async throws -> Callout {
+        let updated = try await client.query(
+            """
+            UPDATE callouts SET status = \(event.to.rawValue), updated_at = now()
+            WHERE id = \(id) AND account_id = \(accountID) AND status = ANY(\(event.from.map(\.rawValue)))
+            RETURNING \(unescaped: Callout.columns.text)
+            """, logger: logger
+        ).first(Callout.init(row:))
+        if let updated { return updated }
+        _ = try await find(accountID: accountID, id: id)
+        throw ValidationErrors("event", ValidationErrors.notIncluded)
+    }
+
+    /// Deletes the callout unless participations, phone calls or batch operations refer to it (422, as
+    /// SCFM's `restrict_with_error`).
+    public func delete(accountID: Int64, id: Int64) async throws {
+        let dependents = try await client.query(
+            """
+            SELECT
+                EXISTS (SELECT 1 FROM callout_participations WHERE callout_id = co.id),
+                EXISTS (SELECT 1 FROM phone_calls WHERE callout_id = co.id),
+                EXISTS (SELECT 1 FROM batch_operations WHERE callout_id = co.id)
+            FROM callouts co WHERE co.id = \(id) AND co.account_id = \(accountID)
+            """, logger: logger
+        ).single { try $0.decode((Bool, Bool, Bool).self) }
+        if dependents.0 { throw DependentRecords.exist("callout participations") }
+        if dependents.1 { throw DependentRecords.exist("phone calls") }
+        if dependents.2 { throw DependentRecords.exist("batch operations") }
+        try await DependentRecords.delete {
+            try await client.query("DELETE FROM callouts WHERE id = \(id) AND account_id = \(accountID)", logger: logger)
+        }
+    }
+}
