@@ -43,6 +43,9 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     ).addRoutes(to: api)
     PhoneCallsController(phoneCalls: PhoneCallRepository(client: database, logger: logger), database: database, settings: settings)
         .addRoutes(to: api)
+    let batchOperations = BatchOperationRepository(client: database, logger: logger)
+    BatchOperationsController(operations: batchOperations, database: database).addRoutes(to: api)
+    CalloutPopulationsController(operations: batchOperations, database: database).addRoutes(to: api)
     RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
     return router

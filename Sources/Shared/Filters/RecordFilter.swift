@@ -19,7 +19,7 @@ public struct RecordFilter: Sendable, Equatable {
 }
 
 /// One condition. Column names are `TrustedSQL` from this codebase; every value is bound.
-public enum FilterCondition: Sendable, Equatable {
+public indirect enum FilterCondition: Sendable, Equatable {
     case equals(TrustedSQL, String)
     case equalsInteger(TrustedSQL, Int64)
     case anyOf(TrustedSQL, [String])
@@ -32,6 +32,11 @@ public enum FilterCondition: Sendable, Equatable {
     case predicateWithList(TrustedSQL, [String], TrustedSQL)
     /// `column IN (subquery $1)`: a scope through another table, such as the phone calls of a contact.
     case inSubquery(TrustedSQL, TrustedSQL, Int64, TrustedSQL)
+    /// Another table's filter inside fixed SQL: `EXISTS (SELECT 1 FROM callouts co WHERE co.id = p.callout_id`
+    /// + its conditions + `)`.
+    case nested(TrustedSQL, RecordFilter, TrustedSQL)
+    /// `(a = $1 OR b = $1 …)`: a record that refers to the value through any of several columns.
+    case anyColumnEquals([TrustedSQL], Int64)
 
     func append(to sql: inout SQLBuilder) {
         sql.append(" AND ")
@@ -68,6 +73,19 @@ public enum FilterCondition: Sendable, Equatable {
             sql.bind(value)
             sql.append(trusted: suffix)
             sql.append(")")
+        case .anyColumnEquals(let columns, let value):
+            sql.append("(")
+            for (index, column) in columns.enumerated() {
+                if index > 0 { sql.append(" OR ") }
+                sql.append(trusted: column)
+                sql.append(" = ")
+                sql.bind(value)
+            }
+            sql.append(")")
+        case .nested(let prefix, let filter, let suffix):
+            sql.append(trusted: prefix)
+            filter.appendConditions(to: &sql)
+            sql.append(trusted: suffix)
         }
     }
 }

@@ -47,6 +47,14 @@ struct RecordTable<Record: Sendable>: Sendable {
         return try await client.query(count.query, logger: logger).single { try $0.decode(Int64.self) }
     }
 
+    /// Whether anything matches, without counting everything that does.
+    func anyMatch(_ client: PostgresClient, logger: Logger, accountID: Int64, filter: RecordFilter) async throws -> Bool {
+        var exists = SQLBuilder("SELECT EXISTS (SELECT 1")
+        appendWhere(accountID, filter, to: &exists)
+        exists.append(")")
+        return try await client.query(exists.query, logger: logger).single { try $0.decode(Bool.self) }
+    }
+
     private func appendWhere(_ accountID: Int64, _ filter: RecordFilter, to sql: inout SQLBuilder) {
         sql.append(" FROM ")
         sql.append(trusted: from)

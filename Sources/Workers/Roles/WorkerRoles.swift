@@ -16,6 +16,7 @@ struct WorkerRoleContext {
 enum WorkerRoles {
     static let builders: [String: @Sendable (WorkerRoleContext) throws -> [any Service]] = [
         "outbox-relay": outboxRelay,
+        "population": population,
     ]
 
     static var names: [String] { builders.keys.sorted() }
@@ -30,6 +31,13 @@ enum WorkerRoles {
         let producer = try KafkaProducer(configuration: context.kafka, logger: context.logger)
         // The producer comes first so that it is shut down last, after the relay stopped handing it work.
         return [producer, OutboxRelay(database: context.database, producer: producer, kafka: context.kafka, logger: context.logger)]
+    }
+
+    /// Runs batch operations from `batch-operations` as chunked set-based SQL (BATCH_CHUNK_SIZE rows a chunk).
+    static func population(_ context: WorkerRoleContext) throws -> [any Service] {
+        let chunkSize = try context.environment.integer("BATCH_CHUNK_SIZE", default: 10_000, range: 1...1_000_000)
+        let runner = BatchOperationRunner(client: context.database, logger: context.logger, chunkSize: chunkSize)
+        return try consumer(role: "population", topic: .batchOperations, handler: PopulationHandler(runner: runner), context: context)
     }
 
     /// A consumer role: `handler` on `topic`, consumer group `scfm-<role>`, concurrency from

@@ -1,0 +1,126 @@
+import Hummingbird
+import PostgresNIO
+import Shared
+
+/// `/api/batch_operations` (and under `/api/callouts/:id`): create, preview, queue, watch, see results.
+struct BatchOperationsController {
+    let operations: BatchOperationRepository
+    let database: PostgresClient
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.post("batch_operations", use: create)
+        group.post("callouts/:id/batch_operations", use: createInCallout)
+        group.get("batch_operations", use: index)
+        group.get("callouts/:id/batch_operations", use: indexOfCallout)
+        group.get("batch_operations/:id", use: show)
+        group.patch("batch_operations/:id", use: update)
+        group.put("batch_operations/:id", use: update)
+        group.delete("batch_operations/:id", use: delete)
+        group.post("batch_operations/:id/batch_operation_events", use: event)
+        for kind in [BatchRecordKind.contacts, .calloutParticipations, .phoneCalls] {
+            group.get("batch_operations/:id/preview/\(kind.rawValue)") { request, context in
+                try await records(request, context: context, kind: kind, preview: true)
+            }
+            group.get("batch_operations/:id/\(kind.rawValue)") { request, context in
+                try await records(request, context: context, kind: kind, preview: false)
+            }
+        }
+    }
+
+    static func changes(_ parameters: RequestParameters) throws -> BatchOperationChanges {
+        var changes = BatchOperationChanges()
+        changes.type = try parameters.string("type")
+        changes.parameters = try parameters.object("parameters")
+        changes.metadata = try parameters.object("metadata")
+        changes.metadataMergeMode = try parameters.mergeMode()
+        return changes
+    }
+
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try await create(request, context: context, calloutID: nil)
+    }
+
+    @Sendable func createInCallout(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try await create(request, context: context, calloutID: try context.recordID())
+    }
+
+    func create(_ request: Request, context: APIRequestContext, calloutID: Int64?) async throws -> Response {
+        let account = try context.requireAccount()
+        let parameters = try await RequestParameters.parse(request)
+        var calloutID = calloutID
+        if calloutID == nil { calloutID = try parameters.integer("callout_id") }
+        let operation = try await operations.create(accountID: account.id, calloutID: calloutID, Self.changes(parameters))
+        return JSONResponse.created(operation.json, location: Location.url(request, path: "/api/batch_operations/\(operation.id)"))
+    }
+
+    @Sendable func index(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try await index(request, context: context, scope: nil)
+    }
+
+    @Sendable func indexOfCallout(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try await index(request, context: context, scope: .init(parent: .callout) { .equalsInteger("b.callout_id", $0) })
+    }
+
+    func index(_ request: Request, context: APIRequestContext, scope: IndexResponse.Scope?) async throws -> Response {
+        try await IndexResponse.respond(
+            request, context: context, scope: scope, database: database,
+            parseFilter: { q throws(FilterError) in try .batchOperations(q) },
+            index: { try await operations.index(accountID: $0, filter: $1, page: $2) }, render: \.json)
+    }
+
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireAccount()
+        return JSONResponse.make(.ok, try await operations.find(accountID: account.id, id: try context.recordID()).json)
+    }
+
+    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireAccount()
+        let id = try context.recordID()
+        try await operations.update(accountID: account.id, id: id, Self.changes(try await RequestParameters.parse(request)))
+        return JSONResponse.noContent()
+    }
+
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireAccount()
+        try await operations.delete(accountID: account.id, id: try context.recordID())
+        return JSONResponse.noContent()
+    }
+
+    /// `event=queue|requeue`: 201 with the operation; 422 when unknown or not allowed from its status.
+    @Sendable func event(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireAccount()
+        let operation = try await Self.applyEvent(request, context: context, operations: operations, accountID: account.id)
+        return JSONResponse.created(operation.json, location: Location.url(request, path: "/api/batch_operations/\(operation.id)"))
+    }
+
+    static func applyEvent(
+        _ request: Request, context: APIRequestContext, operations: BatchOperationRepository, accountID: Int64
+    ) async throws -> BatchOperation {
+        let id = try context.recordID()
+        let parameters = try await RequestParameters.parse(request)
+        guard let event = try parameters.string("event").flatMap(BatchOperationEvent.init(rawValue:)) else {
+            _ = try await operations.find(accountID: accountID, id: id)
+            throw ValidationErrors("event", ValidationErrors.notIncluded)
+        }
+        return try await operations.apply(event, accountID: accountID, id: id)
+    }
+
+    /// A preview (what a run would touch) or the results (what runs touched), filtered by `q` of the listed
+    /// resource and paginated like every index.
+    func records(_ request: Request, context: APIRequestContext, kind: BatchRecordKind, preview: Bool) async throws -> Response {
+        let account = try context.requireAccount()
+        let id = try context.recordID()
+        let q = try IndexResponse.filterParameters(request)
+        let filter: RecordFilter =
+            switch kind {
+            case .contacts: try .contacts(q)
+            case .calloutParticipations: try .calloutParticipations(q)
+            case .phoneCalls: try .phoneCalls(q)
+            }
+        let page =
+            preview
+            ? try await operations.preview(kind, accountID: account.id, id: id, filter: filter, page: Pagination.pageRequest(request))
+            : try await operations.results(kind, accountID: account.id, id: id, filter: filter, page: Pagination.pageRequest(request))
+        return Pagination.response(page, request: request) { $0 }
+    }
+}

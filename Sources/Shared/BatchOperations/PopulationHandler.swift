@@ -1,0 +1,18 @@
+/// The `population` role's handler: each `batch-operations` message runs (or resumes) its operation.
+public struct PopulationHandler: MessageHandler {
+    let runner: BatchOperationRunner
+
+    public init(runner: BatchOperationRunner) {
+        self.runner = runner
+    }
+
+    public func handle(_ message: KafkaMessage) async throws {
+        let payload: JSONValue
+        do {
+            payload = try JSONParser.parse(message.value)
+        } catch {
+            throw PoisonMessage("a batch operation job must be JSON: \(error)")
+        }
+        try await runner.run(BatchOperationJob(payload: payload))
+    }
+}
