@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the whole system in the foreground with embedded defaults. PostgreSQL under .scfm/postgres,
-# the local Kafka-protocol broker, the API on http://127.0.0.1:${PORT:-3000}. Ctrl-C or SIGTERM stops
+# the local Kafka-protocol broker, the API on http://127.0.0.1:${PORT:-3000}, and the worker roles (metrics
+# from :9090 up). Ctrl-C or SIGTERM stops
 # everything; the next run reuses the same data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,13 @@ export KAFKA_BROKERS="$(cat "$STATE/kafka-bootstrap")"
 
 "$BIN/API" serve &
 children+=($!)
+# One process per worker role, each with its own /health and /metrics port.
+worker_port=9090
+for role in population; do
+    WORKER_HTTP_PORT=$worker_port "$BIN/Workers" run --role "$role" &
+    children+=($!)
+    worker_port=$((worker_port + 1))
+done
 echo "SCFM is starting on http://${HOST:-127.0.0.1}:${PORT:-3000} (super-admin token in $STATE/super-admin-token). Ctrl-C stops it." >&2
 
 # Exit (and stop the rest) as soon as any process ends on its own.

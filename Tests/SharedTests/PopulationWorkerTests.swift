@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Shared
+import TestSupport
+import Testing
+
+/// Two `population` workers in one consumer group, over the mock cluster and a real PostgreSQL: every
+/// operation finishes once, a job sent twice changes nothing, a poison job is dead-lettered.
+@Suite struct PopulationWorkerTests {
+    let logger = Logger(label: "scfm.tests.population")
+
+    @Test func twoWorkersShareTheTopicAndRunEveryOperationOnce() async throws {
+        let database = try await TestDatabases.shared.client(suite: "populationworker")
+        let account = try await AccountRepository(client: database, logger: logger).create(AccountChanges())
+        let contacts = ContactRepository(client: database, logger: logger)
+        for index in 0..<50 {
+            _ = try await contacts.create(accountID: account.id, msisdn: "+25566234\(5000 + index)", metadata: ["n": .integer(Int64(index))])
+        }
+        let callouts = CalloutRepository(client: database, logger: logger)
+        let operations = BatchOperationRepository(client: database, logger: logger)
+        var jobs: [BatchOperationJob] = []
+        for _ in 0..<6 {
+            let callout = try await callouts.create(accountID: account.id, CalloutChanges())
+            var changes = BatchOperationChanges()
+            changes.type = BatchOperationType.calloutPopulation.rawValue
+            let operation = try await operations.create(accountID: account.id, calloutID: callout.id, changes)
+            _ = try await operations.apply(.queue, accountID: account.id, id: operation.id)
+            jobs.append(BatchOperationJob(batchOperationID: operation.id, accountID: account.id))
+        }
+
+        let topic = "batch-operations-\(UUID().uuidString.prefix(8))"
+        let broker = try LocalKafkaBroker(topics: [topic], partitions: 4)
+        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers)
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        // Every job twice (a redelivery), and one that is no job at all.
+        var messages = (jobs + jobs).map {
+            KafkaOutgoingMessage(topic: topic, key: $0.outboxEntry.key, value: Array(JSONSerializer.string($0.outboxEntry.payload).utf8))
+        }
+        messages.append(KafkaOutgoingMessage(topic: topic, key: "x", value: Array("not json".utf8)))
+        for result in await producer.send(batch: messages) { _ = try result.get() }
+
+        func worker() throws -> WorkerRuntime {
+            let consumer = try KafkaConsumer(configuration: kafka, groupID: "scfm-population", topics: [topic], logger: logger)
+            return WorkerRuntime(
+                role: "population", consumer: consumer,
+                handler: PopulationHandler(runner: BatchOperationRunner(client: database, logger: logger, chunkSize: 7)),
+                deadLetters: DeadLetterRepository(client: database, logger: logger), settings: .init(), logger: logger)
+        }
+        let group = ServiceGroup(services: [try worker(), try worker()], logger: logger)
+        let running = Task { try await group.run() }
+
+        let deadline = ContinuousClock.now + .seconds(60)
+        var finished = 0
+        while ContinuousClock.now < deadline {
+            finished = try await database.query(
+                "SELECT count(*) FROM batch_operations WHERE account_id = \(account.id) AND status = 'finished'", logger: logger
+            ).single { try $0.decode(Int.self) }
+            if finished == jobs.count { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(finished == jobs.count)
+
+        let participations = try await database.query(
+            """
+            SELECT count(*), count(DISTINCT (callout_id, contact_id)) FROM callout_participations
+            WHERE account_id = \(account.id)
+            """, logger: logger
+        ).single { try $0.decode((Int, Int).self) }
+        #expect(participations.0 == 6 * 50)
+        #expect(participations.1 == 6 * 50)
+        let letters = try await DeadLetterRepository(client: database, logger: logger).all(topic: topic)
+        #expect(letters.count == 1)
+        withExtendedLifetime(broker) {}
+    }
+}
