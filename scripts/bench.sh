@@ -10,6 +10,7 @@ DATA=.scfm/bench-postgres
 
 swift build -c release --product API
 swift build -c release --product Benchmarks
+swift build -c release --product Workers
 
 api_pid=""
 cleanup() {
@@ -29,6 +30,11 @@ api_pid=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$API_PORT/metrics" && break; sleep 0.1; done
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m); $(date -u +%Y-%m-%d)"
-.build/release/Benchmarks contacts-index --api-url "http://127.0.0.1:$API_PORT"
-echo
-.build/release/Benchmarks outbox-throughput
+# BENCH picks some of them: `make bench BENCH="campaign"`.
+for bench in ${BENCH:-contacts-index outbox-throughput campaign}; do
+    case "$bench" in
+    contacts-index | campaign) .build/release/Benchmarks "$bench" --api-url "http://127.0.0.1:$API_PORT" ;;
+    *) .build/release/Benchmarks "$bench" ;;
+    esac
+    echo
+done
