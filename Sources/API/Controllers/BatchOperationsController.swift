@@ -12,11 +12,18 @@ struct BatchOperationsController {
         group.post("callouts/:id/batch_operations", use: createInCallout)
         group.get("batch_operations", use: index)
         group.get("callouts/:id/batch_operations", use: indexOfCallout)
-        group.get("batch_operations/:id", use: show)
-        group.patch("batch_operations/:id", use: update)
-        group.put("batch_operations/:id", use: update)
-        group.delete("batch_operations/:id", use: delete)
-        group.post("batch_operations/:id/batch_operation_events", use: event)
+        MemberRoutes.add(
+            to: group, collection: "batch_operations",
+            find: { [operations] in try await operations.find(accountID: $0, id: $1).json },
+            update: { [operations] in try await operations.update(accountID: $0, id: $1, Self.changes($2)) },
+            delete: { [operations] in try await operations.delete(accountID: $0, id: $1) })
+        EventRoute.add(
+            to: group, path: "batch_operations/:id/batch_operation_events", event: BatchOperationEvent.self,
+            find: { [operations] in try await operations.find(accountID: $0, id: $1).json },
+            apply: { [operations] event, accountID, id in
+                let operation = try await operations.apply(event, accountID: accountID, id: id)
+                return (operation.json, "/api/batch_operations/\(operation.id)")
+            })
         for kind in [BatchRecordKind.contacts, .calloutParticipations, .phoneCalls] {
             group.get("batch_operations/:id/preview/\(kind.rawValue)") { request, context in
                 try await records(request, context: context, kind: kind, preview: true)
@@ -66,43 +73,6 @@ struct BatchOperationsController {
             request, context: context, scope: scope, database: database,
             parseFilter: { q throws(FilterError) in try .batchOperations(q) },
             index: { try await operations.index(accountID: $0, filter: $1, page: $2) }, render: \.json)
-    }
-
-    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        return JSONResponse.make(.ok, try await operations.find(accountID: account.id, id: try context.recordID()).json)
-    }
-
-    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        let id = try context.recordID()
-        try await operations.update(accountID: account.id, id: id, Self.changes(try await RequestParameters.parse(request)))
-        return JSONResponse.noContent()
-    }
-
-    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        try await operations.delete(accountID: account.id, id: try context.recordID())
-        return JSONResponse.noContent()
-    }
-
-    /// `event=queue|requeue`: 201 with the operation; 422 when unknown or not allowed from its status.
-    @Sendable func event(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        let operation = try await Self.applyEvent(request, context: context, operations: operations, accountID: account.id)
-        return JSONResponse.created(operation.json, location: Location.url(request, path: "/api/batch_operations/\(operation.id)"))
-    }
-
-    static func applyEvent(
-        _ request: Request, context: APIRequestContext, operations: BatchOperationRepository, accountID: Int64
-    ) async throws -> BatchOperation {
-        let id = try context.recordID()
-        let parameters = try await RequestParameters.parse(request)
-        guard let event = try parameters.string("event").flatMap(BatchOperationEvent.init(rawValue:)) else {
-            _ = try await operations.find(accountID: accountID, id: id)
-            throw ValidationErrors("event", ValidationErrors.notIncluded)
-        }
-        return try await operations.apply(event, accountID: accountID, id: id)
     }
 
     /// A preview (what a run would touch) or the results (what runs touched), filtered by `q` of the listed

@@ -14,10 +14,11 @@ struct CalloutParticipationsController {
         group.get("callouts/:id/callout_participations", use: indexOfCallout)
         group.get("contacts/:id/callout_participations", use: indexOfContact)
         group.get("callout_participations", use: index)
-        group.get("callout_participations/:id", use: show)
-        group.patch("callout_participations/:id", use: update)
-        group.put("callout_participations/:id", use: update)
-        group.delete("callout_participations/:id", use: delete)
+        MemberRoutes.add(
+            to: group, collection: "callout_participations",
+            find: { [participations] in try await participations.find(accountID: $0, id: $1).json },
+            update: { [participations, self] in try await participations.update(accountID: $0, id: $1, changes($2)) },
+            delete: { [participations] in try await participations.delete(accountID: $0, id: $1) })
     }
 
     func changes(_ parameters: RequestParameters) throws -> CalloutParticipationChanges {
@@ -56,23 +57,5 @@ struct CalloutParticipationsController {
             request, context: context, scope: scope, database: database,
             parseFilter: { q throws(FilterError) in try .calloutParticipations(q) },
             index: { try await participations.index(accountID: $0, filter: $1, page: $2) }, render: \.json)
-    }
-
-    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        return JSONResponse.make(.ok, try await participations.find(accountID: account.id, id: try context.recordID()).json)
-    }
-
-    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        let id = try context.recordID()
-        try await participations.update(accountID: account.id, id: id, changes(try await RequestParameters.parse(request)))
-        return JSONResponse.noContent()
-    }
-
-    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        try await participations.delete(accountID: account.id, id: try context.recordID())
-        return JSONResponse.noContent()
     }
 }

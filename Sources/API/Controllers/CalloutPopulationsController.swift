@@ -16,7 +16,14 @@ struct CalloutPopulationsController {
         group.patch("callout_populations/:id", use: update)
         group.put("callout_populations/:id", use: update)
         group.delete("callout_populations/:id", use: delete)
-        group.post("callout_populations/:id/callout_population_events", use: event)
+        EventRoute.add(
+            to: group, path: "callout_populations/:id/callout_population_events", event: BatchOperationEvent.self,
+            find: { [self] in try await population(accountID: $0, id: $1).calloutPopulationJSON },
+            apply: { [self, operations] event, accountID, id in
+                _ = try await population(accountID: accountID, id: id)
+                let operation = try await operations.apply(event, accountID: accountID, id: id)
+                return (operation.calloutPopulationJSON, "/api/callout_populations/\(operation.id)")
+            })
         group.get("callout_populations/:id/preview/contacts") { request, context in
             try await records(request, context: context, kind: .contacts, preview: true)
         }
@@ -39,12 +46,8 @@ struct CalloutPopulationsController {
         return changes
     }
 
-    /// The population, 404 unless it is one (another type of batch operation is not a callout population).
     func population(_ context: APIRequestContext) async throws -> BatchOperation {
-        let account = try context.requireAccount()
-        let operation = try await operations.find(accountID: account.id, id: try context.recordID())
-        guard operation.type == .calloutPopulation else { throw RecordNotFound() }
-        return operation
+        try await population(accountID: try context.requireAccount().id, id: try context.recordID())
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -102,12 +105,11 @@ struct CalloutPopulationsController {
         return JSONResponse.noContent()
     }
 
-    @Sendable func event(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let operation = try await population(context)
-        let updated = try await BatchOperationsController.applyEvent(
-            request, context: context, operations: operations, accountID: operation.accountID)
-        return JSONResponse.created(
-            updated.calloutPopulationJSON, location: Location.url(request, path: "/api/callout_populations/\(updated.id)"))
+    /// The population, 404 unless the batch operation is one.
+    func population(accountID: Int64, id: Int64) async throws -> BatchOperation {
+        let operation = try await operations.find(accountID: accountID, id: id)
+        guard operation.type == .calloutPopulation else { throw RecordNotFound() }
+        return operation
     }
 
     func records(_ request: Request, context: APIRequestContext, kind: BatchRecordKind, preview: Bool) async throws -> Response {

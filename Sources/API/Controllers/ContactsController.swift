@@ -11,10 +11,16 @@ struct ContactsController {
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post("contacts", use: create)
         group.get("contacts", use: index)
-        group.get("contacts/:id", use: show)
-        group.patch("contacts/:id", use: update)
-        group.put("contacts/:id", use: update)
-        group.delete("contacts/:id", use: delete)
+        MemberRoutes.add(
+            to: group, collection: "contacts",
+            find: { [contacts] in try await contacts.find(accountID: $0, id: $1).json },
+            update: { [contacts] accountID, id, parameters in
+                let msisdn: String?? = parameters.has("msisdn") ? .some(try parameters.string("msisdn")) : .none
+                try await contacts.update(
+                    accountID: accountID, id: id, msisdn: msisdn, metadata: try parameters.object("metadata"),
+                    mergeMode: try parameters.mergeMode())
+            },
+            delete: { [contacts] in try await contacts.delete(accountID: $0, id: $1) })
         group.get("callouts/:id/contacts", use: indexOfCallout)
     }
 
@@ -44,27 +50,5 @@ struct ContactsController {
             request, context: context, scope: scope, database: database,
             parseFilter: { q throws(FilterError) in try .contacts(q) },
             index: { try await contacts.index(accountID: $0, filter: $1, page: $2) }, render: \.json)
-    }
-
-    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        return JSONResponse.make(.ok, try await contacts.find(accountID: account.id, id: try context.recordID()).json)
-    }
-
-    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        let id = try context.recordID()
-        let parameters = try await RequestParameters.parse(request)
-        let msisdn: String?? = parameters.has("msisdn") ? .some(try parameters.string("msisdn")) : .none
-        try await contacts.update(
-            accountID: account.id, id: id, msisdn: msisdn, metadata: try parameters.object("metadata"),
-            mergeMode: try parameters.mergeMode())
-        return JSONResponse.noContent()
-    }
-
-    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        try await contacts.delete(accountID: account.id, id: try context.recordID())
-        return JSONResponse.noContent()
     }
 }

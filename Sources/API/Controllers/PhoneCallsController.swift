@@ -15,11 +15,19 @@ struct PhoneCallsController {
         group.get("contacts/:id/phone_calls", use: indexOfContact)
         group.get("callouts/:id/phone_calls", use: indexOfCallout)
         group.get("phone_calls", use: index)
-        group.get("phone_calls/:id", use: show)
-        group.patch("phone_calls/:id", use: update)
-        group.put("phone_calls/:id", use: update)
-        group.delete("phone_calls/:id", use: delete)
-        group.post("phone_calls/:id/phone_call_events", use: event)
+        MemberRoutes.add(
+            to: group, collection: "phone_calls",
+            find: { [phoneCalls] in try await phoneCalls.find(accountID: $0, id: $1).json },
+            update: { [phoneCalls, self] in try await phoneCalls.update(accountID: $0, id: $1, changes($2)) },
+            delete: { [phoneCalls] in try await phoneCalls.delete(accountID: $0, id: $1) })
+        // The job reaches the workers through the outbox.
+        EventRoute.add(
+            to: group, path: "phone_calls/:id/phone_call_events", event: PhoneCallEvent.self,
+            find: { [phoneCalls] in try await phoneCalls.find(accountID: $0, id: $1).json },
+            apply: { [phoneCalls] event, accountID, id in
+                let call = try await phoneCalls.apply(event, accountID: accountID, id: id)
+                return (call.json, "/api/phone_calls/\(call.id)")
+            })
     }
 
     func changes(_ parameters: RequestParameters) throws -> PhoneCallChanges {
@@ -64,37 +72,5 @@ struct PhoneCallsController {
             request, context: context, scope: scope, database: database,
             parseFilter: { q throws(FilterError) in try .phoneCalls(q) },
             index: { try await phoneCalls.index(accountID: $0, filter: $1, page: $2) }, render: \.json)
-    }
-
-    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        return JSONResponse.make(.ok, try await phoneCalls.find(accountID: account.id, id: try context.recordID()).json)
-    }
-
-    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        let id = try context.recordID()
-        try await phoneCalls.update(accountID: account.id, id: id, changes(try await RequestParameters.parse(request)))
-        return JSONResponse.noContent()
-    }
-
-    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        try await phoneCalls.delete(accountID: account.id, id: try context.recordID())
-        return JSONResponse.noContent()
-    }
-
-    /// `event=queue|queue_remote_fetch`: 201 with the phone call; the job reaches the workers through the
-    /// outbox. 422 when the event is unknown or not allowed from the call's status.
-    @Sendable func event(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        let id = try context.recordID()
-        let parameters = try await RequestParameters.parse(request)
-        guard let event = try parameters.string("event").flatMap(PhoneCallEvent.init(rawValue:)) else {
-            _ = try await phoneCalls.find(accountID: account.id, id: id)
-            throw ValidationErrors("event", ValidationErrors.notIncluded)
-        }
-        let call = try await phoneCalls.apply(event, accountID: account.id, id: id)
-        return JSONResponse.created(call.json, location: Location.url(request, path: "/api/phone_calls/\(call.id)"))
     }
 }

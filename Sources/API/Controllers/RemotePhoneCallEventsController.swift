@@ -10,9 +10,14 @@ struct RemotePhoneCallEventsController {
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.get("remote_phone_call_events", use: index)
-        group.get("remote_phone_call_events/:id", use: show)
-        group.patch("remote_phone_call_events/:id", use: update)
-        group.put("remote_phone_call_events/:id", use: update)
+        MemberRoutes.add(
+            to: group, collection: "remote_phone_call_events",
+            find: { [events] in try await events.find(accountID: $0, id: $1).json },
+            update: { [events] accountID, id, parameters in
+                try await events.update(
+                    accountID: accountID, id: id, metadata: try parameters.object("metadata"), mode: try parameters.mergeMode())
+            },
+            delete: nil)
         group.get("phone_calls/:id/remote_phone_call_events", use: indexOfPhoneCall)
         group.get("callout_participations/:id/remote_phone_call_events", use: indexOfParticipation)
         group.get("contacts/:id/remote_phone_call_events", use: indexOfContact)
@@ -52,19 +57,5 @@ struct RemotePhoneCallEventsController {
             request, context: context, scope: scope, database: database,
             parseFilter: { q throws(FilterError) in try .remotePhoneCallEvents(q) },
             index: { try await events.index(accountID: $0, filter: $1, page: $2) }, render: \.json)
-    }
-
-    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        return JSONResponse.make(.ok, try await events.find(accountID: account.id, id: try context.recordID()).json)
-    }
-
-    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let account = try context.requireAccount()
-        let id = try context.recordID()
-        let parameters = try await RequestParameters.parse(request)
-        try await events.update(
-            accountID: account.id, id: id, metadata: try parameters.object("metadata"), mode: try parameters.mergeMode())
-        return JSONResponse.noContent()
     }
 }
