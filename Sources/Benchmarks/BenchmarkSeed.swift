@@ -20,7 +20,7 @@ struct BenchmarkSeed {
             var changes = AccountChanges()
             changes.metadata = marker
             let account = try await accounts.create(changes)
-            print("seeding \(contacts) contacts (once; later runs reuse them)…")
+            say("seeding \(contacts) contacts (once; later runs reuse them)…")
             let elapsed = try await measure {
                 // Province cycles over 100 values, so each one selects 1% of the contacts; country selects all.
                 try await client.query(
@@ -36,7 +36,7 @@ struct BenchmarkSeed {
                     """, logger: logger)
                 try await client.query("ANALYZE contacts", logger: logger)
             }
-            print("seeded in \(Int(elapsed)) ms")
+            say("seeded in \(Int(elapsed)) ms")
             accountID = account.id
         }
         guard let accountID else { throw RecordNotFound() }

@@ -40,7 +40,7 @@ struct CampaignBenchmark: AsyncParsableCommand {
             let seed = try await BenchmarkSeed.ensure(client: client, contacts: options.contacts, logger: logger)
             let run = CampaignRun(client: client, accountID: seed.accountID, chunkSize: options.chunkSize, logger: logger)
             try await run.reset()
-            print("campaign: \(options.contacts) contacts, chunks of \(options.chunkSize) rows")
+            say("campaign: \(options.contacts) contacts, chunks of \(options.chunkSize) rows")
             try await run.population()
             try await run.phoneCallCreate()
             try await run.phoneCallQueue()
@@ -98,10 +98,10 @@ struct CampaignRun {
     }
 
     func report(_ name: String, rows: Int64, elapsed: Double, floor: Double) {
-        print("")
-        print("  \(name): \(rows) rows in \(Int(elapsed)) ms (\(Int(Double(rows) / (elapsed / 1000))) rows/s)")
-        print("    floor (bare statement, same rows, same indexes): \(Int(floor)) ms")
-        print("    ratio to floor: \((elapsed / floor * 100).rounded() / 100)x   peak RSS of this process: \(peakResidentMegabytes()) MB")
+        say()
+        say("  \(name): \(rows) rows in \(Int(elapsed)) ms (\(Int(Double(rows) / (elapsed / 1000))) rows/s)")
+        say("    floor (bare statement, same rows, same indexes): \(Int(floor)) ms")
+        say("    ratio to floor: \((elapsed / floor * 100).rounded() / 100)x   peak RSS of this process: \(peakResidentMegabytes()) MB")
     }
 
     func population() async throws {
@@ -186,7 +186,7 @@ struct CampaignRun {
         }
         report("PhoneCallQueue, SQL (status moved + outbox jobs written)", rows: rows, elapsed: operationElapsed, floor: floor)
         let totalMilliseconds = Double(total.components.seconds) * 1000 + Double(total.components.attoseconds) / 1e15
-        print("    until every job is on the topic (relay to the local broker): \(Int(totalMilliseconds)) ms "
+        say("    until every job is on the topic (relay to the local broker): \(Int(totalMilliseconds)) ms "
             + "(\(Int(Double(rows) / (totalMilliseconds / 1000))) jobs/s)")
     }
 
@@ -227,10 +227,10 @@ struct CampaignRun {
                 if index >= 5 { samples.append(elapsed) }
             }
             let sql = LatencyStatistics(samples)
-            print("")
-            print("  \(scenario.name)\(api.total.isEmpty ? "" : "  (Total: \(api.total))")")
-            print("    API     \(api.latency.summary())")
-            print("    raw SQL \(sql.summary())")
+            say()
+            say("  \(scenario.name)\(api.total.isEmpty ? "" : "  (Total: \(api.total))")")
+            say("    API     \(api.latency.summary())")
+            say("    raw SQL \(sql.summary())")
         }
     }
 }

@@ -35,7 +35,7 @@ struct ContactsIndexBenchmark: AsyncParsableCommand {
             defer { group.cancelAll() }
             try await Migrator(client: client, logger: logger).migrate()
             let seed = try await BenchmarkSeed.ensure(client: client, contacts: contacts, logger: logger)
-            print("contacts-index: \(contacts) contacts in account \(seed.accountID)")
+            say("contacts-index: \(contacts) contacts in account \(seed.accountID)")
 
             let scenarios: [(name: String, query: String, filter: RecordFilter)] = [
                 ("metadata filter, ~1% of rows", "q%5Bmetadata%5D%5Bprovince%5D=province-42",
@@ -51,12 +51,12 @@ struct ContactsIndexBenchmark: AsyncParsableCommand {
                     http: http, url: "\(apiURL)/api/contacts?\(scenario.query)", token: seed.token, requests: requests)
                 let sql = try await Self.measureSQL(
                     repository: repository, accountID: seed.accountID, filter: scenario.filter, requests: requests)
-                print("")
-                print("  \(scenario.name)  (Total: \(api.total))")
-                print("    API     \(api.latency.summary())")
-                print("    raw SQL \(sql.summary())")
+                say()
+                say("  \(scenario.name)  (Total: \(api.total))")
+                say("    API     \(api.latency.summary())")
+                say("    raw SQL \(sql.summary())")
                 let ratio = (api.latency.p50 / sql.p50 * 100).rounded() / 100
-                print("    p50 ratio API / raw SQL: \(ratio)x")
+                say("    p50 ratio API / raw SQL: \(ratio)x")
             }
         }
     }

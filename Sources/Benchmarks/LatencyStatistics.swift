@@ -1,3 +1,5 @@
+import Foundation
+
 /// Percentiles of a set of latency samples, in milliseconds.
 struct LatencyStatistics {
     let samples: [Double]
@@ -29,4 +31,10 @@ func measure(_ body: () async throws -> Void) async rethrows -> Double {
     let clock = ContinuousClock()
     let elapsed = try await clock.measure { try await body() }
     return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+}
+
+/// Prints a line at once, unbuffered, so figures appear as they are measured also when the output goes to a
+/// file or a pipe.
+func say(_ line: String = "") {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

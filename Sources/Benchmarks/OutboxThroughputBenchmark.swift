@@ -31,7 +31,7 @@ struct OutboxThroughputBenchmark: AsyncParsableCommand {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await Migrator(client: client, logger: logger).migrate()
-            print("outbox-throughput: \(count) messages of \(payloadBytes) bytes, local broker with \(Self.partitions) partitions")
+            say("outbox-throughput: \(count) messages of \(payloadBytes) bytes, local broker with \(Self.partitions) partitions")
 
             let sqlFloor = try await Self.sqlFloor(client: client, count: count, padding: padding, logger: logger)
             logger.info("relay SQL floor measured")
@@ -39,14 +39,14 @@ struct OutboxThroughputBenchmark: AsyncParsableCommand {
             logger.info("Kafka floor measured")
             let endToEnd = try await Self.endToEnd(client: client, count: count, padding: padding, logger: logger)
 
-            print("")
-            print("  write \(count) outbox rows (one INSERT … SELECT): \(Self.rate(count, endToEnd.insert)) rows/s")
-            print("  outbox → relay → topic → consumer (from the rows' commit): \(Self.rate(count, endToEnd.pipeline - endToEnd.insert)) messages/s")
-            print("  including the write, write → outbox → relay → topic → consumer: \(Self.rate(count, endToEnd.pipeline)) messages/s")
-            print("  floor, relay SQL only (select + mark published): \(Self.rate(count, sqlFloor)) rows/s")
-            print("  floor, Kafka only (produce + consume): \(Self.rate(count, kafkaFloor)) messages/s")
+            say()
+            say("  write \(count) outbox rows (one INSERT … SELECT): \(Self.rate(count, endToEnd.insert)) rows/s")
+            say("  outbox → relay → topic → consumer (from the rows' commit): \(Self.rate(count, endToEnd.pipeline - endToEnd.insert)) messages/s")
+            say("  including the write, write → outbox → relay → topic → consumer: \(Self.rate(count, endToEnd.pipeline)) messages/s")
+            say("  floor, relay SQL only (select + mark published): \(Self.rate(count, sqlFloor)) rows/s")
+            say("  floor, Kafka only (produce + consume): \(Self.rate(count, kafkaFloor)) messages/s")
             let slowestFloor = max(sqlFloor, kafkaFloor)
-            print("  ratio outbox → consumer / slower floor (time): \((((endToEnd.pipeline - endToEnd.insert) / slowestFloor) * 100).rounded() / 100)x")
+            say("  ratio outbox → consumer / slower floor (time): \((((endToEnd.pipeline - endToEnd.insert) / slowestFloor) * 100).rounded() / 100)x")
         }
     }
 

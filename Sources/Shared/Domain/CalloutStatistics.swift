@@ -13,26 +13,27 @@ public struct CalloutStatistics: Sendable {
     /// statuses (`CALLOUT_PARTICIPATION_RETRY_STATUSES`, default `failed`).
     public static let defaultRetryStatuses = ["failed"]
 
-    /// One query over the participation summary columns and the (callout_id, status) index of phone_calls,
-    /// however large the callout.
+    /// One query: the participations counted on their (callout_id, id) index, every call of the callout
+    /// counted by status and by being its participation's latest on the (callout_id, status, is_latest) index.
+    /// A participation with calls has exactly one latest call, so remaining = participations − latest calls +
+    /// latest calls in a retry status.
     public static func compute(
         _ client: PostgresClient, logger: Logger, accountID: Int64, calloutID: Int64, retryStatuses: [String]
     ) async throws -> CalloutStatistics {
         let row = try await client.query(
             """
-            SELECT co.status, p.total, p.remaining, p.completed,
+            SELECT co.status, p.total,
+                   p.total - calls.latest + calls.latest_to_retry AS remaining, calls.latest_completed,
                    calls.created, calls.queued, calls.remote_fetch_queued, calls.waiting, calls.remotely_queued,
                    calls.in_progress, calls.errored, calls.failed, calls.busy, calls.not_answered, calls.canceled,
                    calls.completed
             FROM callouts co
+            CROSS JOIN LATERAL (SELECT count(*) AS total FROM callout_participations WHERE callout_id = co.id) p
             CROSS JOIN LATERAL (
-                SELECT count(*) AS total,
-                       count(*) FILTER (WHERE phone_calls_count = 0 OR last_phone_call_attempt = ANY(\(retryStatuses))) AS remaining,
-                       count(*) FILTER (WHERE last_phone_call_attempt = 'completed') AS completed
-                FROM callout_participations WHERE callout_id = co.id
-            ) p
-            CROSS JOIN LATERAL (
-                SELECT count(*) FILTER (WHERE status = 'created') AS created,
+                SELECT count(*) FILTER (WHERE is_latest) AS latest,
+                       count(*) FILTER (WHERE is_latest AND status = ANY(\(retryStatuses))) AS latest_to_retry,
+                       count(*) FILTER (WHERE is_latest AND status = 'completed') AS latest_completed,
+                       count(*) FILTER (WHERE status = 'created') AS created,
                        count(*) FILTER (WHERE status = 'queued') AS queued,
                        count(*) FILTER (WHERE status = 'remote_fetch_queued') AS remote_fetch_queued,
                        count(*) FILTER (WHERE status IN ('remotely_queued', 'in_progress', 'remote_fetch_queued')) AS waiting,

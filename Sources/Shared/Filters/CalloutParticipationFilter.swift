@@ -1,7 +1,7 @@
 extension RecordFilter {
     /// Callout participations (alias `p`): the `q` of the participation indexes and PhoneCallCreate's
-    /// `callout_participation_filter_params`. The phone-call filters read the summary columns that the
-    /// phone_calls triggers keep (`phone_calls_count`, `last_phone_call_attempt`), never phone_calls itself.
+    /// `callout_participation_filter_params`. The phone-call filters probe the participation's latest call
+    /// (`phone_calls.is_latest`, kept by triggers) through a partial index, one lookup per participation.
     public static func calloutParticipations(_ values: JSONObject, prefix: String = "q") throws(FilterError) -> RecordFilter {
         let parameters = FilterParameters(values, prefix: prefix)
         let statuses = PhoneCallStatus.allCases.map(\.rawValue)
@@ -13,18 +13,27 @@ extension RecordFilter {
         try filter.appendMSISDN(parameters, column: "p.msisdn")
         try filter.appendText(parameters, "call_flow_logic", column: "p.call_flow_logic")
         if let has = try parameters.boolean("has_phone_calls") {
-            filter.append(.predicate(has ? "p.phone_calls_count > 0" : "p.phone_calls_count = 0"))
+            filter.append(.predicate(has ? Self.hasPhoneCalls : Self.hasNoPhoneCalls))
         }
         if let none = try parameters.boolean("no_phone_calls") {
-            filter.append(.predicate(none ? "p.phone_calls_count = 0" : "p.phone_calls_count > 0"))
+            filter.append(.predicate(none ? Self.hasNoPhoneCalls : Self.hasPhoneCalls))
         }
         if let attempts = try parameters.list("last_phone_call_attempt", allowed: statuses) {
-            filter.append(.anyOf("p.last_phone_call_attempt", attempts))
+            filter.append(.predicateWithList(
+                "EXISTS (SELECT 1 FROM phone_calls latest WHERE latest.callout_participation_id = p.id AND latest.is_latest AND latest.status = ANY(",
+                attempts, "))"))
         }
+        // No latest call outside the list: true for a participation with no call at all.
         if let attempts = try parameters.list("no_phone_calls_or_last_attempt", allowed: statuses) {
-            filter.append(.predicateWithList("(p.phone_calls_count = 0 OR p.last_phone_call_attempt = ANY(", attempts, "))"))
+            filter.append(.predicateWithList(
+                "NOT EXISTS (SELECT 1 FROM phone_calls latest WHERE latest.callout_participation_id = p.id AND latest.is_latest AND NOT latest.status = ANY(",
+                attempts, "))"))
         }
         try filter.appendCreatedAndUpdated(parameters, created: "p.created_at", updated: "p.updated_at")
         return filter
     }
+
+    static let hasPhoneCalls: TrustedSQL = "EXISTS (SELECT 1 FROM phone_calls any_call WHERE any_call.callout_participation_id = p.id)"
+    static let hasNoPhoneCalls: TrustedSQL =
+        "NOT EXISTS (SELECT 1 FROM phone_calls any_call WHERE any_call.callout_participation_id = p.id)"
 }
