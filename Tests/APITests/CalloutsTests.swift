@@ -155,4 +155,30 @@ import Testing
             #expect(figures["calls_initialized"] == 1)
         }
     }
+
+    @Test func statisticsStayRightWhenTheirRunningTotalsAreFolded() async throws {
+        let (_, token) = try await api.account()
+        try await api.test { client in
+            let campaign = try await Campaign.make(client, token: token, msisdns: ["252662345741", "252662345742"])
+            let call = try await client.create(
+                "/api/callout_participations/\(campaign.participationIDs[0])/phone_calls", token: token, form: seedRemoteRequestParams)
+            // Each status change appends running totals; enough of them to be folded on the next read.
+            for round in 0..<400 {
+                try await api.execute("UPDATE phone_calls SET status = \(round % 2 == 0 ? "in_progress" : "remotely_queued") WHERE id = \(call)")
+            }
+            try await api.execute("UPDATE phone_calls SET status = 'completed' WHERE id = \(call)")
+            let path = "/api/callouts/\(campaign.calloutID)/callout_statistics"
+            let first = try await client.request(.get, path, token: token).json
+            let second = try await client.request(.get, path, token: token).json
+            #expect(first == second)
+            #expect(first["calls_completed"] == 1)
+            #expect(first["calls_in_progress"] == 0)
+            #expect(first["callout_participations_completed"] == 1)
+            #expect(first["callout_participations_remaining"] == 1)
+            let rows = try await api.database.query(
+                "SELECT count(*) FROM callout_statistic_deltas WHERE callout_id = \(campaign.calloutID)", logger: api.logger
+            ).single { try $0.decode(Int64.self) }
+            #expect(rows < 10, "folded into one row per metric")
+        }
+    }
 }

@@ -13,54 +13,72 @@ public struct CalloutStatistics: Sendable {
     /// statuses (`CALLOUT_PARTICIPATION_RETRY_STATUSES`, default `failed`).
     public static let defaultRetryStatuses = ["failed"]
 
-    /// One query: the participations counted on their (callout_id, id) index, every call of the callout
-    /// counted by status and by being its participation's latest on the (callout_id, status, is_latest) index.
-    /// A participation with calls has exactly one latest call, so remaining = participations − latest calls +
-    /// latest calls in a retry status.
+    /// Sums the callout's running totals (`callout_statistic_deltas`, appended by triggers on every change
+    /// of participations and phone calls): a few rows per callout whatever its size. A participation with
+    /// calls has exactly one latest call, so remaining = participations − latest calls + latest calls in a
+    /// retry status.
     public static func compute(
         _ client: PostgresClient, logger: Logger, accountID: Int64, calloutID: Int64, retryStatuses: [String]
     ) async throws -> CalloutStatistics {
-        let row = try await client.query(
+        var status: String?
+        var totals: [String: Int64] = [:]
+        var deltaRows: Int64 = 0
+        for try await (calloutStatus, metric, total, rows) in try await client.query(
             """
-            SELECT co.status, p.total,
-                   p.total - calls.latest + calls.latest_to_retry AS remaining, calls.latest_completed,
-                   calls.created, calls.queued, calls.remote_fetch_queued, calls.waiting, calls.remotely_queued,
-                   calls.in_progress, calls.errored, calls.failed, calls.busy, calls.not_answered, calls.canceled,
-                   calls.completed
+            SELECT co.status, d.metric, d.total, d.rows
             FROM callouts co
-            CROSS JOIN LATERAL (SELECT count(*) AS total FROM callout_participations WHERE callout_id = co.id) p
-            CROSS JOIN LATERAL (
-                SELECT count(*) FILTER (WHERE is_latest) AS latest,
-                       count(*) FILTER (WHERE is_latest AND status = ANY(\(retryStatuses))) AS latest_to_retry,
-                       count(*) FILTER (WHERE is_latest AND status = 'completed') AS latest_completed,
-                       count(*) FILTER (WHERE status = 'created') AS created,
-                       count(*) FILTER (WHERE status = 'queued') AS queued,
-                       count(*) FILTER (WHERE status = 'remote_fetch_queued') AS remote_fetch_queued,
-                       count(*) FILTER (WHERE status IN ('remotely_queued', 'in_progress', 'remote_fetch_queued')) AS waiting,
-                       count(*) FILTER (WHERE status = 'remotely_queued') AS remotely_queued,
-                       count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
-                       count(*) FILTER (WHERE status = 'errored') AS errored,
-                       count(*) FILTER (WHERE status = 'failed') AS failed,
-                       count(*) FILTER (WHERE status = 'busy') AS busy,
-                       count(*) FILTER (WHERE status = 'not_answered') AS not_answered,
-                       count(*) FILTER (WHERE status = 'canceled') AS canceled,
-                       count(*) FILTER (WHERE status = 'completed') AS completed
-                FROM phone_calls WHERE callout_id = co.id
-            ) calls
+            LEFT JOIN LATERAL (
+                SELECT metric, sum(delta)::bigint AS total, count(*) AS rows
+                FROM callout_statistic_deltas WHERE callout_id = co.id GROUP BY metric
+            ) d ON true
             WHERE co.id = \(calloutID) AND co.account_id = \(accountID)
             """, logger: logger
-        ).single { $0 }
-        let names = [
-            "callout_participations", "callout_participations_remaining", "callout_participations_completed",
-            "calls_initialized", "calls_scheduling", "calls_fetching_status", "calls_waiting_for_completion",
-            "calls_queued", "calls_in_progress", "calls_errored", "calls_failed", "calls_busy", "calls_not_answered",
-            "calls_canceled", "calls_completed",
+        ).decode((String, String?, Int64?, Int64?).self) {
+            status = calloutStatus
+            if let metric, let total { totals[metric] = total }
+            deltaRows += rows ?? 0
+        }
+        guard let status else { throw RecordNotFound() }
+        if deltaRows > foldThreshold {
+            try await fold(client, logger: logger, calloutID: calloutID)
+        }
+
+        func calls(_ status: String) -> Int64 { totals["calls:\(status)"] ?? 0 }
+        let latest = totals.filter { $0.key.hasPrefix("latest:") }.values.reduce(0, +)
+        let latestToRetry = retryStatuses.reduce(0) { $0 + (totals["latest:\($1)"] ?? 0) }
+        let participations = totals["participations"] ?? 0
+        let values: [(String, Int64)] = [
+            ("callout_participations", participations),
+            ("callout_participations_remaining", participations - latest + latestToRetry),
+            ("callout_participations_completed", totals["latest:completed"] ?? 0),
+            ("calls_initialized", calls("created")),
+            ("calls_scheduling", calls("queued")),
+            ("calls_fetching_status", calls("remote_fetch_queued")),
+            ("calls_waiting_for_completion", calls("remotely_queued") + calls("in_progress") + calls("remote_fetch_queued")),
+            ("calls_queued", calls("remotely_queued")),
+            ("calls_in_progress", calls("in_progress")),
+            ("calls_errored", calls("errored")),
+            ("calls_failed", calls("failed")),
+            ("calls_busy", calls("busy")),
+            ("calls_not_answered", calls("not_answered")),
+            ("calls_canceled", calls("canceled")),
+            ("calls_completed", calls("completed")),
         ]
-        var cells = row.makeIterator()
-        let status = try cells.next()!.decode(String.self)
-        var values: [(String, Int64)] = []
-        for name in names { values.append((name, try cells.next()!.decode(Int64.self))) }
         return CalloutStatistics(values: values, calloutStatus: status)
+    }
+
+    /// More rows than this for one callout are folded into one per metric.
+    static let foldThreshold: Int64 = 1000
+
+    /// Replaces a callout's rows by their sums, in one statement: rows appended meanwhile are not among the
+    /// deleted ones and stay.
+    static func fold(_ client: PostgresClient, logger: Logger, calloutID: Int64) async throws {
+        try await client.query(
+            """
+            WITH folded AS (DELETE FROM callout_statistic_deltas WHERE callout_id = \(calloutID) RETURNING metric, delta)
+            INSERT INTO callout_statistic_deltas (callout_id, metric, delta)
+            SELECT \(calloutID), metric, sum(delta) FROM folded GROUP BY metric HAVING sum(delta) <> 0
+            """, logger: logger)
     }
 
     /// In the order of the seed's sample response.
