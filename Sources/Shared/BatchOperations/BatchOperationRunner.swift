@@ -77,10 +77,14 @@ public struct BatchOperationRunner: Sendable {
             ).single { try $0.decode((String, Int64, Int64).self) }
             guard state.0 == BatchOperationStatus.running.rawValue else { return false }
             // A chunk is a short statement run a hundred times: compiling it with JIT costs more than running
-            // it, and a keyset chunk must walk the source in id order rather than sort every match each time
-            // (which would make a run quadratic when the planner misjudges how many rows match).
-            try await connection.query("SET LOCAL jit = off", logger: logger)
-            try await connection.query("SET LOCAL enable_sort = off", logger: logger)
+            // it. Its cost must not grow with the tables: walk the source in id order from the checkpoint
+            // rather than sort every match, and probe indexes row by row (nested loops) rather than merge or
+            // hash against a whole table, for the chunk's own rows and the triggers' transition tables alike.
+            try await connection.query(
+                """
+                SELECT set_config('jit', 'off', true), set_config('enable_sort', 'off', true),
+                       set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true)
+                """, logger: logger)
             var size = Int64(chunkSize)
             if let limit = selection.limit { size = min(size, limit - state.2) }
             var done: (count: Int64, lastID: Int64?) = (0, nil)

@@ -89,25 +89,24 @@ public struct BatchOperationRepository: Sendable {
         }
     }
 
-    /// Refused while queued or running, and while records it created refer to it.
+    /// Refused while queued or running, and while records it made refer to it.
     public func delete(accountID: Int64, id: Int64) async throws {
-        let state = try await client.query(
-            """
-            SELECT b.status,
-                EXISTS (SELECT 1 FROM callout_participations WHERE callout_population_id = b.id),
-                EXISTS (SELECT 1 FROM phone_calls WHERE create_batch_operation_id = b.id
-                        OR queue_batch_operation_id = b.id OR queue_remote_fetch_batch_operation_id = b.id)
-            FROM batch_operations b WHERE b.id = \(id) AND b.account_id = \(accountID)
-            """, logger: logger
-        ).single { try $0.decode((String, Bool, Bool).self) }
-        if state.0 == BatchOperationStatus.queued.rawValue || state.0 == BatchOperationStatus.running.rawValue {
-            throw ValidationErrors("base", "Cannot delete a batch operation while it is \(state.0)")
-        }
-        if state.1 { throw DependentRecords.exist("callout participations") }
-        if state.2 { throw DependentRecords.exist("phone calls") }
-        try await DependentRecords.delete {
-            try await client.query("DELETE FROM batch_operations WHERE id = \(id) AND account_id = \(accountID)", logger: logger)
-        }
+        try await DependentRecords.delete(
+            client, logger: logger, table: "batch_operations", id: id, accountID: accountID,
+            dependents: [
+                .init(table: "callout_participations", column: "callout_population_id", name: "callout participations"),
+                .init(table: "phone_calls", column: "create_batch_operation_id", name: "phone calls"),
+                .init(table: "phone_calls", column: "queue_batch_operation_id", name: "phone calls"),
+                .init(table: "phone_calls", column: "queue_remote_fetch_batch_operation_id", name: "phone calls"),
+            ],
+            extraCheck: { [logger] connection in
+                let status = try await connection.query(
+                    "SELECT status FROM batch_operations WHERE id = \(id)", logger: logger
+                ).single { try $0.decode(String.self) }
+                if status == BatchOperationStatus.queued.rawValue || status == BatchOperationStatus.running.rawValue {
+                    throw ValidationErrors("base", "Cannot delete a batch operation while it is \(status)")
+                }
+            })
     }
 
     /// `queue` (preview → queued) or `requeue` (finished → queued, progress reset): a compare-and-set on the

@@ -73,16 +73,8 @@ public struct CalloutParticipationRepository: Sendable {
 
     /// Deletes the participation unless it has phone calls (422).
     public func delete(accountID: Int64, id: Int64) async throws {
-        let hasCalls = try await client.query(
-            """
-            SELECT EXISTS (SELECT 1 FROM phone_calls WHERE callout_participation_id = p.id)
-            FROM callout_participations p WHERE p.id = \(id) AND p.account_id = \(accountID)
-            """, logger: logger
-        ).single { try $0.decode(Bool.self) }
-        if hasCalls { throw DependentRecords.exist("phone calls") }
-        try await DependentRecords.delete {
-            try await client.query(
-                "DELETE FROM callout_participations WHERE id = \(id) AND account_id = \(accountID)", logger: logger)
-        }
+        try await DependentRecords.delete(
+            client, logger: logger, table: "callout_participations", id: id, accountID: accountID,
+            dependents: [.init(table: "phone_calls", column: "callout_participation_id", name: "phone calls")])
     }
 }

@@ -73,20 +73,12 @@ public struct CalloutRepository: Sendable {
     /// Deletes the callout unless participations, phone calls or batch operations refer to it (422, as
     /// SCFM's `restrict_with_error`).
     public func delete(accountID: Int64, id: Int64) async throws {
-        let dependents = try await client.query(
-            """
-            SELECT
-                EXISTS (SELECT 1 FROM callout_participations WHERE callout_id = co.id),
-                EXISTS (SELECT 1 FROM phone_calls WHERE callout_id = co.id),
-                EXISTS (SELECT 1 FROM batch_operations WHERE callout_id = co.id)
-            FROM callouts co WHERE co.id = \(id) AND co.account_id = \(accountID)
-            """, logger: logger
-        ).single { try $0.decode((Bool, Bool, Bool).self) }
-        if dependents.0 { throw DependentRecords.exist("callout participations") }
-        if dependents.1 { throw DependentRecords.exist("phone calls") }
-        if dependents.2 { throw DependentRecords.exist("batch operations") }
-        try await DependentRecords.delete {
-            try await client.query("DELETE FROM callouts WHERE id = \(id) AND account_id = \(accountID)", logger: logger)
-        }
+        try await DependentRecords.delete(
+            client, logger: logger, table: "callouts", id: id, accountID: accountID,
+            dependents: [
+                .init(table: "callout_participations", column: "callout_id", name: "callout participations"),
+                .init(table: "phone_calls", column: "callout_id", name: "phone calls"),
+                .init(table: "batch_operations", column: "callout_id", name: "batch operations"),
+            ])
     }
 }

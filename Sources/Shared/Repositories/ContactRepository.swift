@@ -67,19 +67,12 @@ public struct ContactRepository: Sendable {
     /// Deletes the contact unless callout participations or phone calls refer to it (422, as SCFM's
     /// `restrict_with_error`).
     public func delete(accountID: Int64, id: Int64) async throws {
-        let state = try await client.query(
-            """
-            SELECT
-                EXISTS (SELECT 1 FROM callout_participations WHERE contact_id = c.id),
-                EXISTS (SELECT 1 FROM phone_calls WHERE contact_id = c.id)
-            FROM contacts c WHERE c.id = \(id) AND c.account_id = \(accountID)
-            """, logger: logger
-        ).single { try $0.decode((Bool, Bool).self) }
-        if state.0 { throw DependentRecords.exist("callout participations") }
-        if state.1 { throw DependentRecords.exist("phone calls") }
-        try await DependentRecords.delete {
-            try await client.query("DELETE FROM contacts WHERE id = \(id) AND account_id = \(accountID)", logger: logger)
-        }
+        try await DependentRecords.delete(
+            client, logger: logger, table: "contacts", id: id, accountID: accountID,
+            dependents: [
+                .init(table: "callout_participations", column: "contact_id", name: "callout participations"),
+                .init(table: "phone_calls", column: "contact_id", name: "phone calls"),
+            ])
     }
 
     static let table = RecordTable<Contact>(

@@ -82,13 +82,15 @@ public struct PhoneCallRepository: Sendable {
     /// Only a `created` call may be deleted: anything later may already be at the provider.
     public func delete(accountID: Int64, id: Int64) async throws {
         var deleted = false
-        try await DependentRecords.delete {
+        do {
             deleted = try await client.query(
                 """
                 DELETE FROM phone_calls WHERE id = \(id) AND account_id = \(accountID) AND status = 'created'
                 RETURNING id
                 """, logger: logger
             ).first { _ in true } ?? false
+        } catch where error.isForeignKeyViolation {
+            throw DependentRecords.exist("remote phone call events")
         }
         if deleted { return }
         let call = try await find(accountID: accountID, id: id)
