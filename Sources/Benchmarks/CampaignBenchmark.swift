@@ -20,7 +20,7 @@ struct CampaignBenchmark: AsyncParsableCommand {
     var contacts = 1_000_000
 
     @Option(help: "Rows per batch chunk (BATCH_CHUNK_SIZE of the population worker).")
-    var chunkSize = 10_000
+    var chunkSize = 50_000
 
     @Option(help: "Measured requests per read scenario.")
     var requests = 50

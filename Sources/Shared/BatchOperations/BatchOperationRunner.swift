@@ -11,7 +11,7 @@ public struct BatchOperationRunner: Sendable {
     let logger: Logger
     let chunkSize: Int
 
-    public init(client: PostgresClient, logger: Logger, chunkSize: Int = 10_000) {
+    public init(client: PostgresClient, logger: Logger, chunkSize: Int = 50_000) {
         self.client = client
         self.logger = logger
         self.chunkSize = chunkSize

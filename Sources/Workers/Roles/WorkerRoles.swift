@@ -35,7 +35,7 @@ enum WorkerRoles {
 
     /// Runs batch operations from `batch-operations` as chunked set-based SQL (BATCH_CHUNK_SIZE rows a chunk).
     static func population(_ context: WorkerRoleContext) throws -> [any Service] {
-        let chunkSize = try context.environment.integer("BATCH_CHUNK_SIZE", default: 10_000, range: 1...1_000_000)
+        let chunkSize = try context.environment.integer("BATCH_CHUNK_SIZE", default: 50_000, range: 1...1_000_000)
         let runner = BatchOperationRunner(client: context.database, logger: context.logger, chunkSize: chunkSize)
         return try consumer(role: "population", topic: .batchOperations, handler: PopulationHandler(runner: runner), context: context)
     }
