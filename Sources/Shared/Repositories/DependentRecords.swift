@@ -15,22 +15,49 @@ enum DependentRecords {
         ValidationErrors("base", "Cannot delete record because dependent \(name) exist")
     }
 
+    /// Every table a delete locks, in the one order all deletes take their locks in.
+    static let lockOrder: [TrustedSQL] = ["callouts", "contacts", "batch_operations", "callout_participations", "phone_calls"]
+
     /// Deletes one record of the account unless a dependent refers to it. The dependent tables are locked
     /// against writes (SHARE ROW EXCLUSIVE, which an INSERT waits for) for the instant of the check and the
     /// delete, so none can appear in between. That is the guarantee a foreign key gives, paid by the rare
     /// delete instead of by a lookup per row on tables that take a million rows per batch (participations,
-    /// phone calls). `dependents` are locked in the order given; every caller lists them in schema order
-    /// (callout_participations, phone_calls, batch_operations) so two deletes cannot deadlock.
+    /// phone calls). The target table (ROW EXCLUSIVE) and the dependents are locked in `lockOrder`, so deletes
+    /// do not deadlock one another; a deadlock with other writers, which PostgreSQL breaks by aborting one side,
+    /// or a lock wait over 10 s, is retried.
     static func delete(
         _ client: PostgresClient, logger: Logger, table: TrustedSQL, id: Int64, accountID: Int64,
         dependents: [Dependent], extraCheck: (@Sendable (PostgresConnection) async throws -> Void)? = nil
     ) async throws {
+        var attempt = 1
+        while true {
+            do {
+                return try await deleteOnce(
+                    client, logger: logger, table: table, id: id, accountID: accountID, dependents: dependents,
+                    extraCheck: extraCheck)
+            } catch where (error.isDeadlock || error.isLockTimeout) && attempt < 3 {
+                logger.warning("delete met a lock conflict; retrying", metadata: ["attempt": "\(attempt)", "error": "\(String(reflecting: error))"])
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(50 * attempt))
+            }
+        }
+    }
+
+    private static func deleteOnce(
+        _ client: PostgresClient, logger: Logger, table: TrustedSQL, id: Int64, accountID: Int64,
+        dependents: [Dependent], extraCheck: (@Sendable (PostgresConnection) async throws -> Void)?
+    ) async throws {
         try await client.transaction(logger: logger) { connection in
             try await connection.query("SET LOCAL lock_timeout = '10s'", logger: logger)
-            for dependent in dependents {
+            let guarded = Set(dependents.map(\.table.text))
+            for candidate in lockOrder where candidate == table || guarded.contains(candidate.text) {
                 var lock = SQLBuilder("LOCK TABLE ")
-                lock.append(trusted: dependent.table)
-                lock.append(" IN SHARE ROW EXCLUSIVE MODE")
+                lock.append(trusted: candidate)
+                if guarded.contains(candidate.text) {
+                    lock.append(" IN SHARE ROW EXCLUSIVE MODE")
+                } else {
+                    lock.append(" IN ROW EXCLUSIVE MODE")
+                }
                 try await connection.query(lock.query, logger: logger)
             }
             var find = SQLBuilder("SELECT 1 FROM ")
