@@ -18,7 +18,8 @@ cleanup() {
     scripts/postgres.sh stop "$DATA"
 }
 trap cleanup EXIT
-scripts/postgres.sh start "$DATA" "$PG_PORT"
+# Enough cache for the million-row tables, as a production server would have.
+PG_SHARED_BUFFERS="${PG_SHARED_BUFFERS:-4GB}" scripts/postgres.sh start "$DATA" "$PG_PORT"
 scripts/create-database.sh "$PG_PORT" scfm_bench
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/scfm_bench"
 export LOG_LEVEL=warning

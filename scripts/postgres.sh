@@ -32,7 +32,7 @@ start)
         exit 0
     fi
     "${as_server_user[@]}" "${bin_dir}pg_ctl" -D "$data_dir" -l "$data_dir/server.log" -w -t 60 start \
-        -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=512MB -c fsync=${PG_FSYNC:-on}" >/dev/null
+        -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=${PG_SHARED_BUFFERS:-512MB} -c fsync=${PG_FSYNC:-on}" >/dev/null
     ;;
 stop)
     if [ -f "$data_dir/PG_VERSION" ]; then

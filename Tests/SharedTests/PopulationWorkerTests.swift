@@ -76,4 +76,82 @@ import Testing
         #expect(letters.count == 1)
         withExtendedLifetime(broker) {}
     }
+
+    /// A worker stopped in the middle of a PhoneCallCreate (its task cancelled mid-chunk, the job not
+    /// committed): the next member of the group gets the job again and finishes it, one call per participation.
+    @Test func anOperationCutOffMidwayIsFinishedByTheNextWorkerWithEveryRowOnce() async throws {
+        let database = try await TestDatabases.shared.client(suite: "populationworkerkill")
+        let account = try await AccountRepository(client: database, logger: logger).create(AccountChanges())
+        let callout = try await CalloutRepository(client: database, logger: logger).create(accountID: account.id, CalloutChanges())
+        let participations = 3000
+        try await database.query(
+            """
+            WITH made AS (
+                INSERT INTO contacts (account_id, msisdn)
+                SELECT \(account.id), '+2556620' || lpad(i::text, 5, '0') FROM generate_series(1, \(participations)) i
+                RETURNING id, msisdn
+            )
+            INSERT INTO callout_participations (account_id, callout_id, contact_id, msisdn)
+            SELECT \(account.id), \(callout.id), id, msisdn FROM made
+            """, logger: logger)
+        let operations = BatchOperationRepository(client: database, logger: logger)
+        var changes = BatchOperationChanges()
+        changes.type = BatchOperationType.phoneCallCreate.rawValue
+        changes.parameters = ["remote_request_params": ["url": "http://example.com"]]
+        let operation = try await operations.create(accountID: account.id, calloutID: callout.id, changes)
+        _ = try await operations.apply(.queue, accountID: account.id, id: operation.id)
+
+        let topic = "batch-operations-\(UUID().uuidString.prefix(8))"
+        let broker = try LocalKafkaBroker(topics: [topic], partitions: 2)
+        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers)
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        let job = BatchOperationJob(batchOperationID: operation.id, accountID: account.id).outboxEntry
+        _ = try await producer.send(
+            KafkaOutgoingMessage(topic: topic, key: job.key, value: Array(JSONSerializer.string(job.payload).utf8)))
+
+        func worker() throws -> WorkerRuntime {
+            let consumer = try KafkaConsumer(configuration: kafka, groupID: "scfm-population", topics: [topic], logger: logger)
+            return WorkerRuntime(
+                role: "population", consumer: consumer,
+                handler: PopulationHandler(runner: BatchOperationRunner(client: database, logger: logger, chunkSize: 5)),
+                deadLetters: DeadLetterRepository(client: database, logger: logger), settings: .init(), logger: logger)
+        }
+        func progress() async throws -> (String, Int64) {
+            try await database.query(
+                "SELECT status, progress_done FROM batch_operations WHERE id = \(operation.id)", logger: logger
+            ).single { try $0.decode((String, Int64).self) }
+        }
+
+        let first = ServiceGroup(services: [try worker()], logger: logger)
+        let firstRun = Task { try await first.run() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, try await progress().1 < 200 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        firstRun.cancel()
+        _ = try? await firstRun.value
+        let cutOff = try await progress()
+        #expect(cutOff.0 == "running", "cut off midway: \(cutOff)")
+
+        let second = ServiceGroup(services: [try worker()], logger: logger)
+        let secondRun = Task { try await second.run() }
+        while ContinuousClock.now < deadline + .seconds(60), try await progress().0 != "finished" {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        await second.triggerGracefulShutdown()
+        try await secondRun.value
+
+        let finished = try await progress()
+        #expect(finished.0 == "finished")
+        #expect(finished.1 == Int64(participations))
+        let calls = try await database.query(
+            """
+            SELECT count(*), count(DISTINCT callout_participation_id) FROM phone_calls
+            WHERE create_batch_operation_id = \(operation.id)
+            """, logger: logger
+        ).single { try $0.decode((Int, Int).self) }
+        #expect(calls.0 == participations)
+        #expect(calls.1 == participations)
+        withExtendedLifetime(broker) {}
+    }
 }
