@@ -29,6 +29,10 @@ struct ErrorMiddleware: RouterMiddleware {
             var headers: HTTPFields = [:]
             if error.status == .unauthorized { headers[.wwwAuthenticate] = "Basic realm=\"Application\"" }
             return JSONResponse.make(error.status, error.json, headers: headers)
+        case let error as BusyRecord:
+            return JSONResponse.make(
+                .serviceUnavailable, APIError(status: .serviceUnavailable, message: error.reason).json,
+                headers: [.retryAfter: "1"])
         case let error as FilterError:
             return JSONResponse.make(.badRequest, APIError.badRequest(error.description).json)
         case let error as HTTPError:

@@ -44,3 +44,10 @@ public struct ValidationErrors: Error, Sendable, Equatable {
 public struct RecordNotFound: Error, Sendable {
     public init() {}
 }
+
+/// The record is locked by other work longer than a request should wait (a delete behind a running batch
+/// chunk): 503 with `Retry-After`, worth trying again shortly.
+public struct BusyRecord: Error, Sendable {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+}

@@ -35,7 +35,8 @@ enum DependentRecords {
                 return try await deleteOnce(
                     client, logger: logger, table: table, id: id, accountID: accountID, dependents: dependents,
                     extraCheck: extraCheck)
-            } catch where (error.isDeadlock || error.isLockTimeout) && attempt < 3 {
+            } catch where error.isDeadlock || error.isLockTimeout {
+                guard attempt < 3 else { throw BusyRecord(reason: "the record is being changed by a batch operation") }
                 logger.warning("delete met a lock conflict; retrying", metadata: ["attempt": "\(attempt)", "error": "\(String(reflecting: error))"])
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(50 * attempt))
