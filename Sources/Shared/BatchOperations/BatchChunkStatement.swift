@@ -38,9 +38,6 @@ struct BatchChunkStatement {
     }
 
     /// Participations for the selected contacts; a contact already in the callout keeps its participation.
-    /// Those are left out by a probe of the (callout_id, contact_id) index rather than by `ON CONFLICT DO
-    /// NOTHING`, whose speculative insertion cost 46% more per row; a participation created by the API between
-    /// the probe and the insert fails the chunk with a unique violation, and the runner runs it again.
     private func appendCalloutPopulation(to sql: inout SQLBuilder) {
         appendChunk("c.id, c.msisdn", idColumn: "c.id", to: &sql)
         sql.append(
@@ -53,13 +50,10 @@ struct BatchChunkStatement {
         sql.append(
             """
             , chunk.msisdn, co.call_flow_logic
-                FROM chunk CROSS JOIN callouts co
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM callout_participations present WHERE present.callout_id = co.id AND present.contact_id = chunk.id)
-                  AND co.id =
+                FROM chunk CROSS JOIN callouts co WHERE co.id =
             """)
         sql.bind(operation.calloutID)
-        sql.append(" ORDER BY chunk.id)")
+        sql.append(" ORDER BY chunk.id ON CONFLICT (callout_id, contact_id) DO NOTHING)")
     }
 
     /// A phone call for each selected participation, with the operation's remote request params.

@@ -29,16 +29,8 @@ public struct BatchOperationRunner: Sendable {
             try await recordTotal(operation, selection: selection)
         }
         var chunks = 0
-        var conflicts = 0
-        while true {
-            do {
-                guard try await runChunk(operation, selection: selection) else { break }
-                chunks += 1
-                conflicts = 0
-            } catch where error.isUniqueViolation && conflicts < 3 {
-                // A record made meanwhile by the API; the chunk rolled back and its probe now sees it.
-                conflicts += 1
-            }
+        while try await runChunk(operation, selection: selection) {
+            chunks += 1
         }
         logger.info("batch operation finished", metadata: ["batch_operation_id": "\(operation.id)", "chunks": "\(chunks)"])
     }
