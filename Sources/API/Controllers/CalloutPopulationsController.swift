@@ -71,11 +71,9 @@ struct CalloutPopulationsController {
     func index(_ request: Request, context: APIRequestContext, scope: IndexResponse.Scope?) async throws -> Response {
         let query = try RequestParameters.query(request)
         var legacy = RecordFilter([.equals("b.type", BatchOperationType.calloutPopulation.rawValue)])
-        legacy.append(try MetadataFilter.parse(query["metadata"], parameter: "metadata", column: "b.metadata").map { .contains($0.column, $0.contained) })
-        if let contactFilter = try MetadataFilter.parse(
-            query["contact_filter_params"], parameter: "contact_filter_params", column: "b.parameters")
-        {
-            legacy.append(.contains("b.parameters", ["contact_filter_params": contactFilter.contained]))
+        legacy.append(try MetadataFilter.contained(query["metadata"], parameter: "metadata").map { .contains("b.metadata", $0) })
+        if let contactFilter = try MetadataFilter.contained(query["contact_filter_params"], parameter: "contact_filter_params") {
+            legacy.append(.contains("b.parameters", ["contact_filter_params": contactFilter]))
         }
         return try await IndexResponse.respond(
             request, context: context, scope: scope, database: database,

@@ -41,7 +41,7 @@ struct ContactsController {
         try await index(
             request, context: context,
             scope: .init(parent: .callout) {
-                .inSubquery("c.id", "SELECT contact_id FROM callout_participations WHERE callout_id = ", $0, "")
+                .inSubquery("c.id", "SELECT contact_id FROM callout_participations WHERE callout_id = ", $0)
             })
     }
 

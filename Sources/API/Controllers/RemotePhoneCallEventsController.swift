@@ -36,20 +36,20 @@ struct RemotePhoneCallEventsController {
         try await index(
             request, context: context,
             scope: .init(parent: .calloutParticipation) {
-                .inSubquery("e.phone_call_id", "SELECT id FROM phone_calls WHERE callout_participation_id = ", $0, "")
+                .inSubquery("e.phone_call_id", "SELECT id FROM phone_calls WHERE callout_participation_id = ", $0)
             })
     }
 
     @Sendable func indexOfContact(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await index(
             request, context: context,
-            scope: .init(parent: .contact) { .inSubquery("e.phone_call_id", "SELECT id FROM phone_calls WHERE contact_id = ", $0, "") })
+            scope: .init(parent: .contact) { .inSubquery("e.phone_call_id", "SELECT id FROM phone_calls WHERE contact_id = ", $0) })
     }
 
     @Sendable func indexOfCallout(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await index(
             request, context: context,
-            scope: .init(parent: .callout) { .inSubquery("e.phone_call_id", "SELECT id FROM phone_calls WHERE callout_id = ", $0, "") })
+            scope: .init(parent: .callout) { .inSubquery("e.phone_call_id", "SELECT id FROM phone_calls WHERE callout_id = ", $0) })
     }
 
     func index(_ request: Request, context: APIRequestContext, scope: IndexResponse.Scope?) async throws -> Response {

@@ -65,7 +65,7 @@ public struct FilterParameters: Sendable {
     }
 
     public func containment(_ key: String, column: TrustedSQL) throws(FilterError) -> FilterCondition? {
-        try MetadataFilter.parse(values[key], parameter: name(key), column: column).map { .contains($0.column, $0.contained) }
+        try MetadataFilter.contained(values[key], parameter: name(key)).map { .contains(column, $0) }
     }
 
     public func timestamps(_ columns: [(name: String, sql: TrustedSQL)]) throws(FilterError) -> [FilterCondition] {

@@ -26,17 +26,15 @@ public indirect enum FilterCondition: Sendable, Equatable {
     /// jsonb containment, served by the GIN `jsonb_path_ops` indexes.
     case contains(TrustedSQL, JSONValue)
     case timestamp(TimestampFilter)
-    /// Fixed SQL with no value, such as `p.phone_calls_count > 0`.
+    /// Fixed SQL with no value, such as `EXISTS (SELECT 1 FROM phone_calls … = p.id)`.
     case predicate(TrustedSQL)
     /// Fixed SQL around one bound text array: `prefix $1 suffix`.
     case predicateWithList(TrustedSQL, [String], TrustedSQL)
     /// `column IN (subquery $1)`: a scope through another table, such as the phone calls of a contact.
-    case inSubquery(TrustedSQL, TrustedSQL, Int64, TrustedSQL)
+    case inSubquery(TrustedSQL, TrustedSQL, Int64)
     /// Another table's filter inside fixed SQL: `EXISTS (SELECT 1 FROM callouts co WHERE co.id = p.callout_id`
     /// + its conditions + `)`.
     case nested(TrustedSQL, RecordFilter, TrustedSQL)
-    /// `(a = $1 OR b = $1 …)`: a record that refers to the value through any of several columns.
-    case anyColumnEquals([TrustedSQL], Int64)
 
     func append(to sql: inout SQLBuilder) {
         sql.append(" AND ")
@@ -66,21 +64,11 @@ public indirect enum FilterCondition: Sendable, Equatable {
             sql.append(trusted: prefix)
             sql.bind(values)
             sql.append(trusted: suffix)
-        case .inSubquery(let column, let subquery, let value, let suffix):
+        case .inSubquery(let column, let subquery, let value):
             sql.append(trusted: column)
             sql.append(" IN (")
             sql.append(trusted: subquery)
             sql.bind(value)
-            sql.append(trusted: suffix)
-            sql.append(")")
-        case .anyColumnEquals(let columns, let value):
-            sql.append("(")
-            for (index, column) in columns.enumerated() {
-                if index > 0 { sql.append(" OR ") }
-                sql.append(trusted: column)
-                sql.append(" = ")
-                sql.bind(value)
-            }
             sql.append(")")
         case .nested(let prefix, let filter, let suffix):
             sql.append(trusted: prefix)

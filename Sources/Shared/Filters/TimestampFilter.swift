@@ -39,12 +39,7 @@ public struct TimestampFilter: Sendable, Equatable {
         return filters
     }
 
-    /// Appends ` AND column <op> value`.
-    public func appendCondition(to sql: inout SQLBuilder) {
-        sql.append(" AND ")
-        appendComparison(to: &sql)
-    }
-
+    /// Appends `column <op> value`.
     func appendComparison(to sql: inout SQLBuilder) {
         sql.append(trusted: column)
         switch (comparison, value) {

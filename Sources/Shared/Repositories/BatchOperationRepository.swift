@@ -180,7 +180,7 @@ public struct BatchOperationRepository: Sendable {
         case .calloutParticipations:
             combined.append(.equalsInteger("p.callout_population_id", id))
         case .contacts:
-            combined.append(.inSubquery("c.id", "SELECT contact_id FROM callout_participations WHERE callout_population_id = ", id, ""))
+            combined.append(.inSubquery("c.id", "SELECT contact_id FROM callout_participations WHERE callout_population_id = ", id))
         case .phoneCalls:
             let column: TrustedSQL =
                 switch operation.type {
@@ -188,7 +188,7 @@ public struct BatchOperationRepository: Sendable {
                 case .phoneCallQueueRemoteFetch: "pc.queue_remote_fetch_batch_operation_id"
                 default: "pc.create_batch_operation_id"
                 }
-            combined.append(.anyColumnEquals([column], id))
+            combined.append(.equalsInteger(column, id))
         }
         return try await Self.recordTable(kind)
             .indexJSON(client, logger: logger, accountID: accountID, filter: combined, page: page)
