@@ -24,12 +24,12 @@ struct BatchOperationsController {
                 let operation = try await operations.apply(event, accountID: accountID, id: id)
                 return (operation.json, "/api/batch_operations/\(operation.id)")
             })
-        for kind in [BatchRecordKind.contacts, .calloutParticipations, .phoneCalls] {
-            group.get("batch_operations/:id/preview/\(kind.rawValue)") { request, context in
-                try await records(request, context: context, kind: kind, preview: true)
-            }
-            group.get("batch_operations/:id/\(kind.rawValue)") { request, context in
-                try await records(request, context: context, kind: kind, preview: false)
+        for kind in BatchRecordKind.allCases {
+            for (prefix, preview) in [("preview/", true), ("", false)] {
+                group.get("batch_operations/:id/\(prefix)\(kind.rawValue)") { [operations] request, context in
+                    let operation = try await operations.find(accountID: try context.requireAccount().id, id: try context.recordID())
+                    return try await Self.records(request, operation: operation, kind: kind, preview: preview, operations: operations)
+                }
             }
         }
     }
@@ -75,22 +75,15 @@ struct BatchOperationsController {
             index: { try await operations.index(accountID: $0, filter: $1, page: $2) }, render: \.json)
     }
 
-    /// A preview (what a run would touch) or the results (what runs touched), filtered by `q` of the listed
-    /// resource and paginated like every index.
-    func records(_ request: Request, context: APIRequestContext, kind: BatchRecordKind, preview: Bool) async throws -> Response {
-        let account = try context.requireAccount()
-        let id = try context.recordID()
-        let q = try IndexResponse.filterParameters(request)
-        let filter: RecordFilter =
-            switch kind {
-            case .contacts: try .contacts(q)
-            case .calloutParticipations: try .calloutParticipations(q)
-            case .phoneCalls: try .phoneCalls(q)
-            }
-        let page =
-            preview
-            ? try await operations.preview(kind, accountID: account.id, id: id, filter: filter, page: Pagination.pageRequest(request))
-            : try await operations.results(kind, accountID: account.id, id: id, filter: filter, page: Pagination.pageRequest(request))
+    /// A preview (what a run would touch) or the results (what runs touched) of `operation`, filtered by `q`
+    /// of the listed resource and paginated like every index.
+    static func records(
+        _ request: Request, operation: BatchOperation, kind: BatchRecordKind, preview: Bool,
+        operations: BatchOperationRepository
+    ) async throws -> Response {
+        let filter = try kind.filter(try IndexResponse.filterParameters(request))
+        let page = try await operations.records(
+            kind, preview: preview, of: operation, filter: filter, page: Pagination.pageRequest(request))
         return Pagination.response(page, request: request) { $0 }
     }
 }

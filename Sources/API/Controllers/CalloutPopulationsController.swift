@@ -111,14 +111,7 @@ struct CalloutPopulationsController {
     }
 
     func records(_ request: Request, context: APIRequestContext, kind: BatchRecordKind, preview: Bool) async throws -> Response {
-        let operation = try await population(context)
-        let q = try IndexResponse.filterParameters(request)
-        let filter: RecordFilter = kind == .contacts ? try .contacts(q) : try .calloutParticipations(q)
-        let pageRequest = Pagination.pageRequest(request)
-        let page =
-            preview
-            ? try await operations.preview(kind, accountID: operation.accountID, id: operation.id, filter: filter, page: pageRequest)
-            : try await operations.results(kind, accountID: operation.accountID, id: operation.id, filter: filter, page: pageRequest)
-        return Pagination.response(page, request: request) { $0 }
+        try await BatchOperationsController.records(
+            request, operation: try await population(context), kind: kind, preview: preview, operations: operations)
     }
 }

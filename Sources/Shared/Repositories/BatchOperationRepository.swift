@@ -11,10 +11,19 @@ public struct BatchOperationChanges: Sendable {
 }
 
 /// The records a preview or a result lists.
-public enum BatchRecordKind: String, Sendable {
+public enum BatchRecordKind: String, Sendable, CaseIterable {
     case contacts
     case calloutParticipations = "callout_participations"
     case phoneCalls = "phone_calls"
+
+    /// The listed resource's own `q` filter.
+    public func filter(_ q: JSONObject) throws(FilterError) -> RecordFilter {
+        switch self {
+        case .contacts: try .contacts(q)
+        case .calloutParticipations: try .calloutParticipations(q)
+        case .phoneCalls: try .phoneCalls(q)
+        }
+    }
 }
 
 public struct BatchOperationRepository: Sendable {
@@ -156,31 +165,32 @@ public struct BatchOperationRepository: Sendable {
         }
     }
 
-    /// A preview page. 404 for a preview the operation's type does not have.
-    public func preview(
-        _ kind: BatchRecordKind, accountID: Int64, id: Int64, filter: RecordFilter, page: PageRequest
+    /// A page of a preview (what a run of `operation` would touch) or of its results (what its runs
+    /// touched), narrowed by `filter` on the listed records. 404 for a list the operation's type does not have.
+    public func records(
+        _ kind: BatchRecordKind, preview: Bool, of operation: BatchOperation, filter: RecordFilter, page: PageRequest
     ) async throws -> Page<JSONValue> {
-        let operation = try await find(accountID: accountID, id: id)
-        guard Self.previewKinds(operation.type).contains(kind) else { throw RecordNotFound() }
-        let selection = try BatchSelection(type: operation.type, calloutID: operation.calloutID, parameters: operation.parameters)
-        var combined = selection.previewFilter(kind)
-        combined.conditions += filter.conditions
+        let kinds = preview ? Self.previewKinds(operation.type) : Self.resultKinds(operation.type)
+        guard kinds.contains(kind) else { throw RecordNotFound() }
+        var combined = filter
+        if preview {
+            let selection = try BatchSelection(type: operation.type, calloutID: operation.calloutID, parameters: operation.parameters)
+            combined.conditions += selection.previewFilter(kind).conditions
+        } else {
+            combined.append(Self.resultCondition(kind, of: operation))
+        }
         return try await Self.recordTable(kind)
-            .indexJSON(client, logger: logger, accountID: accountID, filter: combined, page: page)
+            .indexJSON(client, logger: logger, accountID: operation.accountID, filter: combined, page: page)
     }
 
-    /// A results page. 404 for results the operation's type does not have.
-    public func results(
-        _ kind: BatchRecordKind, accountID: Int64, id: Int64, filter: RecordFilter, page: PageRequest
-    ) async throws -> Page<JSONValue> {
-        let operation = try await find(accountID: accountID, id: id)
-        guard Self.resultKinds(operation.type).contains(kind) else { throw RecordNotFound() }
-        var combined = filter
+    /// The records an operation's runs made or moved: participations it populated (and their contacts), or
+    /// the phone calls whose batch operation column of its type names it.
+    static func resultCondition(_ kind: BatchRecordKind, of operation: BatchOperation) -> FilterCondition {
         switch kind {
         case .calloutParticipations:
-            combined.append(.equalsInteger("p.callout_population_id", id))
+            return .equalsInteger("p.callout_population_id", operation.id)
         case .contacts:
-            combined.append(.inSubquery("c.id", "SELECT contact_id FROM callout_participations WHERE callout_population_id = ", id))
+            return .inSubquery("c.id", "SELECT contact_id FROM callout_participations WHERE callout_population_id = ", operation.id)
         case .phoneCalls:
             let column: TrustedSQL =
                 switch operation.type {
@@ -188,10 +198,8 @@ public struct BatchOperationRepository: Sendable {
                 case .phoneCallQueueRemoteFetch: "pc.queue_remote_fetch_batch_operation_id"
                 default: "pc.create_batch_operation_id"
                 }
-            combined.append(.equalsInteger(column, id))
+            return .equalsInteger(column, operation.id)
         }
-        return try await Self.recordTable(kind)
-            .indexJSON(client, logger: logger, accountID: accountID, filter: combined, page: page)
     }
 }
 
