@@ -17,6 +17,21 @@ import Testing
         #expect(configuration.maximumConnections == 7)
     }
 
+    @Test func listsAreCommaSeparatedAndCheckedAgainstWhatIsAllowed() throws {
+        let environment = EnvironmentVariables([
+            "REGISTERED_CALL_FLOW_LOGIC": " CallFlowLogic::OutcomeMonitoring, ,CallFlowLogic::Custom ",
+            "CALLOUT_PARTICIPATION_RETRY_STATUSES": "failed,lost",
+        ])
+        #expect(try environment.list("REGISTERED_CALL_FLOW_LOGIC") == ["CallFlowLogic::OutcomeMonitoring", "CallFlowLogic::Custom"])
+        #expect(try environment.list("UNSET") == nil)
+        #expect(throws: EnvironmentVariables.InvalidValue.self) {
+            try environment.list("CALLOUT_PARTICIPATION_RETRY_STATUSES", allowed: ["failed", "errored"])
+        }
+        let registry = try CallFlowLogicRegistry(environment: environment)
+        #expect(try registry.validate("CallFlowLogic::Custom") == "CallFlowLogic::Custom")
+        #expect(throws: ValidationErrors.self) { try registry.validate("CallFlowLogic::Unknown") }
+    }
+
     @Test func badValuesAreRefusedWithTheirName() {
         #expect(throws: DatabaseConfiguration.InvalidURL.self) {
             try DatabaseConfiguration(environment: EnvironmentVariables(["DATABASE_URL": "mysql://x/y"]))

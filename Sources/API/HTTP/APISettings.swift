@@ -11,15 +11,10 @@ struct APISettings: Sendable {
     init() {}
 
     init(environment: EnvironmentVariables) throws {
-        callFlowLogic = CallFlowLogicRegistry(environment: environment)
-        if let text = environment["CALLOUT_PARTICIPATION_RETRY_STATUSES"] {
-            let statuses = text.split(separator: ",").map { String(String($0).trimmingWhitespace()) }.filter { !$0.isEmpty }
-            let known = PhoneCallStatus.allCases.map(\.rawValue)
-            if let unknown = statuses.first(where: { !known.contains($0) }) {
-                throw EnvironmentVariables.InvalidValue(
-                    name: "CALLOUT_PARTICIPATION_RETRY_STATUSES", value: unknown,
-                    expected: "phone call statuses (\(known.joined(separator: ", ")))")
-            }
+        callFlowLogic = try CallFlowLogicRegistry(environment: environment)
+        if let statuses = try environment.list(
+            "CALLOUT_PARTICIPATION_RETRY_STATUSES", allowed: PhoneCallStatus.allCases.map(\.rawValue))
+        {
             retryStatuses = statuses
         }
     }

@@ -38,6 +38,16 @@ public struct EnvironmentVariables: Sendable {
         return value
     }
 
+    /// A comma-separated list (`a, b,c`); nil when unset. With `allowed`, an unknown item is an error.
+    public func list(_ name: String, allowed: [String]? = nil) throws -> [String]? {
+        guard let text = self[name] else { return nil }
+        let items = text.split(separator: ",").map { String(String($0).trimmingWhitespace()) }.filter { !$0.isEmpty }
+        if let allowed, let unknown = items.first(where: { !allowed.contains($0) }) {
+            throw InvalidValue(name: name, value: unknown, expected: "items among \(allowed.joined(separator: ", "))")
+        }
+        return items
+    }
+
     public func oneOf(_ name: String, _ allowed: [String], default defaultValue: String) throws -> String {
         guard let text = self[name] else { return defaultValue }
         guard allowed.contains(text) else {

@@ -14,10 +14,8 @@ public struct CallFlowLogicRegistry: Sendable, Equatable {
         names = Self.builtIn + registered.filter { !Self.builtIn.contains($0) }
     }
 
-    public init(environment: EnvironmentVariables) {
-        let registered = (environment["REGISTERED_CALL_FLOW_LOGIC"] ?? "")
-            .split(separator: ",").map { String(String($0).trimmingWhitespace()) }.filter { !$0.isEmpty }
-        self.init(registered: registered)
+    public init(environment: EnvironmentVariables) throws {
+        self.init(registered: try environment.list("REGISTERED_CALL_FLOW_LOGIC") ?? [])
     }
 
     /// nil or empty clears the value (the default flow applies); anything else must be registered.

@@ -47,10 +47,12 @@ public struct CalloutStatistics: Sendable {
         let latest = totals.filter { $0.key.hasPrefix("latest:") }.values.reduce(0, +)
         let latestToRetry = retryStatuses.reduce(0) { $0 + (totals["latest:\($1)"] ?? 0) }
         let participations = totals["participations"] ?? 0
+        // In the order of the seed's sample response.
         let values: [(String, Int64)] = [
             ("callout_participations", participations),
             ("callout_participations_remaining", participations - latest + latestToRetry),
             ("callout_participations_completed", totals["latest:completed"] ?? 0),
+            ("calls_completed", calls("completed")),
             ("calls_initialized", calls("created")),
             ("calls_scheduling", calls("queued")),
             ("calls_fetching_status", calls("remote_fetch_queued")),
@@ -62,7 +64,6 @@ public struct CalloutStatistics: Sendable {
             ("calls_busy", calls("busy")),
             ("calls_not_answered", calls("not_answered")),
             ("calls_canceled", calls("canceled")),
-            ("calls_completed", calls("completed")),
         ]
         return CalloutStatistics(values: values, calloutStatus: status)
     }
@@ -81,19 +82,10 @@ public struct CalloutStatistics: Sendable {
             """, logger: logger)
     }
 
-    /// In the order of the seed's sample response.
     public var json: JSONValue {
-        let order = [
-            "callout_participations", "callout_participations_remaining", "callout_participations_completed",
-            "calls_completed", "calls_initialized", "calls_scheduling", "calls_fetching_status",
-            "calls_waiting_for_completion", "calls_queued", "calls_in_progress", "calls_errored", "calls_failed",
-            "calls_busy", "calls_not_answered", "calls_canceled",
-        ]
         var object = JSONObject()
         object["callout_status"] = .string(calloutStatus)
-        for name in order {
-            if let value = values.first(where: { $0.name == name })?.value { object[name] = .integer(value) }
-        }
+        for (name, value) in values { object[name] = .integer(value) }
         return .object(object)
     }
 }
