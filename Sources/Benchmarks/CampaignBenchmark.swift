@@ -30,12 +30,8 @@ struct CampaignBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "scfm.bench")
-        let database = try DatabaseConfiguration(environment: EnvironmentVariables(), maximumConnections: 8)
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let options = self
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await withDatabase(logger: logger, maximumConnections: 8) { client in
             try await Migrator(client: client, logger: logger).migrate()
             let seed = try await BenchmarkSeed.ensure(client: client, contacts: options.contacts, logger: logger)
             let run = CampaignRun(client: client, accountID: seed.accountID, chunkSize: options.chunkSize, logger: logger)

@@ -25,14 +25,10 @@ struct ContactsIndexBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "scfm.bench")
-        let database = try DatabaseConfiguration(environment: EnvironmentVariables(), maximumConnections: 4)
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let contacts = self.contacts
         let requests = self.requests
         let apiURL = self.apiURL
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await withDatabase(logger: logger, maximumConnections: 4) { client in
             try await Migrator(client: client, logger: logger).migrate()
             let seed = try await BenchmarkSeed.ensure(client: client, contacts: contacts, logger: logger)
             say("contacts-index: \(contacts) contacts in account \(seed.accountID)")

@@ -23,13 +23,9 @@ struct OutboxThroughputBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "scfm.bench")
-        let database = try DatabaseConfiguration(environment: EnvironmentVariables(), maximumConnections: 8)
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let count = messages
         let padding = String(repeating: "x", count: max(0, payloadBytes - 40))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await withDatabase(logger: logger, maximumConnections: 8) { client in
             try await Migrator(client: client, logger: logger).migrate()
             say("outbox-throughput: \(count) messages of \(payloadBytes) bytes, local broker with \(Self.partitions) partitions")
 
