@@ -153,6 +153,15 @@ import Testing
             #expect(figures["calls_completed"] == 1)
             #expect(figures["calls_failed"] == 1)
             #expect(figures["calls_initialized"] == 1)
+
+            // Deleting the created call and then its participation takes both out of the running totals.
+            #expect(try await client.request(.delete, "/api/phone_calls/\(calls[2])", token: token).status == .noContent)
+            #expect(try await client.request(
+                .delete, "/api/callout_participations/\(campaign.participationIDs[2])", token: token).status == .noContent)
+            let after = try await client.request(.get, path, token: token).json
+            #expect(after["callout_participations"] == 2)
+            #expect(after["calls_initialized"] == 0)
+            #expect(after["callout_participations_remaining"] == 1)
         }
     }
 

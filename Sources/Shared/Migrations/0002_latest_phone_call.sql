@@ -66,29 +66,41 @@ CREATE TABLE callout_statistic_deltas (
 );
 CREATE INDEX callout_statistic_deltas_callout_id ON callout_statistic_deltas (callout_id);
 
+-- Insert and delete triggers name their one transition table `changed_rows`; the sign comes from TG_OP.
 CREATE FUNCTION callout_participations_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO callout_statistic_deltas (callout_id, metric, delta)
-        SELECT callout_id, 'participations', count(*) FROM inserted_rows GROUP BY callout_id;
-    ELSE
-        INSERT INTO callout_statistic_deltas (callout_id, metric, delta)
-        SELECT callout_id, 'participations', -count(*) FROM deleted_rows GROUP BY callout_id;
-    END IF;
+    INSERT INTO callout_statistic_deltas (callout_id, metric, delta)
+    SELECT callout_id, 'participations', CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END * count(*)
+    FROM changed_rows GROUP BY callout_id;
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER callout_participations_count_inserted
-AFTER INSERT ON callout_participations REFERENCING NEW TABLE AS inserted_rows
+AFTER INSERT ON callout_participations REFERENCING NEW TABLE AS changed_rows
 FOR EACH STATEMENT EXECUTE FUNCTION callout_participations_count();
 CREATE TRIGGER callout_participations_count_deleted
-AFTER DELETE ON callout_participations REFERENCING OLD TABLE AS deleted_rows
+AFTER DELETE ON callout_participations REFERENCING OLD TABLE AS changed_rows
 FOR EACH STATEMENT EXECUTE FUNCTION callout_participations_count();
 
--- New rows count +1 and old rows -1 under their status, with no join between the two tables; an update that
+-- Inserted calls count +1 under their status (and as latest when they are), deleted ones -1.
+CREATE FUNCTION phone_calls_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO callout_statistic_deltas (callout_id, metric, delta)
+    SELECT callout_id, metric, CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END * count(*)
+    FROM (
+        SELECT callout_id, 'calls:' || status AS metric FROM changed_rows
+        UNION ALL SELECT callout_id, 'latest:' || status FROM changed_rows WHERE is_latest
+    ) changes
+    WHERE callout_id IS NOT NULL
+    GROUP BY callout_id, metric;
+    RETURN NULL;
+END
+$$;
+
+-- An update counts its new rows +1 and its old rows -1, with no join between the two tables; an update that
 -- changes neither status nor is_latest nets to nothing and writes nothing.
-CREATE FUNCTION phone_calls_count() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION phone_calls_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO callout_statistic_deltas (callout_id, metric, delta)
     SELECT callout_id, metric, sum(delta)
@@ -105,43 +117,15 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION phone_calls_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO callout_statistic_deltas (callout_id, metric, delta)
-    SELECT callout_id, metric, sum(delta)
-    FROM (
-        SELECT callout_id, 'calls:' || status AS metric, 1 AS delta FROM new_rows
-        UNION ALL SELECT callout_id, 'latest:' || status, 1 FROM new_rows WHERE is_latest
-    ) changes
-    WHERE callout_id IS NOT NULL
-    GROUP BY callout_id, metric;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION phone_calls_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO callout_statistic_deltas (callout_id, metric, delta)
-    SELECT callout_id, metric, sum(delta)
-    FROM (
-        SELECT callout_id, 'calls:' || status AS metric, -1 AS delta FROM old_rows
-        UNION ALL SELECT callout_id, 'latest:' || status, -1 FROM old_rows WHERE is_latest
-    ) changes
-    WHERE callout_id IS NOT NULL
-    GROUP BY callout_id, metric;
-    RETURN NULL;
-END
-$$;
-
 CREATE TRIGGER phone_calls_count_inserted
-AFTER INSERT ON phone_calls REFERENCING NEW TABLE AS new_rows
-FOR EACH STATEMENT EXECUTE FUNCTION phone_calls_count_inserted();
+AFTER INSERT ON phone_calls REFERENCING NEW TABLE AS changed_rows
+FOR EACH STATEMENT EXECUTE FUNCTION phone_calls_count_rows();
 CREATE TRIGGER phone_calls_count_updated
 AFTER UPDATE ON phone_calls REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-FOR EACH STATEMENT EXECUTE FUNCTION phone_calls_count();
+FOR EACH STATEMENT EXECUTE FUNCTION phone_calls_count_updated();
 CREATE TRIGGER phone_calls_count_deleted
-AFTER DELETE ON phone_calls REFERENCING OLD TABLE AS old_rows
-FOR EACH STATEMENT EXECUTE FUNCTION phone_calls_count_deleted();
+AFTER DELETE ON phone_calls REFERENCING OLD TABLE AS changed_rows
+FOR EACH STATEMENT EXECUTE FUNCTION phone_calls_count_rows();
 
 -- No foreign keys on the two tables that batch operations fill a million rows at a time: each key cost a
 -- lookup per inserted row (40% of a CalloutPopulation chunk). Their references are written from the rows they
