@@ -4,7 +4,7 @@ import PostgresNIO
 /// The parent of a nested route (`/api/callouts/:id/phone_calls`): it must exist in the caller's account,
 /// or the whole route is 404.
 public enum RecordScope: Sendable {
-    case callout, contact, calloutParticipation, phoneCall, batchOperation
+    case callout, contact, calloutParticipation, phoneCall
 
     var table: TrustedSQL {
         switch self {
@@ -12,7 +12,6 @@ public enum RecordScope: Sendable {
         case .contact: "contacts"
         case .calloutParticipation: "callout_participations"
         case .phoneCall: "phone_calls"
-        case .batchOperation: "batch_operations"
         }
     }
 
