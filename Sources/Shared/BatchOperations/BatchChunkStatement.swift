@@ -13,9 +13,8 @@ struct BatchChunkStatement {
         switch operation.type {
         case .calloutPopulation: appendCalloutPopulation(to: &sql)
         case .phoneCallCreate: appendPhoneCallCreate(to: &sql)
-        case .phoneCallQueue: appendPhoneCallMove(to: &sql, event: .queue, batchColumn: "queue_batch_operation_id")
-        case .phoneCallQueueRemoteFetch:
-            appendPhoneCallMove(to: &sql, event: .queueRemoteFetch, batchColumn: "queue_remote_fetch_batch_operation_id")
+        case .phoneCallQueue: appendPhoneCallMove(to: &sql, event: .queue)
+        case .phoneCallQueueRemoteFetch: appendPhoneCallMove(to: &sql, event: .queueRemoteFetch)
         }
         sql.append(" SELECT count(*), max(id) FROM chunk")
         return sql.query
@@ -75,12 +74,12 @@ struct BatchChunkStatement {
 
     /// The selected calls that the event may move (compare-and-set on the status) change status, and each
     /// gets its worker job in the outbox, in the same statement.
-    private func appendPhoneCallMove(to sql: inout SQLBuilder, event: PhoneCallEvent, batchColumn: StaticString) {
+    private func appendPhoneCallMove(to sql: inout SQLBuilder, event: PhoneCallEvent) {
         appendChunk("pc.id", idColumn: "pc.id", to: &sql)
         sql.append(", moved AS (UPDATE phone_calls SET status = ")
         sql.bind(event.to.rawValue)
         sql.append(", ")
-        sql.append(batchColumn)
+        sql.append(trusted: operation.type.phoneCallColumn!)
         sql.append(" = ")
         sql.bind(operation.id)
         sql.append(", updated_at = now() FROM chunk WHERE phone_calls.id = chunk.id AND phone_calls.status = ANY(")

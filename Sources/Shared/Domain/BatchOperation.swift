@@ -6,6 +6,16 @@ public enum BatchOperationType: String, Sendable, CaseIterable {
     case phoneCallCreate = "BatchOperation::PhoneCallCreate"
     case phoneCallQueue = "BatchOperation::PhoneCallQueue"
     case phoneCallQueueRemoteFetch = "BatchOperation::PhoneCallQueueRemoteFetch"
+
+    /// The column of `phone_calls` that names the operation of this type which created or moved the call.
+    var phoneCallColumn: TrustedSQL? {
+        switch self {
+        case .calloutPopulation: nil
+        case .phoneCallCreate: "create_batch_operation_id"
+        case .phoneCallQueue: "queue_batch_operation_id"
+        case .phoneCallQueueRemoteFetch: "queue_remote_fetch_batch_operation_id"
+        }
+    }
 }
 
 public enum BatchOperationStatus: String, Sendable, CaseIterable {

@@ -192,13 +192,9 @@ public struct BatchOperationRepository: Sendable {
         case .contacts:
             return .inSubquery("c.id", "SELECT contact_id FROM callout_participations WHERE callout_population_id = ", operation.id)
         case .phoneCalls:
-            let column: TrustedSQL =
-                switch operation.type {
-                case .phoneCallQueue: "pc.queue_batch_operation_id"
-                case .phoneCallQueueRemoteFetch: "pc.queue_remote_fetch_batch_operation_id"
-                default: "pc.create_batch_operation_id"
-                }
-            return .equalsInteger(column, operation.id)
+            // Only phone call operations list phone calls (resultKinds); the column is unambiguous in the
+            // single-table index query.
+            return .equalsInteger(operation.type.phoneCallColumn!, operation.id)
         }
     }
 }
