@@ -10,6 +10,7 @@ public actor TestDatabases {
     public static let shared = TestDatabases()
 
     private var databases: [String: Task<PostgresClient, any Error>] = [:]
+    private var names: [String: String] = [:]
     private let logger = Logger(label: "scfm.tests")
 
     public struct NotConfigured: Error, CustomStringConvertible {
@@ -22,7 +23,10 @@ public actor TestDatabases {
     public func client(suite: String) async throws -> PostgresClient {
         if let existing = databases[suite] { return try await existing.value }
         let logger = self.logger
-        let task = Task { try await Self.create(suite: suite, logger: logger) }
+        let safeSuite = suite.lowercased().filter { $0.isLetter || $0.isNumber }
+        let name = "scfm_test_\(safeSuite)_\(UInt32.random(in: 0...UInt32.max))"
+        names[suite] = name
+        let task = Task { try await Self.create(name: name, logger: logger) }
         databases[suite] = task
         return try await task.value
     }
@@ -36,10 +40,16 @@ public actor TestDatabases {
         }
     }
 
-    private static func create(suite: String, logger: Logger) async throws -> PostgresClient {
+    /// The suite's database as a `postgres://` URL, for processes a test starts.
+    public func url(suite: String) async throws -> String {
+        _ = try await client(suite: suite)
+        let server = try Self.serverConfiguration
+        let credentials = server.password.map { "\(server.username):\($0)" } ?? server.username
+        return "postgres://\(credentials)@\(server.host):\(server.port)/\(names[suite]!)"
+    }
+
+    private static func create(name: String, logger: Logger) async throws -> PostgresClient {
         let server = try serverConfiguration
-        let safeSuite = suite.lowercased().filter { $0.isLetter || $0.isNumber }
-        let name = "scfm_test_\(safeSuite)_\(UInt32.random(in: 0...UInt32.max))"
 
         let admin = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -38,6 +38,21 @@ public struct EnvironmentVariables: Sendable {
         return value
     }
 
+    /// A decimal number (`0.5`, `30`) in `range`.
+    public func number(_ name: String, default defaultValue: Double, range: ClosedRange<Double>) throws -> Double {
+        guard let text = self[name] else { return defaultValue }
+        guard let value = Double(text), range.contains(value) else {
+            throw InvalidValue(name: name, value: text, expected: "a number in \(range)")
+        }
+        return value
+    }
+
+    /// A duration in seconds, decimals allowed (`DIAL_CLAIM_TIMEOUT_SECONDS=2.5`).
+    public func seconds(_ name: String, default defaultValue: Duration, range: ClosedRange<Double> = 0...86_400) throws -> Duration {
+        guard self[name] != nil else { return defaultValue }
+        return .milliseconds(Int64((try number(name, default: 0, range: range) * 1000).rounded()))
+    }
+
     /// A comma-separated list (`a, b,c`); nil when unset. With `allowed`, an unknown item is an error.
     public func list(_ name: String, allowed: [String]? = nil) throws -> [String]? {
         guard let text = self[name] else { return nil }

@@ -57,14 +57,31 @@ public struct CalloutRepository: Sendable {
 
     /// Moves the callout by `event` with a compare-and-set on its status, so two concurrent events cannot
     /// both apply; an event not allowed from the current status is 422 `event is not included in the list`.
+    ///
+    /// Queue workers do not dial the calls of a paused or stopped callout: they leave them `queued` and drop
+    /// their jobs. Resuming queues those calls again, in the same transaction (set-based, one job per call).
     public func apply(_ event: CalloutEvent, accountID: Int64, id: Int64) async throws -> Callout {
-        let updated = try await client.query(
-            """
-            UPDATE callouts SET status = \(event.to.rawValue), updated_at = now()
-            WHERE id = \(id) AND account_id = \(accountID) AND status = ANY(\(event.from.map(\.rawValue)))
-            RETURNING \(unescaped: Callout.columns.text)
-            """, logger: logger
-        ).first(Callout.init(row:))
+        let updated = try await client.transaction(logger: logger) { connection -> Callout? in
+            let updated = try await connection.query(
+                """
+                UPDATE callouts SET status = \(event.to.rawValue), updated_at = now()
+                WHERE id = \(id) AND account_id = \(accountID) AND status = ANY(\(event.from.map(\.rawValue)))
+                RETURNING \(unescaped: Callout.columns.text)
+                """, logger: logger
+            ).first(Callout.init(row:))
+            if updated != nil, event == .resume {
+                try await connection.query(
+                    """
+                    INSERT INTO outbox_messages (topic, message_key, payload)
+                    SELECT \(Topic.phoneCallsQueue.rawValue), id::text,
+                           jsonb_build_object('version', \(PhoneCallJob.version), 'phone_call_id', id, 'account_id', account_id)
+                    FROM phone_calls
+                    WHERE callout_id = \(id) AND status = 'queued' AND dial_claimed_at IS NULL
+                    ORDER BY id
+                    """, logger: logger)
+            }
+            return updated
+        }
         if let updated { return updated }
         _ = try await find(accountID: accountID, id: id)
         throw ValidationErrors("event", ValidationErrors.notIncluded)

@@ -1,18 +1,66 @@
 import Synchronization
 
-/// The messages handled since the last commit, per partition. Each partition is handled by one lane in
-/// order, so the highest handled offset covers all before it.
+/// Which offsets may be committed, per partition: the highest offset below which every dispatched message
+/// was handled. Messages of one partition may finish out of order (lanes by key), so a handled offset becomes
+/// committable only when all before it are handled too; a message left unhandled (its worker stopping) holds
+/// its partition's commits back, and it comes again after the restart.
 final class HandledOffsets: Sendable {
-    private let pending = Mutex<[TopicPartition: KafkaMessage]>([:])
+    private struct Partition {
+        var generation: Int
+        /// Dispatched offsets in order; those before `head` are committable or committed.
+        var dispatched: [Int64] = []
+        var head = 0
+        var handled: [Int64: KafkaMessage] = [:]
+        var committable: KafkaMessage?
+    }
+
+    private let partitions = Mutex<[TopicPartition: Partition]>([:])
+
+    func dispatched(_ message: KafkaMessage) {
+        let key = TopicPartition(topic: message.topic, partition: message.partition)
+        partitions.withLock { partitions in
+            var partition = partitions[key] ?? Partition(generation: message.assignmentGeneration)
+            // A new assignment (or a rewind after one) starts the partition over: what the old one left
+            // unhandled comes again from the committed offset.
+            if partition.generation != message.assignmentGeneration
+                || (partition.dispatched.last.map { $0 >= message.offset } ?? false)
+            {
+                partition = Partition(generation: message.assignmentGeneration)
+            }
+            partition.dispatched.append(message.offset)
+            partitions[key] = partition
+        }
+    }
 
     func record(_ message: KafkaMessage) {
-        pending.withLock { $0[TopicPartition(topic: message.topic, partition: message.partition)] = message }
+        let key = TopicPartition(topic: message.topic, partition: message.partition)
+        partitions.withLock { partitions in
+            guard var partition = partitions[key], partition.generation == message.assignmentGeneration else { return }
+            partition.handled[message.offset] = message
+            while partition.head < partition.dispatched.count,
+                let next = partition.handled.removeValue(forKey: partition.dispatched[partition.head])
+            {
+                partition.committable = next
+                partition.head += 1
+            }
+            if partition.head > 4096 {
+                partition.dispatched.removeFirst(partition.head)
+                partition.head = 0
+            }
+            partitions[key] = partition
+        }
     }
 
     func take() -> [KafkaMessage] {
-        pending.withLock { pending in
-            defer { pending.removeAll(keepingCapacity: true) }
-            return Array(pending.values)
+        partitions.withLock { partitions in
+            var messages: [KafkaMessage] = []
+            for key in partitions.keys {
+                if let message = partitions[key]?.committable {
+                    messages.append(message)
+                    partitions[key]?.committable = nil
+                }
+            }
+            return messages
         }
     }
 }

@@ -11,3 +11,9 @@ public struct PoisonMessage: Error, Sendable, CustomStringConvertible {
     public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }
 }
+
+/// Thrown by a handler that stops waiting (for a rate slot, a provider back-off) because the worker is
+/// shutting down: the message is neither committed nor dead-lettered, so it comes again.
+public struct AbandonedForShutdown: Error, Sendable {
+    public init() {}
+}

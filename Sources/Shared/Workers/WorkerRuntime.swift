@@ -3,13 +3,17 @@ import Metrics
 import ServiceLifecycle
 import Synchronization
 
-/// Runs one role's consumer: messages go to `concurrency` lanes by partition, so each partition is handled in
-/// order while partitions proceed in parallel; at most `maximumInFlight` wait at once. An offset is committed
-/// only after its message was handled (or dead-lettered). On graceful shutdown it stops taking messages,
+/// Runs one role's consumer: messages go to `concurrency` lanes by partition (each partition handled in order)
+/// or by key (each key in order, so one partition's keys proceed in parallel: roles whose messages are
+/// independent per key, such as one phone call's jobs); at most `maximumInFlight` wait at once. An offset is
+/// committed only after it and every offset before it in its partition were handled (or dead-lettered). On graceful shutdown it stops taking messages,
 /// lets the lanes finish what they hold, commits, and leaves the group.
 public final class WorkerRuntime: Service, Sendable {
+    public enum Ordering: Sendable { case partition, key }
+
     public struct Settings: Sendable {
         public var concurrency = 8
+        public var ordering = Ordering.partition
         public var maximumInFlight = 1000
         /// Attempts before a failing message is dead-lettered.
         public var maximumAttempts = 5
@@ -85,8 +89,8 @@ public final class WorkerRuntime: Service, Sendable {
                 for await message in self.consumer.messages {
                     if Task.isCancelled { break }
                     await limiter.acquire()
-                    let index = Int(UInt32(bitPattern: message.partition) % UInt32(lanes.count))
-                    lanes[index].continuation.yield(message)
+                    self.handledOffsets.dispatched(message)
+                    lanes[self.lane(of: message, lanes: lanes.count)].continuation.yield(message)
                 }
             }
             for lane in lanes { lane.continuation.finish() }
@@ -97,6 +101,18 @@ public final class WorkerRuntime: Service, Sendable {
         await commitHandled()
         await consumer.close()
         logger.info("worker drained and stopped")
+    }
+
+    func lane(of message: KafkaMessage, lanes: Int) -> Int {
+        switch settings.ordering {
+        case .partition:
+            return Int(UInt32(bitPattern: message.partition) % UInt32(lanes))
+        case .key:
+            // FNV-1a: stable across processes, unlike Hasher.
+            var hash: UInt32 = 2_166_136_261
+            for byte in message.key ?? [] { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+            return Int(hash % UInt32(lanes))
+        }
     }
 
     /// Handles one message with retries; returns whether it may be committed (handled or dead-lettered).
@@ -111,6 +127,9 @@ public final class WorkerRuntime: Service, Sendable {
                 metrics.duration.record(duration: ContinuousClock.now - start)
                 metrics.handled.increment()
                 return true
+            } catch is AbandonedForShutdown {
+                // Not handled and not committed: it comes again after the restart.
+                return false
             } catch let poison as PoisonMessage {
                 return await deadLetter(message, error: "poison message: \(poison.reason)", attempts: attempt)
             } catch {

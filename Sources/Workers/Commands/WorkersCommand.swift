@@ -4,9 +4,9 @@ import ArgumentParser
 struct WorkersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Workers",
-        abstract: "SCFM background processes: one worker role per process, and the local Kafka-protocol broker.",
+        abstract: "SCFM background processes: one worker role per process, the local Kafka-protocol broker and the fake telephony provider.",
         discussion: "Configuration comes from environment variables; see README.md.",
-        subcommands: [RunCommand.self, BrokerCommand.self],
+        subcommands: [RunCommand.self, BrokerCommand.self, FakeProviderCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

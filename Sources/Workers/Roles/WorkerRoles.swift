@@ -17,6 +17,9 @@ enum WorkerRoles {
     static let builders: [String: @Sendable (WorkerRoleContext) throws -> [any Service]] = [
         "outbox-relay": outboxRelay,
         "population": population,
+        "queue": queue,
+        "remote-fetch": remoteFetch,
+        "status": status,
     ]
 
     static var names: [String] { builders.keys.sorted() }
@@ -40,13 +43,67 @@ enum WorkerRoles {
         return try consumer(role: "population", topic: .batchOperations, handler: PopulationHandler(runner: runner), context: context)
     }
 
-    /// A consumer role: `handler` on `topic`, consumer group `scfm-<role>`, concurrency from
+    /// Dials `phone-calls.queue` jobs at each account's rate (see QueueHandler). Messages are independent per
+    /// call, so lanes go by key: many calls of one partition wait for slots or the provider at once.
+    static func queue(_ context: WorkerRoleContext) throws -> [any Service] {
+        let environment = context.environment
+        let producer = try KafkaProducer(configuration: context.kafka, logger: context.logger)
+        let (http, provider) = try providerClient(context)
+        var limiterSettings = DialRateLimiter.Settings()
+        limiterSettings.headroom = try environment.number("DIAL_RATE_HEADROOM", default: limiterSettings.headroom, range: 0...0.5)
+        var settings = QueueHandler.Settings()
+        settings.claimTimeout = try environment.seconds("DIAL_CLAIM_TIMEOUT_SECONDS", default: settings.claimTimeout, range: 1...3600)
+        let handler = QueueHandler(
+            claims: DialClaims(client: context.database, logger: context.logger),
+            accounts: try providerAccounts(context),
+            limiter: DialRateLimiter(schedule: DialSchedule(client: context.database, logger: context.logger), settings: limiterSettings),
+            provider: provider, events: StatusEventPublisher(producer: producer, kafka: context.kafka),
+            settings: settings, logger: context.logger)
+        return [http, producer]
+            + (try consumer(role: "queue", topic: .phoneCallsQueue, handler: handler, context: context, ordering: .key, defaultConcurrency: 256))
+    }
+
+    /// Fetches calls at the provider for `phone-calls.remote-fetch` jobs and publishes what it found.
+    static func remoteFetch(_ context: WorkerRoleContext) throws -> [any Service] {
+        let producer = try KafkaProducer(configuration: context.kafka, logger: context.logger)
+        let (http, provider) = try providerClient(context)
+        let handler = RemoteFetchHandler(
+            client: context.database, accounts: try providerAccounts(context), provider: provider,
+            events: StatusEventPublisher(producer: producer, kafka: context.kafka), logger: context.logger)
+        return [http, producer]
+            + (try consumer(role: "remote-fetch", topic: .phoneCallsRemoteFetch, handler: handler, context: context, ordering: .key, defaultConcurrency: 64))
+    }
+
+    /// Applies `phone-call-events` to phone calls, many events per statement.
+    static func status(_ context: WorkerRoleContext) throws -> [any Service] {
+        let handler = StatusEventHandler(
+            updates: PhoneCallStatusUpdates(client: context.database, logger: context.logger),
+            maximumBatch: try context.environment.integer("STATUS_BATCH_SIZE", default: 1000, range: 1...100_000))
+        return try consumer(role: "status", topic: .phoneCallEvents, handler: handler, context: context, ordering: .key, defaultConcurrency: 512)
+    }
+
+    static func providerAccounts(_ context: WorkerRoleContext) throws -> ProviderAccounts {
+        ProviderAccounts(client: context.database, defaults: try ProviderDefaults(environment: context.environment), logger: context.logger)
+    }
+
+    /// The provider client and the service that closes its connections when the role has stopped.
+    static func providerClient(_ context: WorkerRoleContext) throws -> (HTTPClientService, ProviderClient) {
+        let timeout = try context.environment.seconds("PROVIDER_REQUEST_TIMEOUT_SECONDS", default: .seconds(15), range: 0.1...300)
+        let connections = try context.environment.integer("PROVIDER_MAX_CONNECTIONS", default: 64, range: 1...4096)
+        let http = ProviderClient.makeHTTPClient(maximumConnections: connections)
+        return (HTTPClientService(client: http), ProviderClient(http: http, requestTimeout: timeout, logger: context.logger))
+    }
+
+    /// A consumer role: `handler` on `topic`, consumer group `scfm-<role>`, concurrency (lanes) from
     /// WORKER_CONCURRENCY.
     static func consumer(
-        role: String, topic: Topic, handler: any MessageHandler, context: WorkerRoleContext
+        role: String, topic: Topic, handler: any MessageHandler, context: WorkerRoleContext,
+        ordering: WorkerRuntime.Ordering = .partition, defaultConcurrency: Int = 8
     ) throws -> [any Service] {
         var settings = WorkerRuntime.Settings()
-        settings.concurrency = try context.environment.integer("WORKER_CONCURRENCY", default: 8, range: 1...1024)
+        settings.ordering = ordering
+        settings.concurrency = try context.environment.integer("WORKER_CONCURRENCY", default: defaultConcurrency, range: 1...4096)
+        settings.maximumInFlight = try context.environment.integer("WORKER_MAX_IN_FLIGHT", default: max(1000, settings.concurrency), range: 1...100_000)
         let consumer = try KafkaConsumer(
             configuration: context.kafka, groupID: "scfm-\(role)", topics: [context.kafka.topic(topic)],
             logger: context.logger)

@@ -1,0 +1,150 @@
+import Foundation
+import Shared
+import Synchronization
+
+/// The fake provider's memory: every call it created (for fetch and list) and a ledger of every create
+/// request it answered, so a test or a demo can prove each number was dialled once and the rate was kept.
+final class FakeProviderLedger: Sendable {
+    struct Create: Sendable {
+        let at: ContinuousClock.Instant
+        let to: String
+        let sid: String
+    }
+
+    enum Decision: Sendable {
+        case created(FakeCall)
+        case throttled
+        case failed
+    }
+
+    private struct State {
+        var calls: [String: FakeCall] = [:]
+        var callsByAccount: [String: [String]] = [:]
+        var creates: [Create] = []
+        /// Accepted creates of the last second, for the provider's own cap.
+        var lastSecond: [ContinuousClock.Instant] = []
+        var lastSecondHead = 0
+        var throttled = 0
+        var failed = 0
+        var generator = SystemRandomNumberGenerator()
+    }
+
+    private let state = Mutex(State())
+    let settings: FakeProviderSettings
+
+    init(settings: FakeProviderSettings) {
+        self.settings = settings
+    }
+
+    /// Decides a create request: random 429 or 500 as configured, 429 past the provider's own cap, else a new
+    /// call with an outcome drawn from the mix.
+    func create(accountSID: String, parameters: [(String, String)], arrivedAt now: ContinuousClock.Instant) -> Decision {
+        state.withLock { state in
+            if settings.throttleRate > 0, Double.random(in: 0..<1, using: &state.generator) < settings.throttleRate {
+                state.throttled += 1
+                return .throttled
+            }
+            if settings.errorRate > 0, Double.random(in: 0..<1, using: &state.generator) < settings.errorRate {
+                state.failed += 1
+                return .failed
+            }
+            if settings.maxCallsPerSecond > 0 {
+                while state.lastSecondHead < state.lastSecond.count, now - state.lastSecond[state.lastSecondHead] >= .seconds(1) {
+                    state.lastSecondHead += 1
+                }
+                if state.lastSecondHead > 10_000 {
+                    state.lastSecond.removeFirst(state.lastSecondHead)
+                    state.lastSecondHead = 0
+                }
+                if state.lastSecond.count - state.lastSecondHead >= settings.maxCallsPerSecond {
+                    state.throttled += 1
+                    return .throttled
+                }
+                state.lastSecond.append(now)
+            }
+            let value = { (name: String) in parameters.last { $0.0 == name }?.1 }
+            let call = FakeCall(
+                sid: "CA" + (0..<32).map { _ in String(Int.random(in: 0..<16, using: &state.generator), radix: 16) }.joined(),
+                accountSID: accountSID, to: value("To") ?? "", from: value("From") ?? "",
+                statusCallback: value("StatusCallback"), statusCallbackMethod: value("StatusCallbackMethod") ?? "POST",
+                statusCallbackEvents: Set(parameters.filter { $0.0 == "StatusCallbackEvent" }.flatMap { $0.1.split(separator: " ").map(String.init) }),
+                createdAt: Date(), outcome: drawOutcome(using: &state.generator),
+                queueDuration: settings.queueDuration, ringDuration: settings.ringDuration, talkDuration: settings.talkDuration)
+            state.calls[call.sid] = call
+            state.callsByAccount[accountSID, default: []].append(call.sid)
+            state.creates.append(Create(at: now, to: call.to, sid: call.sid))
+            return .created(call)
+        }
+    }
+
+    private func drawOutcome(using generator: inout SystemRandomNumberGenerator) -> String {
+        let total = settings.outcomes.reduce(0) { $0 + $1.weight }
+        var point = Double.random(in: 0..<total, using: &generator)
+        for outcome in settings.outcomes {
+            if point < outcome.weight { return outcome.status }
+            point -= outcome.weight
+        }
+        return settings.outcomes.last!.status
+    }
+
+    func call(sid: String, accountSID: String) -> FakeCall? {
+        state.withLock { state in state.calls[sid].flatMap { $0.accountSID == accountSID ? $0 : nil } }
+    }
+
+    /// The account's calls, newest first, optionally only those to `to`.
+    func calls(accountSID: String, to: String?) -> [FakeCall] {
+        state.withLock { state in
+            let sids = state.callsByAccount[accountSID] ?? []
+            return sids.reversed().compactMap { state.calls[$0] }.filter { to == nil || $0.to == to }
+        }
+    }
+
+    func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    /// The ledger's summary: creates, numbers dialled more than once, and the busiest one-second window.
+    func summary() -> JSONValue {
+        state.withLock { state in
+            var perNumber: [String: Int] = [:]
+            for create in state.creates { perNumber[create.to, default: 0] += 1 }
+            let repeated = perNumber.filter { $0.value > 1 }.keys.sorted()
+            var busiest = 0
+            var start = 0
+            for end in state.creates.indices {
+                while state.creates[end].at - state.creates[start].at >= .seconds(1) { start += 1 }
+                busiest = max(busiest, end - start + 1)
+            }
+            var perSecond: [JSONValue] = []
+            if let first = state.creates.first?.at {
+                var counts: [Int] = []
+                for create in state.creates {
+                    let second = Int((create.at - first).seconds)
+                    while counts.count <= second { counts.append(0) }
+                    counts[second] += 1
+                }
+                perSecond = counts.map { .integer(Int64($0)) }
+            }
+            let span = state.creates.count > 1 ? (state.creates.last!.at - state.creates.first!.at).seconds : 0
+            return [
+                "creates": .integer(Int64(state.creates.count)),
+                "distinct_to": .integer(Int64(perNumber.count)),
+                "repeated_to": .array(repeated.prefix(100).map { .string($0) }),
+                "repeated_to_count": .integer(Int64(repeated.count)),
+                "throttled": .integer(Int64(state.throttled)),
+                "failed": .integer(Int64(state.failed)),
+                "max_creates_in_any_second": .integer(Int64(busiest)),
+                "first_to_last_create_seconds": .number(span),
+                "creates_per_second": .array(perSecond),
+            ]
+        }
+    }
+
+    /// Creates with their times in seconds from the first, for precise checks in tests.
+    func createTimes() -> [Double] {
+        state.withLock { state in
+            guard let first = state.creates.first?.at else { return [] }
+            return state.creates.map { ($0.at - first).seconds }
+        }
+    }
+}

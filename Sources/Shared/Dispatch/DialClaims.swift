@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What a queue worker needs to dial a call it claimed.
+public struct ClaimedCall: Sendable {
+    public let phoneCallID: Int64
+    public let accountID: Int64
+    public let msisdn: String
+    public let remoteRequestParams: JSONValue
+    public let claimedAt: Date
+}
+
+/// Why a call could not be claimed.
+public enum ClaimRefusal: Error, Sendable, Equatable {
+    /// Not `queued` any more (dialled, errored, deleted): the job is done.
+    case notQueued
+    /// Claimed before, and its outcome not recorded yet: a worker is dialling it or died doing so.
+    case claimedAt(Date)
+    /// Its callout is paused or stopped: the call stays `queued`, and resuming the callout queues it again.
+    case calloutHeld
+    /// The account has `max_concurrent_calls` calls between dial and final status.
+    case atConcurrencyCap
+}
+
+/// The compare-and-set that makes "never dial twice" hold: a call is dialled only by the worker whose
+/// `UPDATE … WHERE status = 'queued' AND dial_claimed_at IS NULL` changed it.
+public struct DialClaims: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func claim(phoneCallID: Int64, accountID: Int64, concurrencyCap: Int?) async throws -> Result<ClaimedCall, ClaimRefusal> {
+        if let concurrencyCap {
+            return try await client.transaction(logger: logger) { connection in
+                // One claimer per account at a time while counting, or two could each see one place left.
+                try await connection.query(
+                    "SELECT 1 FROM (SELECT pg_advisory_xact_lock(\(Self.capLockNamespace), \(Int32(truncatingIfNeeded: accountID)))) locked",
+                    logger: logger)
+                let inProgress = try await connection.query(
+                    """
+                    SELECT count(*) FROM phone_calls
+                    WHERE account_id = \(accountID) AND dial_claimed_at IS NOT NULL
+                      AND status IN ('queued', 'remotely_queued', 'in_progress', 'remote_fetch_queued')
+                    """, logger: logger
+                ).single { try $0.decode(Int64.self) }
+                if inProgress >= concurrencyCap { return .failure(.atConcurrencyCap) }
+                return try await claim(phoneCallID: phoneCallID, on: connection)
+            }
+        }
+        return try await client.withConnection { try await claim(phoneCallID: phoneCallID, on: $0) }
+    }
+
+    /// Takes over a claim whose outcome was looked up and found never to have reached the provider: a
+    /// compare-and-set on the old claim time, so only one worker re-dials.
+    public func reclaim(phoneCallID: Int64, claimedAt: Date) async throws -> ClaimedCall? {
+        let rows = try await client.query(
+            """
+            UPDATE phone_calls p SET dial_claimed_at = clock_timestamp()
+            WHERE p.id = \(phoneCallID) AND p.status = 'queued' AND p.dial_claimed_at = \(claimedAt)
+            RETURNING \(unescaped: Self.returning)
+            """, logger: logger)
+        for try await row in rows { return try Self.claimedCall(row) }
+        return nil
+    }
+
+    /// Gives a claim back when the dial certainly did not reach the provider (the worker is stopping before
+    /// dialling), so the next delivery dials at once instead of looking the call up first.
+    public func release(phoneCallID: Int64, claimedAt: Date) async throws {
+        try await client.query(
+            """
+            UPDATE phone_calls SET dial_claimed_at = NULL
+            WHERE id = \(phoneCallID) AND status = 'queued' AND dial_claimed_at = \(claimedAt)
+            """, logger: logger)
+    }
+
+    private func claim(phoneCallID: Int64, on connection: PostgresConnection) async throws -> Result<ClaimedCall, ClaimRefusal> {
+        let claimed = try await connection.query(
+            """
+            UPDATE phone_calls p SET dial_claimed_at = clock_timestamp()
+            WHERE p.id = \(phoneCallID) AND p.status = 'queued' AND p.dial_claimed_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))
+            RETURNING \(unescaped: Self.returning)
+            """, logger: logger)
+        for try await row in claimed { return .success(try Self.claimedCall(row)) }
+
+        let current = try await connection.query(
+            """
+            SELECT p.status, p.dial_claimed_at, c.status
+            FROM phone_calls p LEFT JOIN callouts c ON c.id = p.callout_id
+            WHERE p.id = \(phoneCallID)
+            """, logger: logger)
+        for try await (status, claimedAt, calloutStatus) in current.decode((String, Date?, String?).self) {
+            guard status == PhoneCallStatus.queued.rawValue else { return .failure(.notQueued) }
+            if let claimedAt { return .failure(.claimedAt(claimedAt)) }
+            if calloutStatus == "paused" || calloutStatus == "stopped" { return .failure(.calloutHeld) }
+            return .failure(.notQueued)
+        }
+        return .failure(.notQueued)
+    }
+
+    static let capLockNamespace: Int32 = 0x5CF0_0001
+    static let returning = "p.id, p.account_id, p.msisdn, p.remote_request_params, p.dial_claimed_at"
+
+    static func claimedCall(_ row: PostgresRow) throws -> ClaimedCall {
+        let (id, accountID, msisdn, params, claimedAt) = try row.decode((Int64, Int64, String, JSONValue, Date).self)
+        return ClaimedCall(phoneCallID: id, accountID: accountID, msisdn: msisdn, remoteRequestParams: params, claimedAt: claimedAt)
+    }
+}
+
+extension DialClaims {
+    /// Which of these provider call sids some phone call already holds.
+    public func recordedRemoteCallIDs(among sids: [String]) async throws -> Set<String> {
+        let rows = try await client.query(
+            "SELECT remote_call_id FROM phone_calls WHERE remote_call_id = ANY(\(sids))", logger: logger)
+        var recorded = Set<String>()
+        for try await sid in rows.decode(String.self) { recorded.insert(sid) }
+        return recorded
+    }
+}

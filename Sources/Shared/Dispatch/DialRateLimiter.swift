@@ -1,0 +1,222 @@
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// The global calls-per-second limit, as seen by one queue worker. Each account's dials happen at slots leased
+/// from its schedule row (`DialSchedule`), spaced 1 / rate apart across all workers; a worker leases a few tens
+/// of milliseconds' worth at a time, only when it has calls waiting, and hands them to its calls in order.
+///
+/// Headroom: the schedule runs at `rate × (1 − headroom)` and a call that wakes up more than `lateness` after
+/// its slot gives the slot up and takes the next one. Together they keep every one-second window at or under
+/// the rate even though wake-ups and requests jitter by a few milliseconds: slots `s` apart, each dialled at most
+/// `lateness` late, put at most ⌈(1 s + lateness) / s⌉ dials in any second.
+public final class DialRateLimiter: Sendable {
+    public struct Settings: Sendable {
+        /// The share of the rate left unused as a safety margin.
+        public var headroom = 0.015
+        /// How much of a lease window (seconds of slots) one lease takes at most.
+        public var leaseWindow: Duration = .milliseconds(50)
+        public init() {}
+
+        /// How late a slot may still be used: 60 % of what the headroom absorbs, the rest left to the request's
+        /// own jitter on the way to the provider.
+        var lateness: Duration { .seconds(0.6 * headroom / (1 - headroom)) }
+    }
+
+    let schedule: DialSchedule
+    let settings: Settings
+    private let accounts = Mutex<[Int64: AccountDialSlots]>([:])
+    private let clock = DatabaseClock()
+    private let waitTimer = Timer(label: "scfm_dial_slot_wait_seconds")
+    private let missedSlots = Counter(label: "scfm_dial_slots_missed_total")
+
+    public init(schedule: DialSchedule, settings: Settings = Settings()) {
+        self.schedule = schedule
+        self.settings = settings
+    }
+
+    /// Waits for the account's next dial slot. Returns when the call may be dialled.
+    ///
+    /// The wait happens here, in the caller's task, and not on the account's actor: the lateness check is then
+    /// the last thing before the dial, with no executor hop between them.
+    public func waitForSlot(accountID: Int64, rate: Double) async throws {
+        try await clock.calibrateOnce(schedule)
+        let slots = slots(for: accountID)
+        let asked = ContinuousClock.now
+        while true {
+            let slot = try await slots.nextSlot(rate: rate * (1 - settings.headroom))
+            try await Task.sleep(until: slot, tolerance: .zero, clock: .continuous)
+            // Woken too late: dialling now could crowd the next worker's slot. Give it up.
+            if ContinuousClock.now - slot <= settings.lateness {
+                waitTimer.recordNanoseconds((ContinuousClock.now - asked).nanoseconds)
+                return
+            }
+            missedSlots.increment()
+        }
+    }
+
+    /// Notes the provider's answer to a dial; lowers the account's rate when the provider throttles a large
+    /// share of them.
+    public func record(accountID: Int64, throttled: Bool) async {
+        if await slots(for: accountID).recordAnswer(throttled: throttled) {
+            if let factor = try? await schedule.lowerRate(accountID: accountID) {
+                Counter(label: "scfm_dial_rate_lowered_total").increment()
+                Gauge(label: "scfm_dial_rate_factor", dimensions: [("account_id", "\(accountID)")]).record(factor)
+            }
+        }
+    }
+
+    private func slots(for accountID: Int64) -> AccountDialSlots {
+        accounts.withLock { accounts in
+            if let existing = accounts[accountID] { return existing }
+            let made = AccountDialSlots(accountID: accountID, schedule: schedule, settings: settings, clock: clock)
+            accounts[accountID] = made
+            return made
+        }
+    }
+}
+
+/// One account's slots in this worker: leased in batches, handed out earliest first.
+actor AccountDialSlots {
+    let accountID: Int64
+    let schedule: DialSchedule
+    let settings: DialRateLimiter.Settings
+    private var slots: [ContinuousClock.Instant] = []
+    /// Callers waiting for a slot: the size of the next lease.
+    private var waiting = 0
+    private var lease: (id: Int, task: Task<[ContinuousClock.Instant], any Error>)?
+    private var leasesTaken = 0
+    private let clock: DatabaseClock
+    /// Answers in the current one-second window, for the share of 429s.
+    private var windowStart = ContinuousClock.now
+    private var answers = 0
+    private var throttledAnswers = 0
+
+    private let missedSlots = Counter(label: "scfm_dial_slots_missed_total")
+
+    init(accountID: Int64, schedule: DialSchedule, settings: DialRateLimiter.Settings, clock: DatabaseClock) {
+        self.clock = clock
+        self.accountID = accountID
+        self.schedule = schedule
+        self.settings = settings
+    }
+
+    /// The earliest leased slot not already too late; leases more when none is left.
+    func nextSlot(rate: Double) async throws -> ContinuousClock.Instant {
+        waiting += 1
+        defer { waiting -= 1 }
+        while true {
+            let now = ContinuousClock.now
+            let firstUsable = slots.firstIndex { now - $0 <= settings.lateness }
+            if let firstUsable {
+                if firstUsable > 0 { missedSlots.increment(by: Int64(firstUsable)) }
+                let slot = slots[firstUsable]
+                slots.removeFirst(firstUsable + 1)
+                return slot
+            }
+            if !slots.isEmpty { missedSlots.increment(by: Int64(slots.count)) }
+            slots.removeAll()
+            if let lease {
+                do {
+                    let leased = try await lease.task.value
+                    if self.lease?.id == lease.id {
+                        self.lease = nil
+                        slots += leased
+                    }
+                } catch {
+                    if self.lease?.id == lease.id { self.lease = nil }
+                    throw error
+                }
+                continue
+            }
+            let windowSlots = Int(rate * settings.leaseWindow.seconds)
+            let count = min(max(1, waiting), max(1, windowSlots))
+            leasesTaken += 1
+            let id = leasesTaken
+            let schedule = schedule
+            let accountID = accountID
+            let clock = clock
+            lease = (
+                id,
+                Task {
+                    let lease = try await schedule.lease(accountID: accountID, count: count, rate: rate)
+                    let slots = clock.place(lease)
+                    if !lease.granted {
+                        // Booked ahead by other workers: come back when booking opens again.
+                        try await Task.sleep(until: clock.instant(databaseTime: lease.retryAt), tolerance: .zero, clock: .continuous)
+                    }
+                    return slots
+                }
+            )
+        }
+    }
+
+    /// Returns true when this one-second window has seen enough 429s (over 10 % of at least 5 answers) that
+    /// the account's rate should come down.
+    func recordAnswer(throttled: Bool) -> Bool {
+        let now = ContinuousClock.now
+        if now - windowStart > .seconds(1) {
+            windowStart = now
+            answers = 0
+            throttledAnswers = 0
+        }
+        answers += 1
+        if throttled { throttledAnswers += 1 }
+        return throttled && answers >= 5 && Double(throttledAnswers) / Double(answers) > 0.1
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
+
+/// Maps the database's clock onto this process's. Each lease answer is a sample of (local time − database
+/// time) that is too large by however long the answer took to arrive; the smallest recent sample is the best
+/// estimate, so slots of different workers land where the schedule put them to within a fraction of a
+/// millisecond instead of within one answer's delay.
+final class DatabaseClock: Sendable {
+    private let offset = Mutex<Double?>(nil)
+    private let calibration = Mutex<Task<Void, any Error>?>(nil)
+
+    /// Before the first lease: ten samples, so the first slots are placed as well as later ones (a single
+    /// slow first answer would put them late, and later slots would crowd them).
+    func calibrateOnce(_ schedule: DialSchedule) async throws {
+        let task = calibration.withLock { task in
+            if let task { return task }
+            let made = Task {
+                for _ in 0..<10 { self.record(databaseNow: try await schedule.databaseNow()) }
+            }
+            task = made
+            return made
+        }
+        try await task.value
+    }
+
+    @discardableResult
+    private func record(databaseNow: Double) -> Double {
+        let sample = Date().timeIntervalSince1970 - databaseNow
+        // The estimate creeps up by 50 µs a sample, so it follows a clock that drifts or steps.
+        return offset.withLock { offset in
+            let next = min((offset ?? sample) + 0.000_05, sample)
+            offset = next
+            return next
+        }
+    }
+
+    /// The lease's slots as instants of the continuous clock.
+    func place(_ lease: DialSchedule.Lease) -> [ContinuousClock.Instant] {
+        let estimate = record(databaseNow: lease.databaseNow)
+        let now = ContinuousClock.now
+        let wallNow = Date().timeIntervalSince1970
+        return (0..<lease.count).map { index in
+            now + .seconds(lease.start + lease.spacing * Double(index) + estimate - wallNow)
+        }
+    }
+
+    func instant(databaseTime: Double) -> ContinuousClock.Instant {
+        let estimate = offset.withLock { $0 } ?? 0
+        return ContinuousClock.now + .seconds(databaseTime + estimate - Date().timeIntervalSince1970)
+    }
+}

@@ -1,0 +1,27 @@
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Each account's provider and limits, read from `accounts` and kept for a few seconds: a worker dials
+/// thousands of calls a second for a handful of accounts, and a changed credential or rate takes effect
+/// within `maximumAge`.
+public final class ProviderAccounts: Sendable {
+    private let accounts: AccountRepository
+    private let defaults: ProviderDefaults
+    private let maximumAge: Duration
+    private let cache = Mutex<[Int64: (account: ProviderAccount, readAt: ContinuousClock.Instant)]>([:])
+
+    public init(client: PostgresClient, defaults: ProviderDefaults, maximumAge: Duration = .seconds(5), logger: Logger) {
+        accounts = AccountRepository(client: client, logger: logger)
+        self.defaults = defaults
+        self.maximumAge = maximumAge
+    }
+
+    public func provider(for accountID: Int64) async throws -> ProviderAccount {
+        let now = ContinuousClock.now
+        if let cached = cache.withLock({ $0[accountID] }), now - cached.readAt < maximumAge { return cached.account }
+        let resolved = defaults.resolve(try await accounts.find(id: accountID))
+        cache.withLock { $0[accountID] = (resolved, now) }
+        return resolved
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import Metrics
+
+/// The `queue` role: dials the call of each `phone-calls.queue` job, exactly once, at the account's rate.
+///
+/// 1. Claim the call (`DialClaims`): only a `queued`, unclaimed call of a running (or no) callout is dialled;
+///    a redelivered or raced job finds it claimed or moved on and does nothing.
+/// 2. Wait for a dial slot (`DialRateLimiter`), then `POST …/Calls.json`.
+/// 3. Publish the outcome on `phone-call-events`: remotely_queued with the provider's answer, or errored with
+///    its message for a 4xx. A 429 or an outage is not the call's failure: back off and dial again (after an
+///    outage, only once a lookup at the provider shows the call was not created).
+///
+/// A claim found without an outcome (its worker died mid-dial) is resolved after `claimTimeout` by looking the
+/// call up at the provider, never by a blind re-dial.
+public struct QueueHandler: MessageHandler {
+    public struct Settings: Sendable {
+        /// How long a claim may stay without an outcome before another worker resolves it: longer than a
+        /// provider request can take.
+        public var claimTimeout: Duration = .seconds(30)
+        public var firstRetryDelay: Duration = .milliseconds(500)
+        public var maximumRetryDelay: Duration = .seconds(30)
+        /// How often a call held by the account's `max_concurrent_calls` checks for a free place.
+        public var concurrencyPoll: Duration = .milliseconds(250)
+        public init() {}
+    }
+
+    let claims: DialClaims
+    let accounts: ProviderAccounts
+    let limiter: DialRateLimiter
+    let provider: ProviderClient
+    let events: StatusEventPublisher
+    let settings: Settings
+    let logger: Logger
+
+    private let dialled = Counter(label: "scfm_calls_dialled_total", dimensions: [("outcome", "remotely_queued")])
+    private let errored = Counter(label: "scfm_calls_dialled_total", dimensions: [("outcome", "errored")])
+    private let throttled = Counter(label: "scfm_provider_errors_total", dimensions: [("kind", "throttled")])
+    private let unavailable = Counter(label: "scfm_provider_errors_total", dimensions: [("kind", "unavailable")])
+    private let resolvedClaims = Counter(label: "scfm_dial_claims_resolved_total")
+
+    public init(
+        claims: DialClaims, accounts: ProviderAccounts, limiter: DialRateLimiter, provider: ProviderClient,
+        events: StatusEventPublisher, settings: Settings = Settings(), logger: Logger
+    ) {
+        self.claims = claims
+        self.accounts = accounts
+        self.limiter = limiter
+        self.provider = provider
+        self.events = events
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func handle(_ message: KafkaMessage) async throws {
+        let job = try PhoneCallJob(payload: try parsePayload(message))
+        while true {
+            let account = try await accounts.provider(for: job.accountID)
+            switch try await claims.claim(phoneCallID: job.phoneCallID, accountID: job.accountID, concurrencyCap: account.maxConcurrentCalls) {
+            case .success(let call):
+                return try await dial(call, account: account)
+            case .failure(.notQueued), .failure(.calloutHeld):
+                return
+            case .failure(.atConcurrencyCap):
+                try await pause(for: settings.concurrencyPoll)
+            case .failure(.claimedAt(let claimedAt)):
+                let age = Date().timeIntervalSince(claimedAt)
+                let timeout = settings.claimTimeout.seconds
+                if age < timeout {
+                    // Maybe another worker is dialling it right now: wait until its claim has timed out, then
+                    // look again (by then its outcome has usually been applied).
+                    try await pause(for: .seconds(timeout - age + 0.05))
+                    continue
+                }
+                guard let call = try await resolveUnknownOutcome(job, claimedAt: claimedAt, account: account) else { return }
+                return try await dial(call, account: account)
+            }
+        }
+    }
+
+    private func dial(_ call: ClaimedCall, account: ProviderAccount) async throws {
+        await provider.warmUp(account)
+        var delay = settings.firstRetryDelay
+        while true {
+            try await limiter.waitForSlot(accountID: call.accountID, rate: account.maxCallsPerSecond)
+            let outcome = await provider.createCall(account, to: call.msisdn, parameters: call.remoteRequestParams)
+            if case .throttled = outcome {
+                await limiter.record(accountID: call.accountID, throttled: true)
+            } else {
+                await limiter.record(accountID: call.accountID, throttled: false)
+            }
+            switch outcome {
+            case .success(let remote):
+                try await events.publish(.remotelyQueued(phoneCallID: call.phoneCallID, accountID: call.accountID, call: remote))
+                dialled.increment()
+                return
+            case .rejected(_, let message):
+                try await events.publish(.errored(phoneCallID: call.phoneCallID, accountID: call.accountID, message: message))
+                errored.increment()
+                return
+            case .throttled(let retryAfter):
+                throttled.increment()
+                // A 429 means the call was not created: the claim can go back if the worker stops now.
+                try await pause(for: retryAfter.map { max($0, delay) } ?? delay) {
+                    try? await claims.release(phoneCallID: call.phoneCallID, claimedAt: call.claimedAt)
+                }
+            case .unavailable(let reason):
+                unavailable.increment()
+                logger.warning(
+                    "provider unavailable while dialling; looking the call up before dialling again",
+                    metadata: ["phone_call_id": "\(call.phoneCallID)", "reason": "\(reason)"])
+                if let existing = try await findAtProvider(call, account: account) {
+                    try await events.publish(.remotelyQueued(phoneCallID: call.phoneCallID, accountID: call.accountID, call: existing))
+                    dialled.increment()
+                    return
+                }
+                try await pause(for: delay)
+            }
+            delay = min(delay * 2, settings.maximumRetryDelay)
+        }
+    }
+
+    /// A claim older than the timeout with no outcome: its worker died between claim and outcome. If the
+    /// provider has the call, record it; if not, take the claim over (compare-and-set) and dial.
+    private func resolveUnknownOutcome(_ job: PhoneCallJob, claimedAt: Date, account: ProviderAccount) async throws -> ClaimedCall? {
+        guard let call = try await claims.reclaim(phoneCallID: job.phoneCallID, claimedAt: claimedAt) else { return nil }
+        resolvedClaims.increment()
+        if let existing = try await findAtProvider(call, account: account) {
+            try await events.publish(.remotelyQueued(phoneCallID: call.phoneCallID, accountID: call.accountID, call: existing))
+            dialled.increment()
+            return nil
+        }
+        logger.info("claimed call never reached the provider; dialling it", metadata: ["phone_call_id": "\(call.phoneCallID)"])
+        return call
+    }
+
+    /// The provider's newest call to the number that no other phone call has recorded, if any. Retries while
+    /// the provider throttles or is down: deciding "not there" on no answer would risk a second dial.
+    private func findAtProvider(_ call: ClaimedCall, account: ProviderAccount) async throws -> ProviderCall? {
+        var delay = settings.firstRetryDelay
+        while true {
+            switch await provider.recentCalls(account, to: call.msisdn) {
+            case .success(let calls):
+                let candidates = calls.filter { $0.to == nil || $0.to == call.msisdn }
+                guard !candidates.isEmpty else { return nil }
+                let recorded = try await claims.recordedRemoteCallIDs(among: candidates.map(\.sid))
+                return candidates.first { !recorded.contains($0.sid) }
+            case .rejected(_, let message):
+                // Credentials or the account are wrong: a dial would be refused the same way.
+                logger.error("cannot look the call up at the provider", metadata: ["phone_call_id": "\(call.phoneCallID)", "error": "\(message)"])
+                return nil
+            case .throttled(let retryAfter):
+                throttled.increment()
+                try await pause(for: retryAfter ?? delay)
+            case .unavailable:
+                unavailable.increment()
+                try await pause(for: delay)
+            }
+            delay = min(delay * 2, settings.maximumRetryDelay)
+        }
+    }
+}
+
+func parsePayload(_ message: KafkaMessage) throws(PoisonMessage) -> JSONValue {
+    do {
+        return try JSONParser.parse(message.value)
+    } catch {
+        throw PoisonMessage("payload is not JSON: \(error)")
+    }
+}

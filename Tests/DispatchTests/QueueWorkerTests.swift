@@ -1,0 +1,192 @@
+import FakeProvider
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Shared
+import TestSupport
+import Testing
+
+/// Queue and status workers over the mock cluster, a real PostgreSQL and the fake provider.
+@Suite(.serialized) struct QueueWorkerTests {
+    /// Runs `services` until `body` returns, then shuts them down gracefully.
+    func running<T: Sendable>(_ services: [any Service], logger: Logger, _ body: () async throws -> T) async throws -> T {
+        let group = ServiceGroup(services: services, logger: logger)
+        let task = Task { try await group.run() }
+        do {
+            let result = try await body()
+            await group.triggerGracefulShutdown()
+            try await task.value
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            throw error
+        }
+    }
+
+    @Test func threeWorkersShareTheAccountsRateAndDialEveryCallOnce() async throws {
+        var settings = FakeProviderSettings()
+        settings.latency = .milliseconds(20)
+        let harness = try await DispatchHarness.start(suite: "queueworkerrate", provider: settings)
+        defer { Task { await harness.stop() } }
+        let account = try await harness.createAccount(rate: 50)
+        let calls = try await harness.seedQueuedCalls(accountID: account, count: 1600)
+        try await harness.publishQueueJobs(calls, accountID: account)
+
+        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
+        let group = "scfm-queue-\(UUID().uuidString)"
+        let services: [any Service] = [
+            producer, try harness.queueWorker(group: group, producer: producer), try harness.queueWorker(group: group, producer: producer),
+            try harness.queueWorker(group: group, producer: producer), try harness.statusWorker(group: "scfm-status-\(UUID().uuidString)"),
+        ]
+        let done = try await running(services, logger: harness.logger) {
+            try await harness.wait(timeout: .seconds(90)) {
+                try await harness.statusCounts(accountID: account)["remotely_queued"] == calls.count
+            }
+        }
+        #expect(done)
+        let ledger = try await harness.ledger()
+        #expect(ledger["creates"]?.intValue == calls.count)
+        #expect(ledger["repeated_to_count"]?.intValue == 0)
+        let times = try await harness.createTimes()
+        let busiest = Self.busiestSecond(times)
+        #expect(busiest <= 50, "at most 50 dials in any one-second window, saw \(busiest)")
+        // Thirty seconds of steady dialling, after the first second in which the workers join and lease.
+        let steady = Double(times.filter { $0 >= 1 && $0 < 31 }.count) / 30
+        #expect(steady >= 49, "at least 49 calls/s over 30 s, saw \(steady)")
+    }
+
+    /// The most creates in any window [t, t + 1 s).
+    static func busiestSecond(_ times: [Double]) -> Int {
+        var busiest = 0
+        var start = 0
+        for end in times.indices {
+            while times[end] - times[start] >= 1 { start += 1 }
+            busiest = max(busiest, end - start + 1)
+        }
+        return busiest
+    }
+
+    @Test func aRedeliveredJobIsANoOpAndRefusalsErrorTheCall() async throws {
+        let harness = try await DispatchHarness.start(suite: "queueworkerredelivery", provider: FakeProviderSettings())
+        defer { Task { await harness.stop() } }
+        let account = try await harness.createAccount(rate: 100)
+        let calls = try await harness.seedQueuedCalls(accountID: account, count: 20)
+        // One call the provider refuses: not a valid number.
+        try await harness.database.query("UPDATE phone_calls SET msisdn = '12345' WHERE id = \(calls[0])", logger: harness.logger)
+
+        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
+        let group = "scfm-queue-\(UUID().uuidString)"
+        let status = "scfm-status-\(UUID().uuidString)"
+        let services: [any Service] = [producer, try harness.queueWorker(group: group, producer: producer), try harness.statusWorker(group: status)]
+        try await running(services, logger: harness.logger) {
+            try await harness.publishQueueJobs(calls, accountID: account)
+            #expect(try await harness.wait(timeout: .seconds(30)) {
+                let counts = try await harness.statusCounts(accountID: account)
+                return counts["remotely_queued"] == calls.count - 1 && counts["errored"] == 1
+            })
+            // Every job again: nothing is dialled twice.
+            try await harness.publishQueueJobs(calls, accountID: account)
+            try await Task.sleep(for: .seconds(2))
+        }
+        let ledger = try await harness.ledger()
+        #expect(ledger["creates"]?.intValue == calls.count - 1)
+        let errored = try await PhoneCallRepository(client: harness.database, logger: harness.logger).find(accountID: account, id: calls[0])
+        #expect(errored.status == "errored")
+        #expect(errored.remoteErrorMessage == "Unable to create record: The 'To' number 12345 is not a valid phone number.")
+        let dialled = try await PhoneCallRepository(client: harness.database, logger: harness.logger).find(accountID: account, id: calls[1])
+        #expect(dialled.remoteCallID?.hasPrefix("CA") == true)
+        #expect(dialled.remoteStatus == "queued")
+        #expect(dialled.remoteDirection == "outbound-api")
+        #expect(dialled.remoteQueueResponse["sid"]?.stringValue == dialled.remoteCallID)
+        #expect(dialled.remotelyQueuedAt != nil)
+    }
+
+    @Test func throttlingAndOutagesAreRetriedNotFailedAndSlowTheAccount() async throws {
+        var settings = FakeProviderSettings()
+        settings.maxCallsPerSecond = 20
+        settings.errorRate = 0.1
+        let harness = try await DispatchHarness.start(suite: "queueworkerthrottle", provider: settings)
+        defer { Task { await harness.stop() } }
+        let account = try await harness.createAccount(rate: 80)
+        let calls = try await harness.seedQueuedCalls(accountID: account, count: 150)
+        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
+        let services: [any Service] = [
+            producer, try harness.queueWorker(group: "scfm-queue-\(UUID().uuidString)", producer: producer),
+            try harness.statusWorker(group: "scfm-status-\(UUID().uuidString)"),
+        ]
+        var lowestFactor = 1.0
+        try await running(services, logger: harness.logger) {
+            try await harness.publishQueueJobs(calls, accountID: account)
+            #expect(try await harness.wait(timeout: .seconds(60)) {
+                lowestFactor = min(lowestFactor, try await DialSchedule(client: harness.database, logger: harness.logger).rateFactor(accountID: account))
+                return try await harness.statusCounts(accountID: account)["remotely_queued"] == calls.count
+            })
+        }
+        let ledger = try await harness.ledger()
+        #expect(ledger["creates"]?.intValue == calls.count)
+        #expect(ledger["repeated_to_count"]?.intValue == 0)
+        #expect((ledger["throttled"]?.intValue ?? 0) > 0)
+        #expect((ledger["failed"]?.intValue ?? 0) > 0)
+        #expect(lowestFactor < 1, "the 429s lowered the account's rate")
+    }
+
+    @Test func aPausedCalloutHoldsItsCallsUntilResumed() async throws {
+        let harness = try await DispatchHarness.start(suite: "queueworkerpause", provider: FakeProviderSettings())
+        defer { Task { await harness.stop() } }
+        let account = try await harness.createAccount(rate: 100)
+        let callouts = CalloutRepository(client: harness.database, logger: harness.logger)
+        let callout = try await callouts.create(accountID: account, CalloutChanges())
+        _ = try await callouts.apply(.start, accountID: account, id: callout.id)
+        _ = try await callouts.apply(.pause, accountID: account, id: callout.id)
+        let calls = try await harness.seedQueuedCalls(accountID: account, count: 10, calloutID: callout.id)
+        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
+        let relay = OutboxRelay(database: harness.database, producer: producer, kafka: harness.kafka, logger: harness.logger)
+        let services: [any Service] = [
+            producer, relay, try harness.queueWorker(group: "scfm-queue-\(UUID().uuidString)", producer: producer),
+            try harness.statusWorker(group: "scfm-status-\(UUID().uuidString)"),
+        ]
+        try await running(services, logger: harness.logger) {
+            try await harness.publishQueueJobs(calls, accountID: account)
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await harness.ledger()["creates"]?.intValue == 0)
+            #expect(try await harness.statusCounts(accountID: account)["queued"] == calls.count)
+            // Resuming writes their jobs to the outbox again; the relay publishes them.
+            _ = try await callouts.apply(.resume, accountID: account, id: callout.id)
+            #expect(try await harness.wait(timeout: .seconds(30)) {
+                try await harness.statusCounts(accountID: account)["remotely_queued"] == calls.count
+            })
+        }
+        #expect(try await harness.ledger()["creates"]?.intValue == calls.count)
+    }
+
+    @Test func theConcurrencyCapHoldsDialsWhileCallsAreInProgress() async throws {
+        var settings = FakeProviderSettings()
+        settings.outcomes = [("completed", 1)]
+        settings.queueDuration = .milliseconds(100)
+        settings.ringDuration = .milliseconds(100)
+        settings.talkDuration = .milliseconds(300)
+        let harness = try await DispatchHarness.start(suite: "queueworkercap", provider: settings)
+        defer { Task { await harness.stop() } }
+        let account = try await harness.createAccount(rate: 100, maxConcurrentCalls: 3)
+        let calls = try await harness.seedQueuedCalls(accountID: account, count: 6)
+        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
+        let services: [any Service] = [
+            producer, try harness.queueWorker(group: "scfm-queue-\(UUID().uuidString)", producer: producer),
+            try harness.statusWorker(group: "scfm-status-\(UUID().uuidString)"),
+        ]
+        try await running(services, logger: harness.logger) {
+            try await harness.publishQueueJobs(calls, accountID: account)
+            // Three calls hold the three places (nothing reports their end yet): the others wait, queued.
+            #expect(try await harness.wait(timeout: .seconds(20)) { try await harness.ledger()["creates"]?.intValue == 3 })
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await harness.ledger()["creates"]?.intValue == 3)
+            // The first three finish (as a status callback or a fetch would report): the rest are dialled.
+            try await harness.database.query(
+                "UPDATE phone_calls SET status = 'completed' WHERE account_id = \(account) AND status = 'remotely_queued'",
+                logger: harness.logger)
+            #expect(try await harness.wait(timeout: .seconds(10)) { try await harness.ledger()["creates"]?.intValue == 6 })
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import AsyncHTTPClient
+import FakeProvider
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+import Shared
+import TestSupport
+
+/// One dispatch scenario's world: the suite's PostgreSQL database, a mock Kafka cluster with the SCFM topics,
+/// and the fake provider on a free port. Builds queue and status workers as `make run` would, pointed at them.
+final class DispatchHarness: Sendable {
+    let database: PostgresClient
+    let databaseURL: String
+    let broker: LocalKafkaBroker
+    let kafka: KafkaConfiguration
+    let providerURL: String
+    let logger: Logger
+    private let provider: Task<Void, any Error>
+    private let providerGroup: ServiceGroup
+
+    static func start(suite: String, provider settings: FakeProviderSettings, partitions: Int32 = 8) async throws -> DispatchHarness {
+        let logger = Logger(label: "scfm.tests.dispatch")
+        let database = try await TestDatabases.shared.client(suite: suite)
+        let databaseURL = try await TestDatabases.shared.url(suite: suite)
+        let kafka = KafkaConfiguration(brokers: "", topicPrefix: "t\(UInt32.random(in: 0...UInt32.max)).")
+        let broker = try LocalKafkaBroker(topics: Topic.allCases.map(kafka.topic), partitions: partitions)
+        let configured = KafkaConfiguration(brokers: broker.bootstrapServers, topicPrefix: kafka.topicPrefix)
+
+        let server = FakeProviderServer(settings: settings, logger: logger)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let application = server.application(host: "127.0.0.1", port: 0) { port in portContinuation.yield(port) }
+        let group = ServiceGroup(services: [application], logger: logger)
+        let running = Task { try await group.run() }
+        var port = 0
+        for await listening in ports {
+            port = listening
+            break
+        }
+        return DispatchHarness(
+            database: database, databaseURL: databaseURL, broker: broker, kafka: configured,
+            providerURL: "http://127.0.0.1:\(port)", logger: logger, provider: running, providerGroup: group)
+    }
+
+    private init(
+        database: PostgresClient, databaseURL: String, broker: LocalKafkaBroker, kafka: KafkaConfiguration,
+        providerURL: String, logger: Logger, provider: Task<Void, any Error>, providerGroup: ServiceGroup
+    ) {
+        self.database = database
+        self.databaseURL = databaseURL
+        self.broker = broker
+        self.kafka = kafka
+        self.providerURL = providerURL
+        self.logger = logger
+        self.provider = provider
+        self.providerGroup = providerGroup
+    }
+
+    func stop() async {
+        await providerGroup.triggerGracefulShutdown()
+        _ = try? await provider.value
+    }
+
+    /// One provider HTTP client for the test process (it lives as long as the process).
+    static let providerHTTP = ProviderClient.makeHTTPClient()
+
+    var defaults: ProviderDefaults { ProviderDefaults(baseURL: providerURL, accountSID: "ACdefault") }
+
+    /// An account dialling through the fake provider at `rate` calls per second.
+    func createAccount(rate: Double, maxConcurrentCalls: Int? = nil) async throws -> Int64 {
+        var settings: JSONObject = ["max_calls_per_second": .number(rate)]
+        if let maxConcurrentCalls { settings["max_concurrent_calls"] = .integer(Int64(maxConcurrentCalls)) }
+        let sid = "AC\(UInt64.random(in: 0...UInt64.max))"
+        return try await database.query(
+            """
+            INSERT INTO accounts (settings, platform_provider_name, twilio_account_sid, twilio_auth_token)
+            VALUES (\(JSONValue.object(settings)), 'twilio', \(sid), 'secret') RETURNING id
+            """, logger: logger
+        ).single { try $0.decode(Int64.self) }
+    }
+
+    /// `count` contacts and a `queued` phone call for each; returns the call ids.
+    func seedQueuedCalls(accountID: Int64, count: Int, calloutID: Int64? = nil, msisdnBase: Int64 = 85_510_000_000) async throws -> [Int64] {
+        let rows = try await database.query(
+            """
+            WITH contacts AS (
+                INSERT INTO contacts (account_id, msisdn)
+                SELECT \(accountID), '+' || (\(msisdnBase) + \(accountID) * 100000 + n)::text FROM generate_series(1, \(count)) n
+                RETURNING id, msisdn
+            )
+            INSERT INTO phone_calls (account_id, contact_id, callout_id, msisdn, status, remote_request_params)
+            SELECT \(accountID), id, \(calloutID), msisdn, 'queued',
+                   '{"from": "1234", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"}'::jsonb
+            FROM contacts ORDER BY id
+            RETURNING id
+            """, logger: logger)
+        var ids: [Int64] = []
+        for try await id in rows.decode(Int64.self) { ids.append(id) }
+        return ids
+    }
+
+    /// Publishes one `phone-calls.queue` job per call (what the outbox relay does in production).
+    func publishQueueJobs(_ ids: [Int64], accountID: Int64, topic: Topic = .phoneCallsQueue) async throws {
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        let messages = ids.map { id in
+            let entry = PhoneCallJob(phoneCallID: id, accountID: accountID).outboxEntry(topic: topic)
+            return KafkaOutgoingMessage(topic: kafka.topic(topic), key: entry.key, value: Array(JSONSerializer.string(entry.payload).utf8))
+        }
+        for result in await producer.send(batch: messages) { _ = try result.get() }
+        await producer.flush()
+    }
+
+    func queueWorker(
+        group: String, claimTimeout: Duration = .seconds(30), concurrency: Int = 128, producer: KafkaProducer
+    ) throws -> WorkerRuntime {
+        var settings = QueueHandler.Settings()
+        settings.claimTimeout = claimTimeout
+        settings.firstRetryDelay = .milliseconds(100)
+        settings.maximumRetryDelay = .seconds(1)
+        let handler = QueueHandler(
+            claims: DialClaims(client: database, logger: logger),
+            accounts: ProviderAccounts(client: database, defaults: defaults, logger: logger),
+            limiter: DialRateLimiter(schedule: DialSchedule(client: database, logger: logger)),
+            provider: ProviderClient(http: Self.providerHTTP, requestTimeout: .seconds(5), logger: logger),
+            events: StatusEventPublisher(producer: producer, kafka: kafka), settings: settings, logger: logger)
+        return try runtime(role: "queue", group: group, topic: .phoneCallsQueue, handler: handler, concurrency: concurrency)
+    }
+
+    func statusWorker(group: String) throws -> WorkerRuntime {
+        let handler = StatusEventHandler(updates: PhoneCallStatusUpdates(client: database, logger: logger))
+        return try runtime(role: "status", group: group, topic: .phoneCallEvents, handler: handler, concurrency: 256)
+    }
+
+    func remoteFetchWorker(group: String, producer: KafkaProducer) throws -> WorkerRuntime {
+        let handler = RemoteFetchHandler(
+            client: database, accounts: ProviderAccounts(client: database, defaults: defaults, logger: logger),
+            provider: ProviderClient(http: Self.providerHTTP, requestTimeout: .seconds(5), logger: logger),
+            events: StatusEventPublisher(producer: producer, kafka: kafka), logger: logger)
+        return try runtime(role: "remote-fetch", group: group, topic: .phoneCallsRemoteFetch, handler: handler, concurrency: 64)
+    }
+
+    private func runtime(role: String, group: String, topic: Topic, handler: any MessageHandler, concurrency: Int) throws -> WorkerRuntime {
+        var settings = WorkerRuntime.Settings()
+        settings.ordering = .key
+        settings.concurrency = concurrency
+        settings.firstRetryDelay = .milliseconds(50)
+        let consumer = try KafkaConsumer(configuration: kafka, groupID: group, topics: [kafka.topic(topic)], logger: logger)
+        return WorkerRuntime(
+            role: role, consumer: consumer, handler: handler, deadLetters: DeadLetterRepository(client: database, logger: logger),
+            settings: settings, logger: logger)
+    }
+
+    /// The fake provider's ledger summary.
+    func ledger() async throws -> JSONValue {
+        try await getJSON("/_fake/ledger")
+    }
+
+    /// Times of every create the fake provider accepted, in seconds from the first.
+    func createTimes() async throws -> [Double] {
+        let json = try await getJSON("/_fake/ledger/create_times")
+        return (json["seconds_from_first"]?.arrayValue ?? []).compactMap {
+            switch $0 {
+            case .number(let value): value
+            case .integer(let value): Double(value)
+            default: nil
+            }
+        }
+    }
+
+    func getJSON(_ path: String) async throws -> JSONValue {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: providerURL + path), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return try JSONParser.parse(Array(body.readableBytesView))
+    }
+
+    /// Phone calls of the account by status.
+    func statusCounts(accountID: Int64) async throws -> [String: Int] {
+        let rows = try await database.query(
+            "SELECT status, count(*)::int8 FROM phone_calls WHERE account_id = \(accountID) GROUP BY status", logger: logger)
+        var counts: [String: Int] = [:]
+        for try await (status, count) in rows.decode((String, Int64).self) { counts[status] = Int(count) }
+        return counts
+    }
+
+    /// Polls `condition` every 100 ms until it holds or `timeout` passes; returns whether it held.
+    @discardableResult
+    func wait(timeout: Duration, until condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+}
+
+extension JSONValue {
+    var intValue: Int? {
+        switch self {
+        case .integer(let value): Int(value)
+        case .number(let value): Int(value)
+        default: nil
+        }
+    }
+}
