@@ -95,6 +95,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "Shared",
+                "FakeProvider",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

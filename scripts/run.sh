@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the whole system in the foreground with embedded defaults. PostgreSQL under .scfm/postgres,
-# the local Kafka-protocol broker, the API on http://127.0.0.1:${PORT:-3000}, and the worker roles (metrics
-# from :9090 up). Ctrl-C or SIGTERM stops
-# everything; the next run reuses the same data.
+# the local Kafka-protocol broker, the fake telephony provider on :${FAKE_PROVIDER_PORT:-4010} (unless
+# LOCAL_PROVIDER=none), the API on http://127.0.0.1:${PORT:-3000}, and every worker role (metrics from :9090
+# up). Ctrl-C or SIGTERM stops everything; the next run reuses the same data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +39,22 @@ for _ in $(seq 1 100); do [ -s "$STATE/kafka-bootstrap" ] && break; sleep 0.1; d
 [ -s "$STATE/kafka-bootstrap" ] || { echo "the local broker did not start" >&2; exit 1; }
 export KAFKA_BROKERS="$(cat "$STATE/kafka-bootstrap")"
 
+# Local mode dials the fake provider: accounts without credentials of their own use these defaults. With
+# LOCAL_PROVIDER=none, PLATFORM_PROVIDER / TWILIO_* / SOMLENG_* from the environment are used as they are.
+if [ "${LOCAL_PROVIDER:-fake}" = fake ]; then
+    FAKE_PROVIDER_PORT="${FAKE_PROVIDER_PORT:-4010}"
+    "$BIN/Workers" fake-provider --port "$FAKE_PROVIDER_PORT" &
+    children+=($!)
+    export PLATFORM_PROVIDER="${PLATFORM_PROVIDER:-twilio}"
+    export TWILIO_ACCOUNT_SID="${TWILIO_ACCOUNT_SID:-AC00000000000000000000000000local}"
+    export TWILIO_AUTH_TOKEN="${TWILIO_AUTH_TOKEN:-local}"
+    export TWILIO_REST_API_BASE_URL="${TWILIO_REST_API_BASE_URL:-http://127.0.0.1:$FAKE_PROVIDER_PORT}"
+    export SOMLENG_ACCOUNT_SID="${SOMLENG_ACCOUNT_SID:-AC00000000000000000000000000local}"
+    export SOMLENG_AUTH_TOKEN="${SOMLENG_AUTH_TOKEN:-local}"
+    export SOMLENG_CLIENT_REST_API_BASE_URL="${SOMLENG_CLIENT_REST_API_BASE_URL:-http://127.0.0.1:$FAKE_PROVIDER_PORT}"
+fi
+export MAX_CALLS_PER_SECOND="${MAX_CALLS_PER_SECOND:-100}"
+
 "$BIN/API" migrate
 "$BIN/API" create-super-admin --token-file "$STATE/super-admin-token"
 
@@ -46,7 +62,7 @@ export KAFKA_BROKERS="$(cat "$STATE/kafka-bootstrap")"
 children+=($!)
 # One process per worker role, each with its own /health and /metrics port.
 worker_port=9090
-for role in population; do
+for role in population queue remote-fetch status; do
     WORKER_HTTP_PORT=$worker_port "$BIN/Workers" run --role "$role" &
     children+=($!)
     worker_port=$((worker_port + 1))

@@ -12,6 +12,8 @@ struct FakeCall: Sendable {
     let statusCallbackMethod: String
     let statusCallbackEvents: Set<String>
     let createdAt: Date
+    /// `createdAt` as Twilio writes it, formatted once.
+    let dateCreated: String
     let outcome: String
     let queueDuration: Duration
     let ringDuration: Duration
@@ -39,7 +41,7 @@ struct FakeCall: Sendable {
             "answered_by": .null,
             "api_version": "2010-04-01",
             "caller_name": .null,
-            "date_created": .string(RFC2822.format(createdAt)),
+            "date_created": .string(dateCreated),
             "date_updated": .string(RFC2822.format(now)),
             "direction": "outbound-api",
             "duration": .string(String(duration)),

@@ -63,12 +63,13 @@ final class FakeProviderLedger: Sendable {
                 state.lastSecond.append(now)
             }
             let value = { (name: String) in parameters.last { $0.0 == name }?.1 }
+            let created = Date()
             let call = FakeCall(
                 sid: "CA" + (0..<32).map { _ in String(Int.random(in: 0..<16, using: &state.generator), radix: 16) }.joined(),
                 accountSID: accountSID, to: value("To") ?? "", from: value("From") ?? "",
                 statusCallback: value("StatusCallback"), statusCallbackMethod: value("StatusCallbackMethod") ?? "POST",
                 statusCallbackEvents: Set(parameters.filter { $0.0 == "StatusCallbackEvent" }.flatMap { $0.1.split(separator: " ").map(String.init) }),
-                createdAt: Date(), outcome: drawOutcome(using: &state.generator),
+                createdAt: created, dateCreated: RFC2822.format(created), outcome: drawOutcome(using: &state.generator),
                 queueDuration: settings.queueDuration, ringDuration: settings.ringDuration, talkDuration: settings.talkDuration)
             state.calls[call.sid] = call
             state.callsByAccount[accountSID, default: []].append(call.sid)

@@ -21,6 +21,14 @@ public final class FakeProviderServer: Sendable {
         callbacks = StatusCallbackSender(logger: logger)
     }
 
+    /// The ledger's summary (what `GET /_fake/ledger` answers).
+    public func ledgerSummary() -> JSONValue { ledger.summary() }
+
+    /// Every accepted create's arrival, in seconds from the first.
+    public func createTimes() -> [Double] { ledger.createTimes() }
+
+    public func resetLedger() { ledger.reset() }
+
     /// The server as a service; `onRunning` receives the port it listens on (useful with port 0).
     public func application(
         host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }

@@ -25,13 +25,20 @@ public enum ClaimRefusal: Error, Sendable, Equatable {
 
 /// The compare-and-set that makes "never dial twice" hold: a call is dialled only by the worker whose
 /// `UPDATE … WHERE status = 'queued' AND dial_claimed_at IS NULL` changed it.
+///
+/// Claims without a concurrency cap are batched: the claims a worker's lanes ask for within a millisecond go
+/// to the database as one statement.
 public struct DialClaims: Sendable {
     let client: PostgresClient
     let logger: Logger
+    private let batcher: MicroBatcher<Int64, Result<ClaimedCall, ClaimRefusal>>
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, maximumBatch: Int = 500, linger: Duration = .milliseconds(1)) {
         self.client = client
         self.logger = logger
+        batcher = MicroBatcher(maximumBatch: maximumBatch, linger: linger) { ids in
+            try await Self.claim(ids, client: client, logger: logger)
+        }
     }
 
     public func claim(phoneCallID: Int64, accountID: Int64, concurrencyCap: Int?) async throws -> Result<ClaimedCall, ClaimRefusal> {
@@ -52,7 +59,45 @@ public struct DialClaims: Sendable {
                 return try await claim(phoneCallID: phoneCallID, on: connection)
             }
         }
-        return try await client.withConnection { try await claim(phoneCallID: phoneCallID, on: $0) }
+        return try await batcher.submit(phoneCallID)
+    }
+
+    /// Claims calls with one statement; one result per id, in order. Rows are locked in id order (the
+    /// primary key scan of `= ANY`), so two batches that share ids cannot deadlock.
+    static func claim(_ ids: [Int64], client: PostgresClient, logger: Logger) async throws -> [Result<ClaimedCall, ClaimRefusal>] {
+        let rows = try await client.query(
+            """
+            WITH claimed AS (
+                UPDATE phone_calls p SET dial_claimed_at = clock_timestamp()
+                WHERE p.id = ANY(\(ids)) AND p.status = 'queued' AND p.dial_claimed_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))
+                RETURNING \(unescaped: returning)
+            )
+            SELECT id, account_id, msisdn, remote_request_params, dial_claimed_at, NULL::text, NULL::text FROM claimed
+            UNION ALL
+            SELECT p.id, p.account_id, p.msisdn, p.remote_request_params, p.dial_claimed_at, p.status, c.status
+            FROM phone_calls p LEFT JOIN callouts c ON c.id = p.callout_id
+            WHERE p.id = ANY(\(ids)) AND p.id NOT IN (SELECT id FROM claimed)
+            """, logger: logger)
+        var outcomes: [Int64: Result<ClaimedCall, ClaimRefusal>] = [:]
+        for try await row in rows {
+            let (id, accountID, msisdn, params, claimedAt, status, calloutStatus) = try row.decode(
+                (Int64, Int64, String, JSONValue, Date?, String?, String?).self)
+            guard let status else {
+                outcomes[id] = .success(
+                    ClaimedCall(phoneCallID: id, accountID: accountID, msisdn: msisdn, remoteRequestParams: params, claimedAt: claimedAt!))
+                continue
+            }
+            outcomes[id] = .failure(refusal(status: status, claimedAt: claimedAt, calloutStatus: calloutStatus))
+        }
+        return ids.map { outcomes[$0] ?? .failure(.notQueued) }
+    }
+
+    static func refusal(status: String, claimedAt: Date?, calloutStatus: String?) -> ClaimRefusal {
+        guard status == PhoneCallStatus.queued.rawValue else { return .notQueued }
+        if let claimedAt { return .claimedAt(claimedAt) }
+        if calloutStatus == "paused" || calloutStatus == "stopped" { return .calloutHeld }
+        return .notQueued
     }
 
     /// Takes over a claim whose outcome was looked up and found never to have reached the provider: a
@@ -95,10 +140,7 @@ public struct DialClaims: Sendable {
             WHERE p.id = \(phoneCallID)
             """, logger: logger)
         for try await (status, claimedAt, calloutStatus) in current.decode((String, Date?, String?).self) {
-            guard status == PhoneCallStatus.queued.rawValue else { return .failure(.notQueued) }
-            if let claimedAt { return .failure(.claimedAt(claimedAt)) }
-            if calloutStatus == "paused" || calloutStatus == "stopped" { return .failure(.calloutHeld) }
-            return .failure(.notQueued)
+            return .failure(Self.refusal(status: status, claimedAt: claimedAt, calloutStatus: calloutStatus))
         }
         return .failure(.notQueued)
     }

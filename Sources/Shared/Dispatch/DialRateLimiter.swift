@@ -19,15 +19,16 @@ public final class DialRateLimiter: Sendable {
         public var leaseWindow: Duration = .milliseconds(50)
         public init() {}
 
-        /// How late a slot may still be used: 60 % of what the headroom absorbs, the rest left to the request's
+        /// How late a slot may still be used: 40 % of what the headroom absorbs, the rest left to the request's
         /// own jitter on the way to the provider.
-        var lateness: Duration { .seconds(0.6 * headroom / (1 - headroom)) }
+        var lateness: Duration { .seconds(0.4 * headroom / (1 - headroom)) }
     }
 
     let schedule: DialSchedule
     let settings: Settings
     private let accounts = Mutex<[Int64: AccountDialSlots]>([:])
     private let clock = DatabaseClock()
+    private let answers = Mutex<[Int64: ThrottleWindow]>([:])
     private let waitTimer = Timer(label: "scfm_dial_slot_wait_seconds")
     private let missedSlots = Counter(label: "scfm_dial_slots_missed_total")
 
@@ -46,7 +47,7 @@ public final class DialRateLimiter: Sendable {
         let asked = ContinuousClock.now
         while true {
             let slot = try await slots.nextSlot(rate: rate * (1 - settings.headroom))
-            try await Task.sleep(until: slot, tolerance: .zero, clock: .continuous)
+            if slot > ContinuousClock.now { try await Task.sleep(until: slot, tolerance: .zero, clock: .continuous) }
             // Woken too late: dialling now could crowd the next worker's slot. Give it up.
             if ContinuousClock.now - slot <= settings.lateness {
                 waitTimer.recordNanoseconds((ContinuousClock.now - asked).nanoseconds)
@@ -59,7 +60,10 @@ public final class DialRateLimiter: Sendable {
     /// Notes the provider's answer to a dial; lowers the account's rate when the provider throttles a large
     /// share of them.
     public func record(accountID: Int64, throttled: Bool) async {
-        if await slots(for: accountID).recordAnswer(throttled: throttled) {
+        let shouldLower = answers.withLock { answers in
+            answers[accountID, default: ThrottleWindow()].record(throttled: throttled)
+        }
+        if shouldLower {
             if let factor = try? await schedule.lowerRate(accountID: accountID) {
                 Counter(label: "scfm_dial_rate_lowered_total").increment()
                 Gauge(label: "scfm_dial_rate_factor", dimensions: [("account_id", "\(accountID)")]).record(factor)
@@ -88,10 +92,6 @@ actor AccountDialSlots {
     private var lease: (id: Int, task: Task<[ContinuousClock.Instant], any Error>)?
     private var leasesTaken = 0
     private let clock: DatabaseClock
-    /// Answers in the current one-second window, for the share of 429s.
-    private var windowStart = ContinuousClock.now
-    private var answers = 0
-    private var throttledAnswers = 0
 
     private let missedSlots = Counter(label: "scfm_dial_slots_missed_total")
 
@@ -152,18 +152,24 @@ actor AccountDialSlots {
         }
     }
 
-    /// Returns true when this one-second window has seen enough 429s (over 10 % of at least 5 answers) that
-    /// the account's rate should come down.
-    func recordAnswer(throttled: Bool) -> Bool {
+}
+
+/// The provider's answers to one account's dials in the current second, for the share of 429s.
+struct ThrottleWindow {
+    var start = ContinuousClock.now
+    var answers = 0
+    var throttled = 0
+
+    /// Returns true when this second has seen enough 429s (over 10 % of at least 5 answers) that the account's
+    /// rate should come down.
+    mutating func record(throttled isThrottled: Bool) -> Bool {
         let now = ContinuousClock.now
-        if now - windowStart > .seconds(1) {
-            windowStart = now
-            answers = 0
-            throttledAnswers = 0
+        if now - start > .seconds(1) {
+            self = ThrottleWindow(start: now)
         }
         answers += 1
-        if throttled { throttledAnswers += 1 }
-        return throttled && answers >= 5 && Double(throttledAnswers) / Double(answers) > 0.1
+        if isThrottled { throttled += 1 }
+        return isThrottled && answers >= 5 && Double(throttled) / Double(answers) > 0.1
     }
 }
 
@@ -179,10 +185,12 @@ extension Duration {
 final class DatabaseClock: Sendable {
     private let offset = Mutex<Double?>(nil)
     private let calibration = Mutex<Task<Void, any Error>?>(nil)
+    private let calibrated = Atomic<Bool>(false)
 
     /// Before the first lease: ten samples, so the first slots are placed as well as later ones (a single
     /// slow first answer would put them late, and later slots would crowd them).
     func calibrateOnce(_ schedule: DialSchedule) async throws {
+        if calibrated.load(ordering: .acquiring) { return }
         let task = calibration.withLock { task in
             if let task { return task }
             let made = Task {
@@ -192,6 +200,7 @@ final class DatabaseClock: Sendable {
             return made
         }
         try await task.value
+        calibrated.store(true, ordering: .releasing)
     }
 
     @discardableResult

@@ -40,13 +40,18 @@ public struct PhoneCallStatusUpdates: Sendable {
             ),
             folded AS (
                 -- Per call: the status of its furthest (then newest) event, and the dial's answer from any event.
-                SELECT DISTINCT ON (id) id, status, rank, occurred_at, remote_status, remote_direction,
-                       remote_error_message, remote_response,
-                       (SELECT d.remote_call_id FROM events d WHERE d.id = e.id AND d.remote_call_id IS NOT NULL LIMIT 1) AS dialled_call_id,
-                       (SELECT d.remote_queue_response FROM events d WHERE d.id = e.id AND d.remote_queue_response IS NOT NULL LIMIT 1) AS dial_response,
-                       (SELECT min(d.remotely_queued_at) FROM events d WHERE d.id = e.id) AS dialled_at
-                FROM events e
-                ORDER BY id, rank DESC, occurred_at DESC
+                SELECT id, max(rank) AS rank,
+                       (array_agg(status ORDER BY rank DESC, occurred_at DESC))[1] AS status,
+                       (array_agg(occurred_at ORDER BY rank DESC, occurred_at DESC))[1] AS occurred_at,
+                       (array_agg(remote_status ORDER BY rank DESC, occurred_at DESC))[1] AS remote_status,
+                       (array_agg(remote_direction ORDER BY rank DESC, occurred_at DESC))[1] AS remote_direction,
+                       (array_agg(remote_error_message ORDER BY rank DESC, occurred_at DESC))[1] AS remote_error_message,
+                       (array_agg(remote_response ORDER BY rank DESC, occurred_at DESC))[1] AS remote_response,
+                       (array_agg(remote_call_id) FILTER (WHERE remote_call_id IS NOT NULL))[1] AS dialled_call_id,
+                       (array_agg(remote_queue_response) FILTER (WHERE remote_queue_response IS NOT NULL))[1] AS dial_response,
+                       min(remotely_queued_at) AS dialled_at
+                FROM events
+                GROUP BY id
             ),
             decided AS (
                 SELECT f.*, p.id AS phone_call_id,

@@ -67,9 +67,9 @@ public struct QueueHandler: MessageHandler {
                 let age = Date().timeIntervalSince(claimedAt)
                 let timeout = settings.claimTimeout.seconds
                 if age < timeout {
-                    // Maybe another worker is dialling it right now: wait until its claim has timed out, then
-                    // look again (by then its outcome has usually been applied).
-                    try await pause(for: .seconds(timeout - age + 0.05))
+                    // Maybe another worker is dialling it right now (a job delivered twice across a rebalance):
+                    // look again every half second, until its outcome is applied or its claim has timed out.
+                    try await pause(for: .seconds(min(0.5, timeout - age + 0.05)))
                     continue
                 }
                 guard let call = try await resolveUnknownOutcome(job, claimedAt: claimedAt, account: account) else { return }

@@ -44,25 +44,34 @@ public enum JSONSerializer {
         return String(number)
     }
 
+    /// Copies runs of characters that need no escaping whole: most strings (keys, sids, numbers as text)
+    /// have none, and appending scalar by scalar dominated the cost of serialising provider answers.
     private static func writeString(_ string: String, into output: inout String) {
         output += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    output += String(format: "\\u%04x", scalar.value)
-                } else {
-                    output.unicodeScalars.append(scalar)
+        let utf8 = string.utf8
+        var runStart = utf8.startIndex
+        var index = runStart
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                output += string[runStart..<index]
+                switch byte {
+                case UInt8(ascii: "\""): output += "\\\""
+                case UInt8(ascii: "\\"): output += "\\\\"
+                case UInt8(ascii: "\n"): output += "\\n"
+                case UInt8(ascii: "\r"): output += "\\r"
+                case UInt8(ascii: "\t"): output += "\\t"
+                case 0x08: output += "\\b"
+                case 0x0C: output += "\\f"
+                default: output += String(format: "\\u%04x", byte)
                 }
+                index = utf8.index(after: index)
+                runStart = index
+            } else {
+                index = utf8.index(after: index)
             }
         }
+        output += string[runStart..<index]
         output += "\""
     }
 }

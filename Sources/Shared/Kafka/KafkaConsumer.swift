@@ -71,11 +71,19 @@ public final class KafkaConsumer: Service, Sendable {
             let buffer = self.buffer
             let rebalances = self.rebalances
             let logger = self.logger
+            let client = self.client
+            let paused = Atomic<Bool>(false)
             thread = KafkaPollThread(name: "kafka-consumer-poll") {
-                // Back-pressure: while the reader is behind, wait (briefly, so a stop is noticed).
-                guard buffer.hasRoom else {
-                    usleep(1000)
-                    return
+                // Back-pressure: while the reader is behind, pause fetching but keep polling. A consumer that
+                // stops polling cannot answer a rebalance, and the group would stall and then expel it (and
+                // rebalance again, and again, while the reader stays behind). A paused consumer's poll serves
+                // the group's events and returns no messages; resuming fetches from the next undelivered one.
+                if !buffer.hasRoom {
+                    KafkaConsumer.setAssignment(of: client, paused: true)
+                    paused.store(true, ordering: .relaxed)
+                } else if paused.load(ordering: .relaxed), buffer.isBelowHalf {
+                    KafkaConsumer.setAssignment(of: client, paused: false)
+                    paused.store(false, ordering: .relaxed)
                 }
                 var raw = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: KafkaConsumer.pollBatchSize)
                 // Serves the rebalance callback too, on this thread, like rd_kafka_consumer_poll.
@@ -101,6 +109,15 @@ public final class KafkaConsumer: Service, Sendable {
                 continuation.yield(batch)
             }
         }
+    }
+
+    /// Pauses or resumes fetching for every partition currently assigned.
+    static func setAssignment(of client: KafkaClientHandle, paused: Bool) {
+        var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(client.pointer, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return }
+        defer { rd_kafka_topic_partition_list_destroy(assignment) }
+        guard assignment.pointee.cnt > 0 else { return }
+        _ = paused ? rd_kafka_pause_partitions(client.pointer, assignment) : rd_kafka_resume_partitions(client.pointer, assignment)
     }
 
     /// Messages taken from librdkafka per call of the poll thread.
@@ -312,6 +329,7 @@ final class MessageBuffer: Sendable {
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
     var hasRoom: Bool { count.load(ordering: .relaxed) < capacity }
+    var isBelowHalf: Bool { count.load(ordering: .relaxed) < capacity / 2 }
     func added(_ messages: Int) { count.add(messages, ordering: .relaxed) }
     func removed() { count.subtract(1, ordering: .relaxed) }
 }

@@ -12,6 +12,18 @@ final class HandledOffsets: Sendable {
         var head = 0
         var handled: [Int64: KafkaMessage] = [:]
         var committable: KafkaMessage?
+
+        mutating func recordHandled(_ message: KafkaMessage) {
+            handled[message.offset] = message
+            while head < dispatched.count, let next = handled.removeValue(forKey: dispatched[head]) {
+                committable = next
+                head += 1
+            }
+            if head > 4096 {
+                dispatched.removeFirst(head)
+                head = 0
+            }
+        }
     }
 
     private let partitions = Mutex<[TopicPartition: Partition]>([:])
@@ -19,35 +31,25 @@ final class HandledOffsets: Sendable {
     func dispatched(_ message: KafkaMessage) {
         let key = TopicPartition(topic: message.topic, partition: message.partition)
         partitions.withLock { partitions in
-            var partition = partitions[key] ?? Partition(generation: message.assignmentGeneration)
             // A new assignment (or a rewind after one) starts the partition over: what the old one left
             // unhandled comes again from the committed offset.
-            if partition.generation != message.assignmentGeneration
-                || (partition.dispatched.last.map { $0 >= message.offset } ?? false)
+            if let partition = partitions[key],
+                partition.generation == message.assignmentGeneration,
+                !(partition.dispatched.last.map { $0 >= message.offset } ?? false)
             {
-                partition = Partition(generation: message.assignmentGeneration)
+                // Mutated in place through the dictionary, so the partition's arrays are not copied.
+                partitions[key]!.dispatched.append(message.offset)
+            } else {
+                partitions[key] = Partition(generation: message.assignmentGeneration, dispatched: [message.offset])
             }
-            partition.dispatched.append(message.offset)
-            partitions[key] = partition
         }
     }
 
     func record(_ message: KafkaMessage) {
         let key = TopicPartition(topic: message.topic, partition: message.partition)
         partitions.withLock { partitions in
-            guard var partition = partitions[key], partition.generation == message.assignmentGeneration else { return }
-            partition.handled[message.offset] = message
-            while partition.head < partition.dispatched.count,
-                let next = partition.handled.removeValue(forKey: partition.dispatched[partition.head])
-            {
-                partition.committable = next
-                partition.head += 1
-            }
-            if partition.head > 4096 {
-                partition.dispatched.removeFirst(partition.head)
-                partition.head = 0
-            }
-            partitions[key] = partition
+            guard partitions[key]?.generation == message.assignmentGeneration else { return }
+            partitions[key]!.recordHandled(message)
         }
     }
 

@@ -1,0 +1,271 @@
+import ArgumentParser
+import FakeProvider
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Shared
+
+/// Dispatch: queued → remotely_queued through queue workers, the fake provider (no latency) and the status
+/// worker, on the local broker; beside it, in the same run, the floors it stands on (the provider's creates
+/// alone, and the claim statements alone); then the rate limiter's accuracy at several rates.
+struct DispatchBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispatch",
+        abstract: "Calls dialled per second with no rate limit, and rate-limit accuracy at 10, 100 and 1,000 calls/s.")
+
+    @Option(help: "Calls for the throughput run.")
+    var calls = 20_000
+
+    @Option(help: "Queue workers (each its own consumer in one group).")
+    var workers = 2
+
+    @Option(help: "Rates (calls/s) for the accuracy runs, comma-separated.")
+    var rates = "10,100,1000"
+
+    @Option(help: "Seconds of dialling per accuracy run.")
+    var accuracySeconds = 10
+
+    func run() async throws {
+        let logger = {
+            var logger = Logger(label: "scfm.bench")
+            logger.logLevel = .warning
+            return logger
+        }()
+        let rateList = rates.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        do {
+            try await measure(rateList: rateList, logger: logger)
+        } catch {
+            say("dispatch benchmark failed: \(String(reflecting: error))")
+            throw error
+        }
+    }
+
+    private func measure(rateList: [Double], logger: Logger) async throws {
+        try await withDatabase(logger: logger, maximumConnections: 40) { client in
+            try await Migrator(client: client, logger: logger).migrate()
+            let world = try await DispatchWorld.start(client: client, logger: logger)
+            defer { Task { await world.stop() } }
+            say("dispatch: \(workers) queue workers, 1 status worker, fake provider without latency, local broker with \(DispatchWorld.partitions) partitions")
+
+            let providerFloor = try await world.providerFloor(calls: calls)
+            let sqlFloor = try await world.claimFloor(calls: calls)
+            let throughput = try await world.dispatch(calls: calls, rate: 1_000_000, workers: workers)
+            say()
+            say("  queued → remotely_queued, \(calls) calls, no rate limit: \(Int(throughput.callsPerSecond)) calls/s (\(String(format: "%.1f", throughput.seconds)) s)")
+            say("  floor, provider creates alone (64 at a time): \(Int(Double(calls) / providerFloor)) calls/s")
+            say("  floor, claim statements alone (64 at a time): \(Int(Double(calls) / sqlFloor)) calls/s")
+            say("  ratio dispatch / slower floor (time): \(String(format: "%.2f", throughput.seconds / max(providerFloor, sqlFloor)))x")
+            say()
+            say("  rate-limit accuracy (3 queue workers, \(accuracySeconds) s of calls each):")
+            for rate in rateList {
+                let count = Int(rate * Double(accuracySeconds))
+                let run = try await world.dispatch(calls: count, rate: rate, workers: 3)
+                let times = world.server.createTimes()
+                let steady = times.filter { $0 >= 1 }
+                let steadyRate = steady.count > 1 ? Double(steady.count - 1) / (steady.last! - steady.first!) : 0
+                say(
+                    "    limit \(Int(rate))/s: busiest second \(Self.busiestSecond(times)), steady average \(String(format: "%.1f", steadyRate))/s "
+                        + "(\(String(format: "%.1f", steadyRate / rate * 100)) % of the limit), \(count) calls in \(String(format: "%.1f", run.seconds)) s")
+            }
+        }
+    }
+
+    static func busiestSecond(_ times: [Double]) -> Int {
+        var busiest = 0
+        var start = 0
+        for end in times.indices {
+            while times[end] - times[start] >= 1 { start += 1 }
+            busiest = max(busiest, end - start + 1)
+        }
+        return busiest
+    }
+}
+
+/// The broker, the fake provider and the database the dispatch benchmark runs on.
+final class DispatchWorld: Sendable {
+    static let partitions: Int32 = 16
+
+    let client: PostgresClient
+    let logger: Logger
+    let broker: LocalKafkaBroker
+    let kafka: KafkaConfiguration
+    let server: FakeProviderServer
+    let providerURL: String
+    let http = ProviderClient.makeHTTPClient(maximumConnections: 128)
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    static func start(client: PostgresClient, logger: Logger) async throws -> DispatchWorld {
+        let prefix = "bench\(UInt32.random(in: 0...UInt32.max))."
+        let broker = try LocalKafkaBroker(topics: Topic.allCases.map { prefix + $0.rawValue }, partitions: partitions)
+        var settings = FakeProviderSettings()
+        settings.latency = .zero
+        let server = FakeProviderServer(settings: settings, logger: logger)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = server.application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
+        let group = ServiceGroup(services: [application], logger: logger)
+        let running = Task { try await group.run() }
+        var port = 0
+        for await listening in ports {
+            port = listening
+            break
+        }
+        return DispatchWorld(
+            client: client, logger: logger, broker: broker, kafka: KafkaConfiguration(brokers: broker.bootstrapServers, topicPrefix: prefix),
+            server: server, providerURL: "http://127.0.0.1:\(port)", group: group, running: running)
+    }
+
+    private init(
+        client: PostgresClient, logger: Logger, broker: LocalKafkaBroker, kafka: KafkaConfiguration, server: FakeProviderServer,
+        providerURL: String, group: ServiceGroup, running: Task<Void, any Error>
+    ) {
+        self.client = client
+        self.logger = logger
+        self.broker = broker
+        self.kafka = kafka
+        self.server = server
+        self.providerURL = providerURL
+        self.group = group
+        self.running = running
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        try? await http.shutdown()
+    }
+
+    var provider: ProviderClient { ProviderClient(http: http, logger: logger) }
+
+    /// Seconds for `calls` creates straight at the fake provider, 64 in flight.
+    func providerFloor(calls: Int) async throws -> Double {
+        let account = ProviderAccount(platform: .twilio, baseURL: providerURL, accountSID: "ACfloor", authToken: "t", maxCallsPerSecond: 1)
+        let provider = self.provider
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<64 {
+                group.addTask {
+                    for index in stride(from: lane, to: calls, by: 64) {
+                        guard case .success = await provider.createCall(account, to: "+855\(100_000_000 + index)", parameters: ["from": "1", "url": "https://x"]) else {
+                            throw BenchmarkFailure("the fake provider refused a create")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        server.resetLedger()
+        return (ContinuousClock.now - start).seconds
+    }
+
+    /// Seconds for the claim statement of `calls` queued calls, one statement per call as the workers run it,
+    /// 64 in flight.
+    func claimFloor(calls: Int) async throws -> Double {
+        let account = try await createAccount(rate: 1)
+        let ids = try await seedQueuedCalls(accountID: account, count: calls)
+        let claims = DialClaims(client: client, logger: logger)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<64 {
+                group.addTask {
+                    for index in stride(from: lane, to: ids.count, by: 64) {
+                        _ = try await claims.claim(phoneCallID: ids[index], accountID: account, concurrencyCap: nil)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return (ContinuousClock.now - start).seconds
+    }
+
+    /// Queues `calls` calls of a new account limited to `rate`, runs `workers` queue workers and a status
+    /// worker, and times from the first job published to the last call remotely_queued.
+    func dispatch(calls: Int, rate: Double, workers: Int) async throws -> (seconds: Double, callsPerSecond: Double) {
+        server.resetLedger()
+        let account = try await createAccount(rate: rate)
+        let ids = try await seedQueuedCalls(accountID: account, count: calls)
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        let suffix = UUID().uuidString
+        var services: [any Service] = [producer]
+        for _ in 0..<workers { services.append(try queueWorker(group: "queue-\(suffix)", producer: producer)) }
+        services.append(try runtime(role: "status", group: "status-\(suffix)", topic: .phoneCallEvents,
+            handler: StatusEventHandler(updates: PhoneCallStatusUpdates(client: client, logger: logger)), concurrency: 512))
+        let group = ServiceGroup(services: services, logger: logger)
+        let running = Task { try await group.run() }
+        // Let the groups form (the mock broker delays a group's first rebalance by about three seconds).
+        try await Task.sleep(for: .seconds(5))
+
+        let start = ContinuousClock.now
+        let topic = kafka.topic(.phoneCallsQueue)
+        let messages = ids.map { id in
+            let entry = PhoneCallJob(phoneCallID: id, accountID: account).outboxEntry(topic: .phoneCallsQueue)
+            return KafkaOutgoingMessage(topic: topic, key: entry.key, value: Array(JSONSerializer.string(entry.payload).utf8))
+        }
+        for result in await producer.send(batch: messages) { _ = try result.get() }
+        while true {
+            let dialled = try await client.query(
+                "SELECT count(*) FROM phone_calls WHERE account_id = \(account) AND status = 'remotely_queued'", logger: logger
+            ).single { try $0.decode(Int.self) }
+            if dialled == calls { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        let createSpan = server.createTimes().last ?? 0
+        say("    (\(calls) calls: creates at the provider spanned \(String(format: "%.1f", createSpan)) s, all remotely_queued after \(String(format: "%.1f", seconds)) s)")
+        await group.triggerGracefulShutdown()
+        try await running.value
+        return (seconds, Double(calls) / seconds)
+    }
+
+    private func queueWorker(group: String, producer: KafkaProducer) throws -> WorkerRuntime {
+        let handler = QueueHandler(
+            claims: DialClaims(client: client, logger: logger),
+            accounts: ProviderAccounts(client: client, defaults: ProviderDefaults(baseURL: providerURL), logger: logger),
+            limiter: DialRateLimiter(schedule: DialSchedule(client: client, logger: logger)),
+            provider: provider, events: StatusEventPublisher(producer: producer, kafka: kafka), logger: logger)
+        return try runtime(role: "queue", group: group, topic: .phoneCallsQueue, handler: handler, concurrency: 256)
+    }
+
+    private func runtime(role: String, group: String, topic: Topic, handler: any MessageHandler, concurrency: Int) throws -> WorkerRuntime {
+        var settings = WorkerRuntime.Settings()
+        settings.ordering = .key
+        settings.concurrency = concurrency
+        let consumer = try KafkaConsumer(configuration: kafka, groupID: group, topics: [kafka.topic(topic)], logger: logger)
+        return WorkerRuntime(
+            role: role, consumer: consumer, handler: handler, deadLetters: DeadLetterRepository(client: client, logger: logger),
+            settings: settings, logger: logger)
+    }
+
+    func createAccount(rate: Double) async throws -> Int64 {
+        try await client.query(
+            """
+            INSERT INTO accounts (settings, platform_provider_name, twilio_account_sid, twilio_auth_token)
+            VALUES (\(JSONValue.object(["max_calls_per_second": .number(rate)])), 'twilio', \("AC\(UInt64.random(in: 0...UInt64.max))"), 'secret')
+            RETURNING id
+            """, logger: logger
+        ).single { try $0.decode(Int64.self) }
+    }
+
+    func seedQueuedCalls(accountID: Int64, count: Int) async throws -> [Int64] {
+        let rows = try await client.query(
+            """
+            WITH contacts AS (
+                INSERT INTO contacts (account_id, msisdn)
+                SELECT \(accountID), '+' || (85500000000 + \(accountID) * 1000000 + n)::text FROM generate_series(1, \(count)) n
+                RETURNING id, msisdn
+            )
+            INSERT INTO phone_calls (account_id, contact_id, msisdn, status, remote_request_params)
+            SELECT \(accountID), id, msisdn, 'queued', '{"from": "1234", "url": "https://demo.twilio.com/docs/voice.xml"}'::jsonb
+            FROM contacts ORDER BY id
+            RETURNING id
+            """, logger: logger)
+        var ids: [Int64] = []
+        for try await id in rows.decode(Int64.self) { ids.append(id) }
+        return ids
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
