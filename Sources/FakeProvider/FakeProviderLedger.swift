@@ -20,6 +20,8 @@ final class FakeProviderLedger: Sendable {
     private struct State {
         var calls: [String: FakeCall] = [:]
         var callsByAccount: [String: [String]] = [:]
+        /// Sids by account and number, for the list filter `To` (a lookup after an outage must be cheap).
+        var callsByNumber: [String: [String]] = [:]
         var creates: [Create] = []
         /// Accepted creates of the last second, for the provider's own cap.
         var lastSecond: [ContinuousClock.Instant] = []
@@ -73,6 +75,7 @@ final class FakeProviderLedger: Sendable {
                 queueDuration: settings.queueDuration, ringDuration: settings.ringDuration, talkDuration: settings.talkDuration)
             state.calls[call.sid] = call
             state.callsByAccount[accountSID, default: []].append(call.sid)
+            state.callsByNumber[accountSID + " " + call.to, default: []].append(call.sid)
             state.creates.append(Create(at: now, to: call.to, sid: call.sid))
             return .created(call)
         }
@@ -95,8 +98,8 @@ final class FakeProviderLedger: Sendable {
     /// The account's calls, newest first, optionally only those to `to`.
     func calls(accountSID: String, to: String?) -> [FakeCall] {
         state.withLock { state in
-            let sids = state.callsByAccount[accountSID] ?? []
-            return sids.reversed().compactMap { state.calls[$0] }.filter { to == nil || $0.to == to }
+            let sids = (to.map { state.callsByNumber[accountSID + " " + $0] } ?? state.callsByAccount[accountSID]) ?? []
+            return sids.reversed().compactMap { state.calls[$0] }
         }
     }
 

@@ -154,22 +154,31 @@ actor AccountDialSlots {
 
 }
 
-/// The provider's answers to one account's dials in the current second, for the share of 429s.
+/// The provider's last answers to one account's dials, for the share of 429s. A provider that is over its
+/// limit refuses a large share of dials; a few scattered 429s (some providers send them at random under
+/// load) must not ratchet the rate down, so the share is judged over the last 50 answers, and only a fifth or
+/// more counts. After a step down the evidence starts over.
 struct ThrottleWindow {
-    var start = ContinuousClock.now
-    var answers = 0
-    var throttled = 0
+    static let size = 50
+    static let threshold = 0.2
 
-    /// Returns true when this second has seen enough 429s (over 10 % of at least 5 answers) that the account's
-    /// rate should come down.
+    private var recent: [Bool] = []
+    private var next = 0
+    private var throttled = 0
+
+    /// Returns true when the account's rate should come down.
     mutating func record(throttled isThrottled: Bool) -> Bool {
-        let now = ContinuousClock.now
-        if now - start > .seconds(1) {
-            self = ThrottleWindow(start: now)
+        if recent.count < Self.size {
+            recent.append(isThrottled)
+        } else {
+            if recent[next] { throttled -= 1 }
+            recent[next] = isThrottled
+            next = (next + 1) % Self.size
         }
-        answers += 1
         if isThrottled { throttled += 1 }
-        return isThrottled && answers >= 5 && Double(throttled) / Double(answers) > 0.1
+        guard isThrottled, recent.count == Self.size, Double(throttled) / Double(Self.size) >= Self.threshold else { return false }
+        self = ThrottleWindow()
+        return true
     }
 }
 

@@ -46,13 +46,12 @@ public final class ProviderClient: Sendable {
     private let logger: Logger
     private let warmedUp = Mutex<Set<String>>([])
 
-    /// An HTTP client for provider requests: connections kept open and a few kept ready, because a dial that
-    /// first has to open a connection (a TLS handshake to Twilio) reaches the provider late and crowds the
-    /// next one.
+    /// An HTTP client for provider requests, its connections kept open between dials: a dial that first has
+    /// to open a connection (a TLS handshake to Twilio) reaches the provider late and crowds the next one.
+    /// (Pre-warmed connections would help further, but a client with them did not always finish its shutdown.)
     public static func makeHTTPClient(maximumConnections: Int = 64) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .minutes(5), concurrentHTTP1ConnectionsPerHostSoftLimit: maximumConnections)
-        configuration.connectionPool.preWarmedHTTP1ConnectionCount = min(8, maximumConnections)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -91,7 +91,7 @@ enum WorkerRoles {
         let timeout = try context.environment.seconds("PROVIDER_REQUEST_TIMEOUT_SECONDS", default: .seconds(15), range: 0.1...300)
         let connections = try context.environment.integer("PROVIDER_MAX_CONNECTIONS", default: 64, range: 1...4096)
         let http = ProviderClient.makeHTTPClient(maximumConnections: connections)
-        return (HTTPClientService(client: http), ProviderClient(http: http, requestTimeout: timeout, logger: context.logger))
+        return (HTTPClientService(client: http, logger: context.logger), ProviderClient(http: http, requestTimeout: timeout, logger: context.logger))
     }
 
     /// A consumer role: `handler` on `topic`, consumer group `scfm-<role>`, concurrency (lanes) from
