@@ -19,14 +19,15 @@ fi
 
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export LOG_LEVEL="${LOG_LEVEL:-warning}"
-# The crash test starts and kills a real queue worker process.
-swift build --product Workers
+# One build, with the flags `swift test` uses, of the tests and of the executables (the crash test starts and
+# kills a real queue worker process).
+swift build --build-tests
 export WORKERS_BINARY="$(swift build --show-bin-path)/Workers"
 if [ $# -gt 0 ]; then
     swift test "$@"
 else
-    # The rate-accuracy tests measure milliseconds on a 2-core machine: they run on their own, after the rest,
-    # so that the other suites' load does not count against the limiter.
-    swift test --skip QueueWorkerTests
-    swift test --filter QueueWorkerTests
+    # The rate tests measure milliseconds on a 2-core machine: they run on their own, after the rest, so that
+    # the other suites' load does not count against the limiter.
+    swift test --skip-build --skip QueueWorkerTests
+    swift test --skip-build --filter QueueWorkerTests
 fi

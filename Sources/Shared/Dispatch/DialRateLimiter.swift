@@ -37,6 +37,18 @@ public final class DialRateLimiter: Sendable {
         self.settings = settings
     }
 
+    /// The account's next dial slot, for a caller that waits for it itself (see `ProviderClient.send(_:at:lateness:)`).
+    public func nextSlot(accountID: Int64, rate: Double) async throws -> ContinuousClock.Instant {
+        try await clock.calibrateOnce(schedule)
+        return try await slots(for: accountID).nextSlot(rate: rate * (1 - settings.headroom))
+    }
+
+    /// How late a slot may still be used.
+    public var lateness: Duration { settings.lateness }
+
+    /// A slot given up because its dial could not leave in time.
+    public func recordMissedSlot() { missedSlots.increment() }
+
     /// Waits for the account's next dial slot. Returns when the call may be dialled.
     ///
     /// The wait happens here, in the caller's task, and not on the account's actor: the lateness check is then

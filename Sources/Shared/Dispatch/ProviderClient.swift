@@ -67,6 +67,59 @@ public final class ProviderClient: Sendable {
         return await send(account, method: .POST, path: "Calls.json", body: form, action: "create record")
     }
 
+    /// A create-call request built ahead of its dial slot, so that nothing but the send is left for the slot.
+    public struct PreparedCreate: Sendable {
+        let request: HTTPClient.Request
+    }
+
+    public func prepareCreateCall(_ account: ProviderAccount, to: String, parameters: JSONValue) throws -> PreparedCreate {
+        let form = FormEncoding.encode(TwilioParameterNames.createCallForm(to: to, parameters: parameters))
+        let template = makeRequest(account, method: .POST, path: "Calls.json", body: form)
+        var headers = HTTPHeaders()
+        for header in template.headers { headers.add(name: header.name, value: header.value) }
+        return PreparedCreate(request: try HTTPClient.Request(url: template.url, method: .POST, headers: headers, body: .string(form)))
+    }
+
+    /// Sends a prepared create at `slot`. The wait is an event-loop timer, and the request leaves from the
+    /// timer's own event loop: waking a task on the shared cooperative pool instead can be late by
+    /// milliseconds on a busy machine, and each such delay crowds the next worker's dial. Returns nil, having
+    /// sent nothing, when the timer fired more than `lateness` after the slot.
+    public func send(_ prepared: PreparedCreate, at slot: ContinuousClock.Instant, lateness: Duration) async -> ProviderOutcome<ProviderCall>? {
+        let eventLoop = http.eventLoopGroup.next()
+        let wait = slot - ContinuousClock.now
+        let deadline = NIODeadline.now() + .nanoseconds(max(0, wait.nanoseconds))
+        let latenessNanoseconds = lateness.nanoseconds
+        let http = self.http
+        let timeout = requestTimeout
+        let logger = self.logger
+        let promise = eventLoop.makePromise(of: HTTPClient.Response?.self)
+        eventLoop.scheduleTask(deadline: deadline) {
+            guard (NIODeadline.now() - deadline).nanoseconds <= latenessNanoseconds else {
+                promise.succeed(nil)
+                return
+            }
+            http.execute(request: prepared.request, eventLoop: .delegate(on: eventLoop), deadline: .now() + timeout, logger: logger)
+                .map { Optional($0) }
+                .cascade(to: promise)
+        }
+        let response: HTTPClient.Response?
+        do {
+            response = try await promise.futureResult.get()
+        } catch {
+            return .unavailable(reason: String(describing: error))
+        }
+        guard let response else { return nil }
+        let bytes = response.body.map { Array($0.readableBytesView) } ?? []
+        switch outcome(status: Int(response.status.code), headers: response.headers, body: bytes, action: "create record") {
+        case .success(let json):
+            guard let call = ProviderCall(json: json) else { return .unavailable(reason: "the provider's answer has no call sid or status") }
+            return .success(call)
+        case .rejected(let status, let message): return .rejected(status: status, message: message)
+        case .throttled(let retryAfter): return .throttled(retryAfter: retryAfter)
+        case .unavailable(let reason): return .unavailable(reason: reason)
+        }
+    }
+
     /// Opens the connections to the account's provider before the first dial (`GET …/Accounts/{sid}.json`),
     /// once per base URL and account.
     public func warmUp(_ account: ProviderAccount) async {
@@ -110,6 +163,10 @@ public final class ProviderClient: Sendable {
     private func request(
         _ account: ProviderAccount, method: HTTPMethod, path: String?, body: String?, action: String
     ) async -> ProviderOutcome<JSONValue> {
+        await execute(makeRequest(account, method: method, path: path, body: body), action: action)
+    }
+
+    private func makeRequest(_ account: ProviderAccount, method: HTTPMethod, path: String?, body: String?) -> HTTPClientRequest {
         let base = account.baseURL.hasSuffix("/") ? String(account.baseURL.dropLast()) : account.baseURL
         let accountURL = "\(base)/2010-04-01/Accounts/\(FormEncoding.escape(account.accountSID))"
         var request = HTTPClientRequest(url: path.map { "\(accountURL)/\($0)" } ?? "\(accountURL).json")
@@ -121,27 +178,34 @@ public final class ProviderClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: body))
         }
+        return request
+    }
+
+    private func execute(_ request: HTTPClientRequest, action: String) async -> ProviderOutcome<JSONValue> {
         do {
             let response = try await http.execute(request, timeout: requestTimeout, logger: logger)
             let bytes = try await response.body.collect(upTo: 4 << 20)
-            let json = try? JSONParser.parse(Array(bytes.readableBytesView))
-            let status = Int(response.status.code)
-            switch status {
-            case 200..<300:
-                guard let json else { return .unavailable(reason: "the provider answered \(status) without JSON") }
-                return .success(json)
-            case 429:
-                let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init).map { Duration.milliseconds(Int64($0 * 1000)) }
-                return .throttled(retryAfter: retryAfter)
-            case 400..<500:
-                // twilio-ruby's wording, which SCFM stored as remote_error_message.
-                let message = json?["message"]?.stringValue ?? "HTTP \(status)"
-                return .rejected(status: status, message: "Unable to \(action): \(message)")
-            default:
-                return .unavailable(reason: "HTTP \(status)\(json?["message"]?.stringValue.map { ": \($0)" } ?? "")")
-            }
+            return outcome(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView), action: action)
         } catch {
             return .unavailable(reason: String(describing: error))
+        }
+    }
+
+    private func outcome(status: Int, headers: HTTPHeaders, body: [UInt8], action: String) -> ProviderOutcome<JSONValue> {
+        let json = try? JSONParser.parse(body)
+        switch status {
+        case 200..<300:
+            guard let json else { return .unavailable(reason: "the provider answered \(status) without JSON") }
+            return .success(json)
+        case 429:
+            let retryAfter = headers.first(name: "Retry-After").flatMap(Double.init).map { Duration.milliseconds(Int64($0 * 1000)) }
+            return .throttled(retryAfter: retryAfter)
+        case 400..<500:
+            // twilio-ruby's wording, which SCFM stored as remote_error_message.
+            let message = json?["message"]?.stringValue ?? "HTTP \(status)"
+            return .rejected(status: status, message: "Unable to \(action): \(message)")
+        default:
+            return .unavailable(reason: "HTTP \(status)\(json?["message"]?.stringValue.map { ": \($0)" } ?? "")")
         }
     }
 }

@@ -80,10 +80,15 @@ public struct QueueHandler: MessageHandler {
 
     private func dial(_ call: ClaimedCall, account: ProviderAccount) async throws {
         await provider.warmUp(account)
+        let request = try provider.prepareCreateCall(account, to: call.msisdn, parameters: call.remoteRequestParams)
         var delay = settings.firstRetryDelay
         while true {
-            try await limiter.waitForSlot(accountID: call.accountID, rate: account.maxCallsPerSecond)
-            let outcome = await provider.createCall(account, to: call.msisdn, parameters: call.remoteRequestParams)
+            let slot = try await limiter.nextSlot(accountID: call.accountID, rate: account.maxCallsPerSecond)
+            guard let outcome = await provider.send(request, at: slot, lateness: limiter.lateness) else {
+                // The dial could not leave in time for its slot: nothing was sent; take the next slot.
+                limiter.recordMissedSlot()
+                continue
+            }
             if case .throttled = outcome {
                 await limiter.record(accountID: call.accountID, throttled: true)
             } else {
