@@ -40,7 +40,10 @@ public final class DialRateLimiter: Sendable {
     /// The account's next dial slot, for a caller that waits for it itself (see `ProviderClient.send(_:at:lateness:)`).
     public func nextSlot(accountID: Int64, rate: Double) async throws -> ContinuousClock.Instant {
         try await clock.calibrateOnce(schedule)
-        return try await slots(for: accountID).nextSlot(rate: rate * (1 - settings.headroom))
+        let asked = ContinuousClock.now
+        let slot = try await slots(for: accountID).nextSlot(rate: rate * (1 - settings.headroom))
+        waitTimer.recordNanoseconds(max(0, (slot - asked).nanoseconds))
+        return slot
     }
 
     /// How late a slot may still be used.
@@ -48,26 +51,6 @@ public final class DialRateLimiter: Sendable {
 
     /// A slot given up because its dial could not leave in time.
     public func recordMissedSlot() { missedSlots.increment() }
-
-    /// Waits for the account's next dial slot. Returns when the call may be dialled.
-    ///
-    /// The wait happens here, in the caller's task, and not on the account's actor: the lateness check is then
-    /// the last thing before the dial, with no executor hop between them.
-    public func waitForSlot(accountID: Int64, rate: Double) async throws {
-        try await clock.calibrateOnce(schedule)
-        let slots = slots(for: accountID)
-        let asked = ContinuousClock.now
-        while true {
-            let slot = try await slots.nextSlot(rate: rate * (1 - settings.headroom))
-            if slot > ContinuousClock.now { try await Task.sleep(until: slot, tolerance: .zero, clock: .continuous) }
-            // Woken too late: dialling now could crowd the next worker's slot. Give it up.
-            if ContinuousClock.now - slot <= settings.lateness {
-                waitTimer.recordNanoseconds((ContinuousClock.now - asked).nanoseconds)
-                return
-            }
-            missedSlots.increment()
-        }
-    }
 
     /// Notes the provider's answer to a dial; lowers the account's rate when the provider throttles a large
     /// share of them.
