@@ -210,7 +210,7 @@ struct CampaignRun {
             """)
         let floor = try await measure { try await client.query(move.query, logger: logger) }
         report("PhoneCallQueue, SQL (status moved + outbox jobs written)", rows: rows, elapsed: operationElapsed, floor: floor)
-        let totalMilliseconds = Double(total.components.seconds) * 1000 + Double(total.components.attoseconds) / 1e15
+        let totalMilliseconds = total.seconds * 1000
         say("    until every job is on the topic (relay to the local broker): \(Int(totalMilliseconds)) ms "
             + "(\(Int(Double(rows) / (totalMilliseconds / 1000))) jobs/s)")
     }

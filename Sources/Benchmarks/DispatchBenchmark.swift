@@ -5,6 +5,7 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 import Shared
+import TestSupport
 
 /// Dispatch: queued → remotely_queued through queue workers, the fake provider (no latency) and the status
 /// worker, on the local broker; beside it, in the same run, the floors it stands on (the provider's creates
@@ -64,24 +65,13 @@ struct DispatchBenchmark: AsyncParsableCommand {
                 let times = world.server.createTimes()
                 let steady = times.filter { $0 >= 1 }
                 let steadyRate = steady.count > 1 ? Double(steady.count - 1) / (steady.last! - steady.first!) : 0
-                var perSecond: [Int: Int] = [:]
-                for time in times { perSecond[Int(time), default: 0] += 1 }
                 say(
-                    "    limit \(Int(rate))/s: busiest sliding second \(Self.busiestSecond(times)), busiest clock second \(perSecond.values.max() ?? 0), "
+                    "    limit \(Int(rate))/s: busiest sliding second \(CreateRate.busiestSlidingSecond(times)), "
+                        + "busiest clock second \(CreateRate.busiestClockSecond(times)), "
                         + "steady average \(String(format: "%.1f", steadyRate))/s (\(String(format: "%.1f", steadyRate / rate * 100)) % of the limit), "
                         + "\(count) calls in \(String(format: "%.1f", run.seconds)) s")
             }
         }
-    }
-
-    static func busiestSecond(_ times: [Double]) -> Int {
-        var busiest = 0
-        var start = 0
-        for end in times.indices {
-            while times[end] - times[start] >= 1 { start += 1 }
-            busiest = max(busiest, end - start + 1)
-        }
-        return busiest
     }
 }
 
@@ -93,49 +83,33 @@ final class DispatchWorld: Sendable {
     let logger: Logger
     let broker: LocalKafkaBroker
     let kafka: KafkaConfiguration
-    let server: FakeProviderServer
-    let providerURL: String
+    let fakeProvider: RunningFakeProvider
     let http = ProviderClient.makeHTTPClient(maximumConnections: 128)
-    private let group: ServiceGroup
-    private let running: Task<Void, any Error>
+
+    var server: FakeProviderServer { fakeProvider.server }
+    var seed: DispatchSeed { DispatchSeed(client: client, logger: logger) }
+    var providerURL: String { fakeProvider.url }
 
     static func start(client: PostgresClient, logger: Logger) async throws -> DispatchWorld {
         let prefix = "bench\(UInt32.random(in: 0...UInt32.max))."
         let broker = try LocalKafkaBroker(topics: Topic.allCases.map { prefix + $0.rawValue }, partitions: partitions)
         var settings = FakeProviderSettings()
         settings.latency = .zero
-        let server = FakeProviderServer(settings: settings, logger: logger)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = server.application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
-        let group = ServiceGroup(services: [application], logger: logger)
-        let running = Task { try await group.run() }
-        var port = 0
-        for await listening in ports {
-            port = listening
-            break
-        }
         return DispatchWorld(
             client: client, logger: logger, broker: broker, kafka: KafkaConfiguration(brokers: broker.bootstrapServers, topicPrefix: prefix),
-            server: server, providerURL: "http://127.0.0.1:\(port)", group: group, running: running)
+            fakeProvider: await RunningFakeProvider.start(settings: settings, logger: logger))
     }
 
-    private init(
-        client: PostgresClient, logger: Logger, broker: LocalKafkaBroker, kafka: KafkaConfiguration, server: FakeProviderServer,
-        providerURL: String, group: ServiceGroup, running: Task<Void, any Error>
-    ) {
+    private init(client: PostgresClient, logger: Logger, broker: LocalKafkaBroker, kafka: KafkaConfiguration, fakeProvider: RunningFakeProvider) {
         self.client = client
         self.logger = logger
         self.broker = broker
         self.kafka = kafka
-        self.server = server
-        self.providerURL = providerURL
-        self.group = group
-        self.running = running
+        self.fakeProvider = fakeProvider
     }
 
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await running.value
+        await fakeProvider.stop()
         try? await http.shutdown()
     }
 
@@ -165,8 +139,8 @@ final class DispatchWorld: Sendable {
     /// Seconds for the claim statement of `calls` queued calls, one statement per call as the workers run it,
     /// 64 in flight.
     func claimFloor(calls: Int) async throws -> Double {
-        let account = try await createAccount(rate: 1)
-        let ids = try await seedQueuedCalls(accountID: account, count: calls)
+        let account = try await seed.createAccount(rate: 1)
+        let ids = try await seed.queuedCalls(accountID: account, count: calls)
         let claims = DialClaims(client: client, logger: logger)
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -186,8 +160,8 @@ final class DispatchWorld: Sendable {
     /// worker, and times from the first job published to the last call remotely_queued.
     func dispatch(calls: Int, rate: Double, workers: Int) async throws -> (seconds: Double, callsPerSecond: Double) {
         server.resetLedger()
-        let account = try await createAccount(rate: rate)
-        let ids = try await seedQueuedCalls(accountID: account, count: calls)
+        let account = try await seed.createAccount(rate: rate)
+        let ids = try await seed.queuedCalls(accountID: account, count: calls)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let suffix = UUID().uuidString
         var services: [any Service] = [producer]
@@ -200,12 +174,7 @@ final class DispatchWorld: Sendable {
         try await Task.sleep(for: .seconds(5))
 
         let start = ContinuousClock.now
-        let topic = kafka.topic(.phoneCallsQueue)
-        let messages = ids.map { id in
-            let entry = PhoneCallJob(phoneCallID: id, accountID: account).outboxEntry(topic: .phoneCallsQueue)
-            return KafkaOutgoingMessage(topic: topic, key: entry.key, value: Array(JSONSerializer.string(entry.payload).utf8))
-        }
-        for result in await producer.send(batch: messages) { _ = try result.get() }
+        try await DispatchSeed.publishQueueJobs(ids, accountID: account, producer: producer, kafka: kafka)
         while true {
             let dialled = try await client.query(
                 "SELECT count(*) FROM phone_calls WHERE account_id = \(account) AND status = 'remotely_queued'", logger: logger
@@ -239,36 +208,4 @@ final class DispatchWorld: Sendable {
             role: role, consumer: consumer, handler: handler, deadLetters: DeadLetterRepository(client: client, logger: logger),
             settings: settings, logger: logger)
     }
-
-    func createAccount(rate: Double) async throws -> Int64 {
-        try await client.query(
-            """
-            INSERT INTO accounts (settings, platform_provider_name, twilio_account_sid, twilio_auth_token)
-            VALUES (\(JSONValue.object(["max_calls_per_second": .number(rate)])), 'twilio', \("AC\(UInt64.random(in: 0...UInt64.max))"), 'secret')
-            RETURNING id
-            """, logger: logger
-        ).single { try $0.decode(Int64.self) }
-    }
-
-    func seedQueuedCalls(accountID: Int64, count: Int) async throws -> [Int64] {
-        let rows = try await client.query(
-            """
-            WITH contacts AS (
-                INSERT INTO contacts (account_id, msisdn)
-                SELECT \(accountID), '+' || (85500000000 + \(accountID) * 1000000 + n)::text FROM generate_series(1, \(count)) n
-                RETURNING id, msisdn
-            )
-            INSERT INTO phone_calls (account_id, contact_id, msisdn, status, remote_request_params)
-            SELECT \(accountID), id, msisdn, 'queued', '{"from": "1234", "url": "https://demo.twilio.com/docs/voice.xml"}'::jsonb
-            FROM contacts ORDER BY id
-            RETURNING id
-            """, logger: logger)
-        var ids: [Int64] = []
-        for try await id in rows.decode(Int64.self) { ids.append(id) }
-        return ids
-    }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

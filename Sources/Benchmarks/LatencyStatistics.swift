@@ -30,7 +30,7 @@ struct LatencyStatistics {
 func measure(_ body: () async throws -> Void) async rethrows -> Double {
     let clock = ContinuousClock()
     let elapsed = try await clock.measure { try await body() }
-    return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    return elapsed.seconds * 1000
 }
 
 /// Prints a line at once, unbuffered, so figures appear as they are measured also when the output goes to a

@@ -77,7 +77,3 @@ enum RFC2822 {
         return "\(days[Int(parts.tm_wday)]), \(day) \(months[Int(parts.tm_mon)]) \(clock) +0000"
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

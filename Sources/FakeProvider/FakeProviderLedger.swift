@@ -113,23 +113,12 @@ final class FakeProviderLedger: Sendable {
             var perNumber: [String: Int] = [:]
             for create in state.creates { perNumber[create.to, default: 0] += 1 }
             let repeated = perNumber.filter { $0.value > 1 }.keys.sorted()
-            var busiest = 0
-            var start = 0
-            for end in state.creates.indices {
-                while state.creates[end].at - state.creates[start].at >= .seconds(1) { start += 1 }
-                busiest = max(busiest, end - start + 1)
+            let times = Self.secondsFromFirst(state.creates)
+            var perSecond: [Int] = []
+            for time in times {
+                while perSecond.count <= Int(time) { perSecond.append(0) }
+                perSecond[Int(time)] += 1
             }
-            var perSecond: [JSONValue] = []
-            if let first = state.creates.first?.at {
-                var counts: [Int] = []
-                for create in state.creates {
-                    let second = Int((create.at - first).seconds)
-                    while counts.count <= second { counts.append(0) }
-                    counts[second] += 1
-                }
-                perSecond = counts.map { .integer(Int64($0)) }
-            }
-            let span = state.creates.count > 1 ? (state.creates.last!.at - state.creates.first!.at).seconds : 0
             return [
                 "creates": .integer(Int64(state.creates.count)),
                 "distinct_to": .integer(Int64(perNumber.count)),
@@ -137,18 +126,20 @@ final class FakeProviderLedger: Sendable {
                 "repeated_to_count": .integer(Int64(repeated.count)),
                 "throttled": .integer(Int64(state.throttled)),
                 "failed": .integer(Int64(state.failed)),
-                "max_creates_in_any_second": .integer(Int64(busiest)),
-                "first_to_last_create_seconds": .number(span),
-                "creates_per_second": .array(perSecond),
+                "max_creates_in_any_second": .integer(Int64(CreateRate.busiestSlidingSecond(times))),
+                "first_to_last_create_seconds": .number(times.last ?? 0),
+                "creates_per_second": .array(perSecond.map { .integer(Int64($0)) }),
             ]
         }
     }
 
     /// Creates with their times in seconds from the first, for precise checks in tests.
     func createTimes() -> [Double] {
-        state.withLock { state in
-            guard let first = state.creates.first?.at else { return [] }
-            return state.creates.map { ($0.at - first).seconds }
-        }
+        state.withLock { Self.secondsFromFirst($0.creates) }
+    }
+
+    private static func secondsFromFirst(_ creates: [Create]) -> [Double] {
+        guard let first = creates.first?.at else { return [] }
+        return creates.map { ($0.at - first).seconds }
     }
 }

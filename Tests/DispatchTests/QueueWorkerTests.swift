@@ -44,11 +44,9 @@ import Testing
                 continue
             }
             #expect(!stalled, "dialling stalled")
-            let busiest = Self.busiestSecond(times)
+            let busiest = CreateRate.busiestSlidingSecond(times)
             #expect(busiest <= 51, "at most 51 creates in any sliding one-second window, saw \(busiest)")
-            var perSecond: [Int: Int] = [:]
-            for time in times { perSecond[Int(time), default: 0] += 1 }
-            let busiestCalendarSecond = perSecond.values.max() ?? 0
+            let busiestCalendarSecond = CreateRate.busiestClockSecond(times)
             #expect(busiestCalendarSecond <= 50, "at most 50 creates in any second of the clock, saw \(busiestCalendarSecond)")
             // Thirty seconds of steady dialling, after the first second in which the workers join and lease.
             let steady = Double(times.filter { $0 >= 1 && $0 < 31 }.count) / 30
@@ -83,17 +81,6 @@ import Testing
         #expect(ledger["creates"]?.intValue == calls.count)
         #expect(ledger["repeated_to_count"]?.intValue == 0)
         return try await harness.createTimes()
-    }
-
-    /// The most creates in any window [t, t + 1 s).
-    static func busiestSecond(_ times: [Double]) -> Int {
-        var busiest = 0
-        var start = 0
-        for end in times.indices {
-            while times[end] - times[start] >= 1 { start += 1 }
-            busiest = max(busiest, end - start + 1)
-        }
-        return busiest
     }
 
     @Test func aRedeliveredJobIsANoOpAndRefusalsErrorTheCall() async throws {

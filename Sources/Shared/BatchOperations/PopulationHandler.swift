@@ -7,12 +7,6 @@ public struct PopulationHandler: MessageHandler {
     }
 
     public func handle(_ message: KafkaMessage) async throws {
-        let payload: JSONValue
-        do {
-            payload = try JSONParser.parse(message.value)
-        } catch {
-            throw PoisonMessage("a batch operation job must be JSON: \(error)")
-        }
-        try await runner.run(BatchOperationJob(payload: payload))
+        try await runner.run(BatchOperationJob(payload: try parsePayload(message)))
     }
 }

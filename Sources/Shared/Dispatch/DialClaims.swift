@@ -37,7 +37,7 @@ public struct DialClaims: Sendable {
         self.client = client
         self.logger = logger
         batcher = MicroBatcher(maximumBatch: maximumBatch, linger: linger) { ids in
-            try await Self.claim(ids, client: client, logger: logger)
+            try await client.withConnection { try await Self.claim(ids, on: $0, logger: logger) }
         }
     }
 
@@ -56,7 +56,7 @@ public struct DialClaims: Sendable {
                     """, logger: logger
                 ).single { try $0.decode(Int64.self) }
                 if inProgress >= concurrencyCap { return .failure(.atConcurrencyCap) }
-                return try await claim(phoneCallID: phoneCallID, on: connection)
+                return try await Self.claim([phoneCallID], on: connection, logger: logger)[0]
             }
         }
         return try await batcher.submit(phoneCallID)
@@ -64,8 +64,8 @@ public struct DialClaims: Sendable {
 
     /// Claims calls with one statement; one result per id, in order. Rows are locked in id order (the
     /// primary key scan of `= ANY`), so two batches that share ids cannot deadlock.
-    static func claim(_ ids: [Int64], client: PostgresClient, logger: Logger) async throws -> [Result<ClaimedCall, ClaimRefusal>] {
-        let rows = try await client.query(
+    static func claim(_ ids: [Int64], on connection: PostgresConnection, logger: Logger) async throws -> [Result<ClaimedCall, ClaimRefusal>] {
+        let rows = try await connection.query(
             """
             WITH claimed AS (
                 UPDATE phone_calls p SET dial_claimed_at = clock_timestamp()
@@ -93,7 +93,7 @@ public struct DialClaims: Sendable {
         return ids.map { outcomes[$0] ?? .failure(.notQueued) }
     }
 
-    static func refusal(status: String, claimedAt: Date?, calloutStatus: String?) -> ClaimRefusal {
+    private static func refusal(status: String, claimedAt: Date?, calloutStatus: String?) -> ClaimRefusal {
         guard status == PhoneCallStatus.queued.rawValue else { return .notQueued }
         if let claimedAt { return .claimedAt(claimedAt) }
         if calloutStatus == "paused" || calloutStatus == "stopped" { return .calloutHeld }
@@ -121,28 +121,6 @@ public struct DialClaims: Sendable {
             UPDATE phone_calls SET dial_claimed_at = NULL
             WHERE id = \(phoneCallID) AND status = 'queued' AND dial_claimed_at = \(claimedAt)
             """, logger: logger)
-    }
-
-    private func claim(phoneCallID: Int64, on connection: PostgresConnection) async throws -> Result<ClaimedCall, ClaimRefusal> {
-        let claimed = try await connection.query(
-            """
-            UPDATE phone_calls p SET dial_claimed_at = clock_timestamp()
-            WHERE p.id = \(phoneCallID) AND p.status = 'queued' AND p.dial_claimed_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))
-            RETURNING \(unescaped: Self.returning)
-            """, logger: logger)
-        for try await row in claimed { return .success(try Self.claimedCall(row)) }
-
-        let current = try await connection.query(
-            """
-            SELECT p.status, p.dial_claimed_at, c.status
-            FROM phone_calls p LEFT JOIN callouts c ON c.id = p.callout_id
-            WHERE p.id = \(phoneCallID)
-            """, logger: logger)
-        for try await (status, claimedAt, calloutStatus) in current.decode((String, Date?, String?).self) {
-            return .failure(Self.refusal(status: status, claimedAt: claimedAt, calloutStatus: calloutStatus))
-        }
-        return .failure(.notQueued)
     }
 
     static let capLockNamespace: Int32 = 0x5CF0_0001

@@ -177,10 +177,6 @@ struct ThrottleWindow {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-}
 
 /// Maps the database's clock onto this process's. Each lease answer is a sample of (local time − database
 /// time) that is too large by however long the answer took to arrive; the smallest recent sample is the best

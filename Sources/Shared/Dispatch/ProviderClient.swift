@@ -36,6 +36,25 @@ public enum ProviderOutcome<Success: Sendable>: Sendable {
     case throttled(retryAfter: Duration?)
     /// 5xx, a timeout or no connection: the provider may or may not have acted on the request.
     case unavailable(reason: String)
+
+    /// The same outcome with the success transformed (which may itself turn out not to be one).
+    func flatMap<Other: Sendable>(_ transform: (Success) -> ProviderOutcome<Other>) -> ProviderOutcome<Other> {
+        switch self {
+        case .success(let value): transform(value)
+        case .rejected(let status, let message): .rejected(status: status, message: message)
+        case .throttled(let retryAfter): .throttled(retryAfter: retryAfter)
+        case .unavailable(let reason): .unavailable(reason: reason)
+        }
+    }
+}
+
+extension ProviderOutcome where Success == JSONValue {
+    /// A provider answer read as a call.
+    var call: ProviderOutcome<ProviderCall> {
+        flatMap { json in
+            ProviderCall(json: json).map { .success($0) } ?? .unavailable(reason: "the provider's answer has no call sid or status")
+        }
+    }
 }
 
 /// Twilio's REST API, and Somleng's Twilio-compatible one at its own base URL: create, fetch and list calls,
@@ -57,14 +76,14 @@ public final class ProviderClient: Sendable {
 
     public init(http: HTTPClient, requestTimeout: Duration = .seconds(15), logger: Logger) {
         self.http = http
-        self.requestTimeout = .nanoseconds(Int64(requestTimeout.components.seconds) * 1_000_000_000 + requestTimeout.components.attoseconds / 1_000_000_000)
+        self.requestTimeout = .nanoseconds(requestTimeout.nanoseconds)
         self.logger = logger
     }
 
     /// `POST /2010-04-01/Accounts/{sid}/Calls.json` with `To` and the call's request parameters.
     public func createCall(_ account: ProviderAccount, to: String, parameters: JSONValue) async -> ProviderOutcome<ProviderCall> {
         let form = FormEncoding.encode(TwilioParameterNames.createCallForm(to: to, parameters: parameters))
-        return await send(account, method: .POST, path: "Calls.json", body: form, action: "create record")
+        return await request(account, method: .POST, path: "Calls.json", body: form, action: "create record").call
     }
 
     /// A create-call request built ahead of its dial slot, so that nothing but the send is left for the slot.
@@ -74,10 +93,9 @@ public final class ProviderClient: Sendable {
 
     public func prepareCreateCall(_ account: ProviderAccount, to: String, parameters: JSONValue) throws -> PreparedCreate {
         let form = FormEncoding.encode(TwilioParameterNames.createCallForm(to: to, parameters: parameters))
-        let template = makeRequest(account, method: .POST, path: "Calls.json", body: form)
-        var headers = HTTPHeaders()
-        for header in template.headers { headers.add(name: header.name, value: header.value) }
-        return PreparedCreate(request: try HTTPClient.Request(url: template.url, method: .POST, headers: headers, body: .string(form)))
+        return PreparedCreate(
+            request: try HTTPClient.Request(
+                url: url(account, path: "Calls.json"), method: .POST, headers: headers(account, hasForm: true), body: .string(form)))
     }
 
     /// Sends a prepared create at `slot`. The wait is an event-loop timer, and the request leaves from the
@@ -110,14 +128,7 @@ public final class ProviderClient: Sendable {
         }
         guard let response else { return nil }
         let bytes = response.body.map { Array($0.readableBytesView) } ?? []
-        switch outcome(status: Int(response.status.code), headers: response.headers, body: bytes, action: "create record") {
-        case .success(let json):
-            guard let call = ProviderCall(json: json) else { return .unavailable(reason: "the provider's answer has no call sid or status") }
-            return .success(call)
-        case .rejected(let status, let message): return .rejected(status: status, message: message)
-        case .throttled(let retryAfter): return .throttled(retryAfter: retryAfter)
-        case .unavailable(let reason): return .unavailable(reason: reason)
-        }
+        return outcome(status: Int(response.status.code), headers: response.headers, body: bytes, action: "create record").call
     }
 
     /// Opens the connections to the account's provider before the first dial (`GET …/Accounts/{sid}.json`),
@@ -130,34 +141,16 @@ public final class ProviderClient: Sendable {
 
     /// `GET /2010-04-01/Accounts/{sid}/Calls/{call}.json`.
     public func fetchCall(_ account: ProviderAccount, sid: String) async -> ProviderOutcome<ProviderCall> {
-        await send(account, method: .GET, path: "Calls/\(FormEncoding.escape(sid)).json", body: nil, action: "fetch record")
+        await request(account, method: .GET, path: "Calls/\(FormEncoding.escape(sid)).json", body: nil, action: "fetch record").call
     }
 
     /// The newest calls to `to` (`GET Calls.json?To=…`), for finding out whether a dial whose answer was lost
     /// reached the provider.
     public func recentCalls(_ account: ProviderAccount, to: String, pageSize: Int = 50) async -> ProviderOutcome<[ProviderCall]> {
-        let outcome: ProviderOutcome<JSONValue> = await request(
+        await request(
             account, method: .GET, path: "Calls.json?To=\(FormEncoding.escape(to))&PageSize=\(pageSize)", body: nil,
-            action: "read records")
-        switch outcome {
-        case .success(let json): return .success((json["calls"]?.arrayValue ?? []).compactMap(ProviderCall.init(json:)))
-        case .rejected(let status, let message): return .rejected(status: status, message: message)
-        case .throttled(let retryAfter): return .throttled(retryAfter: retryAfter)
-        case .unavailable(let reason): return .unavailable(reason: reason)
-        }
-    }
-
-    private func send(
-        _ account: ProviderAccount, method: HTTPMethod, path: String, body: String?, action: String
-    ) async -> ProviderOutcome<ProviderCall> {
-        switch await request(account, method: method, path: path, body: body, action: action) {
-        case .success(let json):
-            guard let call = ProviderCall(json: json) else { return .unavailable(reason: "the provider's answer has no call sid or status") }
-            return .success(call)
-        case .rejected(let status, let message): return .rejected(status: status, message: message)
-        case .throttled(let retryAfter): return .throttled(retryAfter: retryAfter)
-        case .unavailable(let reason): return .unavailable(reason: reason)
-        }
+            action: "read records"
+        ).flatMap { json in .success((json["calls"]?.arrayValue ?? []).compactMap(ProviderCall.init(json:))) }
     }
 
     private func request(
@@ -167,18 +160,28 @@ public final class ProviderClient: Sendable {
     }
 
     private func makeRequest(_ account: ProviderAccount, method: HTTPMethod, path: String?, body: String?) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url(account, path: path))
+        request.method = method
+        request.headers = headers(account, hasForm: body != nil)
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        return request
+    }
+
+    /// `{base}/2010-04-01/Accounts/{sid}/{path}`, or the account's own `…/Accounts/{sid}.json` without a path.
+    private func url(_ account: ProviderAccount, path: String?) -> String {
         let base = account.baseURL.hasSuffix("/") ? String(account.baseURL.dropLast()) : account.baseURL
         let accountURL = "\(base)/2010-04-01/Accounts/\(FormEncoding.escape(account.accountSID))"
-        var request = HTTPClientRequest(url: path.map { "\(accountURL)/\($0)" } ?? "\(accountURL).json")
-        request.method = method
+        return path.map { "\(accountURL)/\($0)" } ?? "\(accountURL).json"
+    }
+
+    /// Basic auth with the account's sid and token, JSON answers, and a form body when there is one.
+    private func headers(_ account: ProviderAccount, hasForm: Bool) -> HTTPHeaders {
+        var headers = HTTPHeaders()
         let credentials = Data("\(account.accountSID):\(account.authToken)".utf8).base64EncodedString()
-        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
-        request.headers.add(name: "Accept", value: "application/json")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        return request
+        headers.add(name: "Authorization", value: "Basic \(credentials)")
+        headers.add(name: "Accept", value: "application/json")
+        if hasForm { headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded") }
+        return headers
     }
 
     private func execute(_ request: HTTPClientRequest, action: String) async -> ProviderOutcome<JSONValue> {

@@ -165,11 +165,3 @@ public struct QueueHandler: MessageHandler {
         }
     }
 }
-
-func parsePayload(_ message: KafkaMessage) throws(PoisonMessage) -> JSONValue {
-    do {
-        return try JSONParser.parse(message.value)
-    } catch {
-        throw PoisonMessage("payload is not JSON: \(error)")
-    }
-}

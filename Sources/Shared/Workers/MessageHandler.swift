@@ -12,6 +12,15 @@ public struct PoisonMessage: Error, Sendable, CustomStringConvertible {
     public var description: String { reason }
 }
 
+/// A message's JSON payload; a payload that is not JSON can never be handled, so it is a poison message.
+func parsePayload(_ message: KafkaMessage) throws(PoisonMessage) -> JSONValue {
+    do {
+        return try JSONParser.parse(message.value)
+    } catch {
+        throw PoisonMessage("payload is not JSON: \(error)")
+    }
+}
+
 /// Thrown by a handler that stops waiting (for a rate slot, a provider back-off) because the worker is
 /// shutting down: the message is neither committed nor dead-lettered, so it comes again.
 public struct AbandonedForShutdown: Error, Sendable {

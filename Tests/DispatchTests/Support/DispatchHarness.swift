@@ -17,8 +17,7 @@ final class DispatchHarness: Sendable {
     let kafka: KafkaConfiguration
     let providerURL: String
     let logger: Logger
-    private let provider: Task<Void, any Error>
-    private let providerGroup: ServiceGroup
+    private let provider: RunningFakeProvider
 
     static func start(suite: String, provider settings: FakeProviderSettings, partitions: Int32 = 8) async throws -> DispatchHarness {
         let logger = Logger(label: "scfm.tests.dispatch")
@@ -28,38 +27,26 @@ final class DispatchHarness: Sendable {
         let broker = try LocalKafkaBroker(topics: Topic.allCases.map(kafka.topic), partitions: partitions)
         let configured = KafkaConfiguration(brokers: broker.bootstrapServers, topicPrefix: kafka.topicPrefix)
 
-        let server = FakeProviderServer(settings: settings, logger: logger)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let application = server.application(host: "127.0.0.1", port: 0) { port in portContinuation.yield(port) }
-        let group = ServiceGroup(services: [application], logger: logger)
-        let running = Task { try await group.run() }
-        var port = 0
-        for await listening in ports {
-            port = listening
-            break
-        }
+        let provider = await RunningFakeProvider.start(settings: settings, logger: logger)
         return DispatchHarness(
-            database: database, databaseURL: databaseURL, broker: broker, kafka: configured,
-            providerURL: "http://127.0.0.1:\(port)", logger: logger, provider: running, providerGroup: group)
+            database: database, databaseURL: databaseURL, broker: broker, kafka: configured, logger: logger, provider: provider)
     }
 
     private init(
-        database: PostgresClient, databaseURL: String, broker: LocalKafkaBroker, kafka: KafkaConfiguration,
-        providerURL: String, logger: Logger, provider: Task<Void, any Error>, providerGroup: ServiceGroup
+        database: PostgresClient, databaseURL: String, broker: LocalKafkaBroker, kafka: KafkaConfiguration, logger: Logger,
+        provider: RunningFakeProvider
     ) {
         self.database = database
         self.databaseURL = databaseURL
         self.broker = broker
         self.kafka = kafka
-        self.providerURL = providerURL
+        self.providerURL = provider.url
         self.logger = logger
         self.provider = provider
-        self.providerGroup = providerGroup
     }
 
     func stop() async {
-        await providerGroup.triggerGracefulShutdown()
-        _ = try? await provider.value
+        await provider.stop()
     }
 
     /// One provider HTTP client for the test process (it lives as long as the process).
@@ -67,47 +54,22 @@ final class DispatchHarness: Sendable {
 
     var defaults: ProviderDefaults { ProviderDefaults(baseURL: providerURL, accountSID: "ACdefault") }
 
+    var seed: DispatchSeed { DispatchSeed(client: database, logger: logger) }
+
     /// An account dialling through the fake provider at `rate` calls per second.
     func createAccount(rate: Double, maxConcurrentCalls: Int? = nil) async throws -> Int64 {
-        var settings: JSONObject = ["max_calls_per_second": .number(rate)]
-        if let maxConcurrentCalls { settings["max_concurrent_calls"] = .integer(Int64(maxConcurrentCalls)) }
-        let sid = "AC\(UInt64.random(in: 0...UInt64.max))"
-        return try await database.query(
-            """
-            INSERT INTO accounts (settings, platform_provider_name, twilio_account_sid, twilio_auth_token)
-            VALUES (\(JSONValue.object(settings)), 'twilio', \(sid), 'secret') RETURNING id
-            """, logger: logger
-        ).single { try $0.decode(Int64.self) }
+        try await seed.createAccount(rate: rate, maxConcurrentCalls: maxConcurrentCalls)
     }
 
     /// `count` contacts and a `queued` phone call for each; returns the call ids.
-    func seedQueuedCalls(accountID: Int64, count: Int, calloutID: Int64? = nil, msisdnBase: Int64 = 85_510_000_000) async throws -> [Int64] {
-        let rows = try await database.query(
-            """
-            WITH contacts AS (
-                INSERT INTO contacts (account_id, msisdn)
-                SELECT \(accountID), '+' || (\(msisdnBase) + \(accountID) * 100000 + n)::text FROM generate_series(1, \(count)) n
-                RETURNING id, msisdn
-            )
-            INSERT INTO phone_calls (account_id, contact_id, callout_id, msisdn, status, remote_request_params)
-            SELECT \(accountID), id, \(calloutID), msisdn, 'queued',
-                   '{"from": "1234", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"}'::jsonb
-            FROM contacts ORDER BY id
-            RETURNING id
-            """, logger: logger)
-        var ids: [Int64] = []
-        for try await id in rows.decode(Int64.self) { ids.append(id) }
-        return ids
+    func seedQueuedCalls(accountID: Int64, count: Int, calloutID: Int64? = nil) async throws -> [Int64] {
+        try await seed.queuedCalls(accountID: accountID, count: count, calloutID: calloutID)
     }
 
     /// Publishes one `phone-calls.queue` job per call (what the outbox relay does in production).
-    func publishQueueJobs(_ ids: [Int64], accountID: Int64, topic: Topic = .phoneCallsQueue) async throws {
+    func publishQueueJobs(_ ids: [Int64], accountID: Int64) async throws {
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
-        let messages = ids.map { id in
-            let entry = PhoneCallJob(phoneCallID: id, accountID: accountID).outboxEntry(topic: topic)
-            return KafkaOutgoingMessage(topic: kafka.topic(topic), key: entry.key, value: Array(JSONSerializer.string(entry.payload).utf8))
-        }
-        for result in await producer.send(batch: messages) { _ = try result.get() }
+        try await DispatchSeed.publishQueueJobs(ids, accountID: accountID, producer: producer, kafka: kafka)
         await producer.flush()
     }
 
