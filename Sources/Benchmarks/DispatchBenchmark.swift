@@ -174,7 +174,7 @@ final class DispatchWorld: Sendable {
         try await Task.sleep(for: .seconds(5))
 
         let start = ContinuousClock.now
-        try await DispatchSeed.publishQueueJobs(ids, accountID: account, producer: producer, kafka: kafka)
+        try await DispatchSeed.publishJobs(ids, accountID: account, producer: producer, kafka: kafka)
         while true {
             let dialled = try await client.query(
                 "SELECT count(*) FROM phone_calls WHERE account_id = \(account) AND status = 'remotely_queued'", logger: logger

@@ -46,12 +46,13 @@ public struct DispatchSeed: Sendable {
         return ids
     }
 
-    /// Publishes one `phone-calls.queue` job per call and waits for the broker's acknowledgements.
-    public static func publishQueueJobs(_ ids: [Int64], accountID: Int64, producer: KafkaProducer, kafka: KafkaConfiguration) async throws {
+    /// Publishes one job per call (`phone-calls.queue` unless told) and waits for the broker's acknowledgements.
+    public static func publishJobs(
+        _ ids: [Int64], accountID: Int64, topic: Topic = .phoneCallsQueue, producer: KafkaProducer, kafka: KafkaConfiguration
+    ) async throws {
         let messages = ids.map { id in
-            let entry = PhoneCallJob(phoneCallID: id, accountID: accountID).outboxEntry(topic: .phoneCallsQueue)
-            return KafkaOutgoingMessage(
-                topic: kafka.topic(.phoneCallsQueue), key: entry.key, value: Array(JSONSerializer.string(entry.payload).utf8))
+            let entry = PhoneCallJob(phoneCallID: id, accountID: accountID).outboxEntry(topic: topic)
+            return KafkaOutgoingMessage(topic: kafka.topic(topic), key: entry.key, value: Array(JSONSerializer.string(entry.payload).utf8))
         }
         for result in await producer.send(batch: messages) { _ = try result.get() }
     }

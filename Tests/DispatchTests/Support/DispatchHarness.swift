@@ -66,10 +66,10 @@ final class DispatchHarness: Sendable {
         try await seed.queuedCalls(accountID: accountID, count: count, calloutID: calloutID)
     }
 
-    /// Publishes one `phone-calls.queue` job per call (what the outbox relay does in production).
-    func publishQueueJobs(_ ids: [Int64], accountID: Int64) async throws {
+    /// Publishes one job per call (what the outbox relay does in production).
+    func publishQueueJobs(_ ids: [Int64], accountID: Int64, topic: Topic = .phoneCallsQueue) async throws {
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
-        try await DispatchSeed.publishQueueJobs(ids, accountID: accountID, producer: producer, kafka: kafka)
+        try await DispatchSeed.publishJobs(ids, accountID: accountID, topic: topic, producer: producer, kafka: kafka)
         await producer.flush()
     }
 
