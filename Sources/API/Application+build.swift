@@ -25,6 +25,14 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
         logger: dependencies.logger
     ).addRoutes(to: router)
 
+    // The providers' callbacks carry a signature instead of an access token.
+    ProviderWebhooksController(
+        recorder: ProviderCallbackRecorder(
+            client: dependencies.database, logger: dependencies.logger, registry: dependencies.settings.callFlowLogic,
+            defaults: dependencies.settings.providerDefaults),
+        publicBaseURL: dependencies.settings.publicBaseURL
+    ).addRoutes(to: router.group("api"))
+
     let accounts = AccountRepository(client: dependencies.database, logger: dependencies.logger)
     let api = router.group("api").add(middleware: AuthenticationMiddleware(accounts: accounts))
     AccountsController(accounts: accounts).addRoutes(to: api)

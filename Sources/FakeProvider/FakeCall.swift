@@ -11,6 +11,14 @@ struct FakeCall: Sendable {
     let statusCallback: String?
     let statusCallbackMethod: String
     let statusCallbackEvents: Set<String>
+    /// Where to ask for the call's instructions (TwiML) once it is answered, and with which method.
+    let url: String?
+    let method: String
+    /// The auth token of the create request's credentials: callbacks are signed with it, as Twilio signs
+    /// with the account's token.
+    let signingToken: String?
+    /// `outbound-api`, or `inbound` for a call simulated by `POST /_fake/inbound_calls`.
+    var direction = "outbound-api"
     let createdAt: Date
     /// `createdAt` as Twilio writes it, formatted once.
     let dateCreated: String
@@ -43,7 +51,7 @@ struct FakeCall: Sendable {
             "caller_name": .null,
             "date_created": .string(dateCreated),
             "date_updated": .string(RFC2822.format(now)),
-            "direction": "outbound-api",
+            "direction": .string(direction),
             "duration": .string(String(duration)),
             "end_time": ended.map { .string(RFC2822.format($0)) } ?? .null,
             "forwarded_from": .null,

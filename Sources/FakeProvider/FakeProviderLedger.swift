@@ -28,6 +28,9 @@ final class FakeProviderLedger: Sendable {
         var lastSecondHead = 0
         var throttled = 0
         var failed = 0
+        /// Requests to the calls' `StatusCallback` and `Url`, by whether the answer was a 2xx.
+        var callbacks = (delivered: 0, failed: 0)
+        var callFlowRequests = (delivered: 0, failed: 0)
         var generator = SystemRandomNumberGenerator()
     }
 
@@ -40,7 +43,9 @@ final class FakeProviderLedger: Sendable {
 
     /// Decides a create request: random 429 or 500 as configured, 429 past the provider's own cap, else a new
     /// call with an outcome drawn from the mix.
-    func create(accountSID: String, parameters: [(String, String)], arrivedAt now: ContinuousClock.Instant) -> Decision {
+    func create(
+        accountSID: String, signingToken: String?, parameters: [(String, String)], arrivedAt now: ContinuousClock.Instant
+    ) -> Decision {
         state.withLock { state in
             if settings.throttleRate > 0, Double.random(in: 0..<1, using: &state.generator) < settings.throttleRate {
                 state.throttled += 1
@@ -71,6 +76,7 @@ final class FakeProviderLedger: Sendable {
                 accountSID: accountSID, to: value("To") ?? "", from: value("From") ?? "",
                 statusCallback: value("StatusCallback"), statusCallbackMethod: value("StatusCallbackMethod") ?? "POST",
                 statusCallbackEvents: Set(parameters.filter { $0.0 == "StatusCallbackEvent" }.flatMap { $0.1.split(separator: " ").map(String.init) }),
+                url: value("Url"), method: value("Method") ?? "POST", signingToken: signingToken,
                 createdAt: created, dateCreated: RFC2822.format(created), outcome: drawOutcome(using: &state.generator),
                 queueDuration: settings.queueDuration, ringDuration: settings.ringDuration, talkDuration: settings.talkDuration)
             state.calls[call.sid] = call
@@ -103,6 +109,27 @@ final class FakeProviderLedger: Sendable {
         }
     }
 
+    /// Records an inbound call (simulated, not created by a request), so fetches find it.
+    func addInbound(_ call: FakeCall) {
+        state.withLock { state in
+            state.calls[call.sid] = call
+            state.callsByAccount[call.accountSID, default: []].append(call.sid)
+        }
+    }
+
+    enum ProviderRequestKind { case statusCallback, callFlow }
+
+    func recordRequest(_ kind: ProviderRequestKind, delivered: Bool) {
+        state.withLock { state in
+            switch (kind, delivered) {
+            case (.statusCallback, true): state.callbacks.delivered += 1
+            case (.statusCallback, false): state.callbacks.failed += 1
+            case (.callFlow, true): state.callFlowRequests.delivered += 1
+            case (.callFlow, false): state.callFlowRequests.failed += 1
+            }
+        }
+    }
+
     func reset() {
         state.withLock { $0 = State() }
     }
@@ -126,6 +153,10 @@ final class FakeProviderLedger: Sendable {
                 "repeated_to_count": .integer(Int64(repeated.count)),
                 "throttled": .integer(Int64(state.throttled)),
                 "failed": .integer(Int64(state.failed)),
+                "status_callbacks_delivered": .integer(Int64(state.callbacks.delivered)),
+                "status_callbacks_failed": .integer(Int64(state.callbacks.failed)),
+                "call_flow_requests_delivered": .integer(Int64(state.callFlowRequests.delivered)),
+                "call_flow_requests_failed": .integer(Int64(state.callFlowRequests.failed)),
                 "max_creates_in_any_second": .integer(Int64(CreateRate.busiestSlidingSecond(times))),
                 "first_to_last_create_seconds": .number(times.last ?? 0),
                 "creates_per_second": .array(perSecond.map { .integer(Int64($0)) }),

@@ -8,17 +8,18 @@ import Shared
 
 /// A Twilio-compatible provider for local mode, demos, tests and load tests: `POST …/Calls.json` creates a
 /// call (or answers 429/500 as configured), `GET …/Calls/{sid}.json` fetches it, `GET …/Calls.json` lists them
-/// (`To`, `PageSize`, `Page`), status callbacks go to each call's `StatusCallback`, and `/_fake/ledger` shows
-/// every create it received (`DELETE` clears it).
+/// (`To`, `PageSize`, `Page`). While a call runs it asks the call's `Url` for TwiML and posts its
+/// `StatusCallback`, signed like Twilio (see `CallEventSender`). `POST /_fake/inbound_calls` simulates a call
+/// to one of the account's numbers. `/_fake/ledger` shows every create it received (`DELETE` clears it).
 public final class FakeProviderServer: Sendable {
     let ledger: FakeProviderLedger
     let logger: Logger
-    let callbacks: StatusCallbackSender
+    let callEvents: CallEventSender
 
     public init(settings: FakeProviderSettings, logger: Logger) {
         ledger = FakeProviderLedger(settings: settings)
         self.logger = logger
-        callbacks = StatusCallbackSender(logger: logger)
+        callEvents = CallEventSender(ledger: ledger, logger: logger)
     }
 
     /// The ledger's summary (what `GET /_fake/ledger` answers).
@@ -50,6 +51,7 @@ public final class FakeProviderServer: Sendable {
         router.post("2010-04-01/Accounts/Calls.json") { request, _ in
             Self.error(404, code: 20404, "The requested resource \(request.uri.path) was not found")
         }
+        router.post("_fake/inbound_calls") { request, _ in try await self.inboundCall(request) }
         router.get("_fake/ledger") { _, _ in Self.json(.ok, self.ledger.summary()) }
         router.get("_fake/ledger/create_times") { _, _ in
             Self.json(.ok, ["seconds_from_first": .array(self.ledger.createTimes().map { .number($0) })])
@@ -82,7 +84,7 @@ public final class FakeProviderServer: Sendable {
         guard value("Url") != nil || value("Twiml") != nil || value("ApplicationSid") != nil else {
             return Self.error(400, code: 21205, "Url parameter is required.")
         }
-        switch ledger.create(accountSID: accountSID, parameters: form, arrivedAt: arrivedAt) {
+        switch ledger.create(accountSID: accountSID, signingToken: Self.authToken(request), parameters: form, arrivedAt: arrivedAt) {
         case .throttled:
             var response = Self.error(429, code: 20429, "Too Many Requests")
             response.headers[.retryAfter] = "1"
@@ -90,7 +92,7 @@ public final class FakeProviderServer: Sendable {
         case .failed:
             return Self.error(500, code: 20500, "Internal Server Error")
         case .created(let call):
-            callbacks.schedule(call)
+            callEvents.schedule(call)
             return Self.json(.created, call.json(at: Date()))
         }
     }
@@ -131,6 +133,47 @@ public final class FakeProviderServer: Sendable {
                 "end": .integer(Int64(page * pageSize + slice.count)),
             ])
     }
+
+    /// Simulates a call from `From` to the account's number `To`: asks `Url` for TwiML at once (as Twilio does
+    /// when an inbound call arrives, `CallStatus=ringing`, `Direction=inbound`), signed with the auth token of
+    /// the request's basic credentials, and answers the call with the application's response.
+    private func inboundCall(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let form = FormEncoding.decode(String(buffer: body))
+        let value = { (name: String) in form.last { $0.0 == name }?.1.trimmingWhitespace() }
+        guard let credentials = Self.credentials(request) else {
+            return Self.error(401, code: 20003, "Authenticate with the account sid and auth token the application knows")
+        }
+        guard let from = value("From"), !from.isEmpty, let to = value("To"), !to.isEmpty, let url = value("Url"), !url.isEmpty else {
+            return Self.error(400, code: 21201, "From, To and Url are required")
+        }
+        let created = Date()
+        var call = FakeCall(
+            sid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), accountSID: credentials.sid,
+            to: String(to), from: String(from), statusCallback: value("StatusCallback").map(String.init), statusCallbackMethod: "POST",
+            statusCallbackEvents: [], url: String(url), method: value("Method").map(String.init) ?? "POST", signingToken: credentials.token,
+            createdAt: created, dateCreated: RFC2822.format(created), outcome: "completed", queueDuration: .zero, ringDuration: .zero,
+            talkDuration: ledger.settings.talkDuration)
+        call.direction = "inbound"
+        ledger.addInbound(call)
+        let answer = await callEvents.send(.callFlow, of: call, status: "ringing")
+        if call.statusCallback != nil { callEvents.schedule(call) }
+        var json = call.json(at: Date()).objectValue ?? JSONObject()
+        json["call_flow_response"] = answer.map { ["status": .integer(Int64($0.status)), "body": .string($0.body)] } ?? .null
+        return Self.json(.created, .object(json))
+    }
+
+    /// The basic credentials of a request, `sid:token`.
+    static func credentials(_ request: Request) -> (sid: String, token: String)? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Basic "),
+            let data = Data(base64Encoded: String(header.dropFirst(6)))
+        else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    static func authToken(_ request: Request) -> String? { credentials(request)?.token }
 
     /// Twilio answers a request for an account without a sid with 404, which SCFM's guide shows; with a
     /// configured token, wrong credentials get 401.

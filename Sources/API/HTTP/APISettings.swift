@@ -1,12 +1,18 @@
 import Shared
 
-/// Behaviour the deployment configures (environment variables named as in the seeds).
+/// Behaviour the deployment configures (environment variables named as in the seeds where they name one).
 struct APISettings: Sendable {
     /// `REGISTERED_CALL_FLOW_LOGIC`.
     var callFlowLogic = CallFlowLogicRegistry()
     /// `CALLOUT_PARTICIPATION_RETRY_STATUSES`: the phone call statuses after which a participation is still
     /// to be called (statistics' `callout_participations_remaining`).
     var retryStatuses = CalloutStatistics.defaultRetryStatuses
+    /// `PLATFORM_PROVIDER`, `TWILIO_*`, `SOMLENG_*`: the credentials provider callbacks are checked against
+    /// for accounts without their own.
+    var providerDefaults = ProviderDefaults(baseURL: ProviderDefaults.twilioBaseURL, accountSID: "", authToken: "")
+    /// `PUBLIC_BASE_URL` (`https://scfm.example.org`): the scheme and host providers reach this API at, which
+    /// their request signatures cover. Unset, it is taken from `X-Forwarded-Proto`/`X-Forwarded-Host` or `Host`.
+    var publicBaseURL: String?
 
     init() {}
 
@@ -17,5 +23,7 @@ struct APISettings: Sendable {
         {
             retryStatuses = statuses
         }
+        providerDefaults = try ProviderDefaults(environment: environment)
+        publicBaseURL = try PublicBaseURL.read(environment)
     }
 }

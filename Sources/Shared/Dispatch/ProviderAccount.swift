@@ -1,3 +1,5 @@
+import PostgresNIO
+
 /// Where and as whom an account dials: its provider, REST base URL and credentials, and its dialling limits.
 /// The account's own columns win; what they leave out comes from the environment defaults
 /// (`PLATFORM_PROVIDER`, `TWILIO_*`, `SOMLENG_*`, `MAX_CALLS_PER_SECOND`), as in SCFM.
@@ -98,5 +100,41 @@ public struct ProviderDefaults: Sendable {
             }
         guard let number, number > 0, number.isFinite else { return nil }
         return number
+    }
+}
+
+/// An account's own provider credentials (its columns), before the environment's defaults fill the gaps.
+public struct ProviderCredentials: Sendable, Equatable {
+    public var twilioAccountSID: String?
+    public var twilioAuthToken: String?
+    public var somlengAccountSID: String?
+    public var somlengAuthToken: String?
+
+    public init(twilioAccountSID: String? = nil, twilioAuthToken: String? = nil, somlengAccountSID: String? = nil, somlengAuthToken: String? = nil) {
+        self.twilioAccountSID = twilioAccountSID
+        self.twilioAuthToken = twilioAuthToken
+        self.somlengAccountSID = somlengAccountSID
+        self.somlengAuthToken = somlengAuthToken
+    }
+
+    /// The four credential columns, in table order, starting at column `offset` of a row.
+    init(row: PostgresRow, offset: Int) throws {
+        let columns = row.makeRandomAccess()
+        twilioAccountSID = try columns[offset].decode(String?.self)
+        twilioAuthToken = try columns[offset + 1].decode(String?.self)
+        somlengAccountSID = try columns[offset + 2].decode(String?.self)
+        somlengAuthToken = try columns[offset + 3].decode(String?.self)
+    }
+}
+
+extension ProviderDefaults {
+    /// The auth token the provider signs an account's requests with when they carry `AccountSid` = `sid`:
+    /// the Twilio or Somleng credentials (the account's own, else the environment's) whose sid it is.
+    public func authToken(forProviderAccountSID sid: String, of credentials: ProviderCredentials) -> String? {
+        let candidates = [
+            (credentials.twilioAccountSID ?? twilioAccountSID, credentials.twilioAuthToken ?? twilioAuthToken),
+            (credentials.somlengAccountSID ?? somlengAccountSID, credentials.somlengAuthToken ?? somlengAuthToken),
+        ]
+        return candidates.first { $0.0 == sid && !$0.1.isEmpty }?.1
     }
 }

@@ -22,6 +22,9 @@ public struct QueueHandler: MessageHandler {
         public var maximumRetryDelay: Duration = .seconds(30)
         /// How often a call held by the account's `max_concurrent_calls` checks for a free place.
         public var concurrencyPoll: Duration = .milliseconds(250)
+        /// `PUBLIC_BASE_URL`: where the provider's callbacks reach the API (see `CallbackParameters`); nil
+        /// dials with the call's own parameters only.
+        public var publicBaseURL: String?
         public init() {}
     }
 
@@ -80,7 +83,9 @@ public struct QueueHandler: MessageHandler {
 
     private func dial(_ call: ClaimedCall, account: ProviderAccount) async throws {
         await provider.warmUp(account)
-        let request = try provider.prepareCreateCall(account, to: call.msisdn, parameters: call.remoteRequestParams)
+        let parameters = CallbackParameters.adding(
+            to: call.remoteRequestParams, phoneCallID: call.phoneCallID, publicBaseURL: settings.publicBaseURL)
+        let request = try provider.prepareCreateCall(account, to: call.msisdn, parameters: parameters)
         var delay = settings.firstRetryDelay
         while true {
             let slot = try await limiter.nextSlot(accountID: call.accountID, rate: account.maxCallsPerSecond)

@@ -53,6 +53,7 @@ enum WorkerRoles {
         limiterSettings.headroom = try environment.number("DIAL_RATE_HEADROOM", default: limiterSettings.headroom, range: 0...0.5)
         var settings = QueueHandler.Settings()
         settings.claimTimeout = try environment.seconds("DIAL_CLAIM_TIMEOUT_SECONDS", default: settings.claimTimeout, range: 1...3600)
+        settings.publicBaseURL = try PublicBaseURL.read(environment)
         let handler = QueueHandler(
             claims: DialClaims(client: context.database, logger: context.logger),
             accounts: try providerAccounts(context),

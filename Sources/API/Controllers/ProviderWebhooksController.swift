@@ -1,0 +1,61 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Shared
+
+/// `POST /api/remote_phone_call_events`: Twilio's and Somleng's requests about calls (status callbacks and
+/// call flow requests). Public, since the providers carry no access token: authenticated instead by the
+/// `X-Twilio-Signature` of the account's auth token. Answers the call flow's TwiML with 201.
+struct ProviderWebhooksController {
+    let recorder: ProviderCallbackRecorder
+    let publicBaseURL: String?
+
+    static let signatureHeader = HTTPField.Name(TwilioSignature.header)!
+    static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let forwardedHost = HTTPField.Name("X-Forwarded-Host")!
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.post("remote_phone_call_events", use: create)
+    }
+
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
+        var request = request
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.isEmpty || contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            throw APIError(status: .unsupportedMediaType, message: "providers post application/x-www-form-urlencoded")
+        }
+        let body = try await request.collectBody(upTo: RequestParameters.maximumBodySize)
+        let callback = ProviderCallback(form: String(buffer: body))
+        let phoneCallID = request.uri.queryParameters.get("phone_call_id").flatMap { Int64($0) }
+        let result = try await recorder.record(
+            callback, signature: request.headers[Self.signatureHeader], url: signedURL(of: request), phoneCallID: phoneCallID)
+        switch result {
+        case .recorded(let eventID, let phoneCallID, let twiml):
+            context.logger.info("provider callback", metadata: [
+                "remote_phone_call_event_id": "\(eventID)", "phone_call_id": "\(phoneCallID)",
+                "call_status": "\(callback.callStatus ?? "")",
+            ])
+            return Response(
+                status: .created, headers: [.contentType: TwiML.contentType], body: .init(byteBuffer: ByteBuffer(string: twiml.xml)))
+        case .forbidden:
+            context.logger.warning("provider callback refused: no matching signature", metadata: ["account_sid": "\(callback.accountSID ?? "")"])
+            throw APIError(status: .forbidden, message: "the X-Twilio-Signature does not match the account's auth token")
+        case .unknownCall:
+            throw APIError(status: .notFound, message: "no phone call has CallSid \(callback.callSID ?? "")")
+        }
+    }
+
+    /// The URL the provider requested, as it signed it: the public base URL (or the forwarded or direct host)
+    /// followed by the path and query exactly as received.
+    func signedURL(of request: Request) -> String {
+        let base: String
+        if let publicBaseURL {
+            base = publicBaseURL
+        } else {
+            let scheme = request.headers[Self.forwardedProto]?.split(separator: ",").first.map { $0.trimmingWhitespace().lowercased() } ?? "http"
+            let host = request.headers[Self.forwardedHost] ?? request.head.authority ?? "localhost"
+            base = "\(scheme)://\(host)"
+        }
+        return base + request.uri.description
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What became of a provider's request.
+public enum ProviderCallbackResult: Sendable {
+    /// Stored as a remote phone call event; `twiml` is what the call's flow answers.
+    case recorded(eventID: Int64, phoneCallID: Int64, twiml: TwiML)
+    /// No account the request could be from, or a signature that does not match its auth token.
+    case forbidden
+    /// Genuine, but about an outbound call this system does not know.
+    case unknownCall
+}
+
+/// Authenticates a provider's request about a call and stores it: the remote phone call event, and (in the
+/// same transaction, through the outbox) the status it reports as a `phone-call-events` message, which the
+/// `status` workers apply exactly like the dial's answer and the remote fetches. An inbound call the system
+/// has not seen creates its contact (by `From`) and phone call first.
+///
+/// Which call: the `phone_call_id` the dialler put in the callback URLs (signed with the rest, and known before
+/// the dial's answer is recorded), else the `CallSid`. Which account: that call's, or for a new inbound call the
+/// account whose `twilio_account_sid`/`somleng_account_sid` is the `AccountSid` (the oldest account without
+/// credentials of its own when it is the platform's default account).
+public struct ProviderCallbackRecorder: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    let registry: CallFlowLogicRegistry
+    let defaults: ProviderDefaults
+
+    public init(client: PostgresClient, logger: Logger, registry: CallFlowLogicRegistry, defaults: ProviderDefaults) {
+        self.client = client
+        self.logger = logger
+        self.registry = registry
+        self.defaults = defaults
+    }
+
+    /// `url` is the URL the provider requested, as it signed it (public base URL, path and query).
+    public func record(
+        _ callback: ProviderCallback, signature: String?, url: String, phoneCallID: Int64?, at time: Date = Date()
+    ) async throws -> ProviderCallbackResult {
+        guard let accountSID = callback.accountSID else { return .forbidden }
+        let known = try await findCall(callSID: callback.callSID, phoneCallID: phoneCallID)
+        let target: CallbackTarget
+        if let known {
+            target = known
+        } else if let account = try await findAccount(providerAccountSID: accountSID) {
+            target = account
+        } else {
+            return .forbidden
+        }
+        guard let token = defaults.authToken(forProviderAccountSID: accountSID, of: target.credentials),
+            TwilioSignature.isValid(signature: signature, url: url, parameters: callback.parameters, authToken: token)
+        else { return .forbidden }
+        try callback.validate()
+        if known == nil, !callback.isInbound { return .unknownCall }
+        if known == nil, MSISDN(callback["From"] ?? "") == nil { throw ValidationErrors("From", "is invalid") }
+
+        let flowName = registry.resolve(target.callFlowLogicCandidates)
+        let status = callback.callStatus.flatMap(RemoteCallStatus.phoneCallStatus(for:))
+        let (eventID, callID) = try await client.transaction(logger: logger) { connection in
+            let callID: Int64
+            if let knownID = known?.phoneCallID {
+                callID = knownID
+            } else {
+                callID = try await createInboundCall(callback, accountID: target.accountID, status: status, on: connection)
+            }
+            let eventID = try await insertEvent(callback, accountID: target.accountID, phoneCallID: callID, flowName: flowName, on: connection)
+            if let status {
+                var event = PhoneCallStatusEvent(phoneCallID: callID, accountID: target.accountID, status: status, occurredAt: time, source: .callback)
+                event.remoteCallID = callback.callSID
+                event.remoteStatus = callback.callStatus
+                event.remoteDirection = callback.direction
+                try await Outbox.enqueue(
+                    [OutboxEntry(topic: .phoneCallEvents, key: String(callID), payload: event.payload)], on: connection, logger: logger)
+            }
+            return (eventID, callID)
+        }
+        let request = CallFlowRequest(
+            parameters: callback.details, phoneCallMetadata: target.phoneCallMetadata, calloutMetadata: target.calloutMetadata)
+        return .recorded(eventID: eventID, phoneCallID: callID, twiml: registry.flow(named: flowName).response(to: request))
+    }
+
+    // MARK: - Finding the call and its account
+
+    /// The call the request is about, with its account's credentials and what its flow needs.
+    struct CallbackTarget {
+        var accountID: Int64
+        var phoneCallID: Int64?
+        var credentials: ProviderCredentials
+        var callFlowLogicCandidates: [String?]
+        var phoneCallMetadata: JSONValue = [:]
+        var calloutMetadata: JSONValue = [:]
+    }
+
+    func findCall(callSID: String?, phoneCallID: Int64?) async throws -> CallbackTarget? {
+        guard callSID != nil || phoneCallID != nil else { return nil }
+        // The CallSid wins over the URL's id when both match calls (a URL reused for another call).
+        let rows = try await client.query(
+            """
+            SELECT p.id, p.account_id, p.metadata, coalesce(c.metadata, '{}'::jsonb),
+                   p.call_flow_logic, cp.call_flow_logic, c.call_flow_logic, a.settings->>'call_flow_logic',
+                   a.twilio_account_sid, a.twilio_auth_token, a.somleng_account_sid, a.somleng_auth_token
+            FROM phone_calls p
+            JOIN accounts a ON a.id = p.account_id
+            LEFT JOIN callout_participations cp ON cp.id = p.callout_participation_id
+            LEFT JOIN callouts c ON c.id = p.callout_id
+            WHERE p.remote_call_id = \(callSID) OR p.id = \(phoneCallID)
+            ORDER BY p.remote_call_id IS NOT DISTINCT FROM \(callSID) DESC
+            LIMIT 1
+            """, logger: logger)
+        for try await row in rows {
+            let (id, accountID, callMetadata, calloutMetadata, callFlow, participationFlow, calloutFlow, accountFlow) =
+                try row.decode((Int64, Int64, JSONValue, JSONValue, String?, String?, String?, String?).self)
+            return CallbackTarget(
+                accountID: accountID, phoneCallID: id, credentials: try ProviderCredentials(row: row, offset: 8),
+                callFlowLogicCandidates: [callFlow, participationFlow, calloutFlow, accountFlow],
+                phoneCallMetadata: callMetadata, calloutMetadata: calloutMetadata)
+        }
+        return nil
+    }
+
+    func findAccount(providerAccountSID sid: String) async throws -> CallbackTarget? {
+        let isPlatformDefault = sid == defaults.twilioAccountSID || sid == defaults.somlengAccountSID
+        let rows = try await client.query(
+            """
+            SELECT id, settings->>'call_flow_logic', twilio_account_sid, twilio_auth_token, somleng_account_sid, somleng_auth_token
+            FROM accounts
+            WHERE twilio_account_sid = \(sid) OR somleng_account_sid = \(sid)
+               OR (\(isPlatformDefault) AND twilio_account_sid IS NULL AND somleng_account_sid IS NULL)
+            ORDER BY (twilio_account_sid IS NOT DISTINCT FROM \(sid) OR somleng_account_sid IS NOT DISTINCT FROM \(sid)) DESC, id
+            LIMIT 1
+            """, logger: logger)
+        for try await row in rows {
+            let columns = row.makeRandomAccess()
+            let id = try columns[0].decode(Int64.self)
+            let accountFlow = try columns[1].decode(String?.self)
+            return CallbackTarget(
+                accountID: id, phoneCallID: nil, credentials: try ProviderCredentials(row: row, offset: 2), callFlowLogicCandidates: [accountFlow])
+        }
+        return nil
+    }
+
+    // MARK: - Writing
+
+    func createInboundCall(_ callback: ProviderCallback, accountID: Int64, status: PhoneCallStatus?, on connection: PostgresConnection) async throws -> Int64 {
+        let msisdn = MSISDN(callback["From"] ?? "")!.e164
+        // A new inbound call is in progress: it is never `created`, so no batch operation queues it for dialling.
+        let initialStatus = (status ?? .inProgress).rawValue
+        let rows = try await connection.query(
+            """
+            WITH contact AS (
+                INSERT INTO contacts (account_id, msisdn) VALUES (\(accountID), \(msisdn))
+                ON CONFLICT (account_id, msisdn) DO UPDATE SET msisdn = excluded.msisdn
+                RETURNING id
+            ),
+            created AS (
+                INSERT INTO phone_calls (account_id, contact_id, msisdn, status, remote_call_id, remote_status, remote_direction)
+                SELECT \(accountID), contact.id, \(msisdn), \(initialStatus), \(callback.callSID), \(callback.callStatus), \(callback.direction)
+                FROM contact
+                ON CONFLICT (remote_call_id) WHERE remote_call_id IS NOT NULL DO NOTHING
+                RETURNING id
+            )
+            SELECT id FROM created
+            """, logger: logger)
+        for try await id in rows.decode(Int64.self) { return id }
+        // A callback of the same call that raced this one created it first; a new statement sees its commit.
+        let existing = try await connection.query(
+            "SELECT id FROM phone_calls WHERE remote_call_id = \(callback.callSID)", logger: logger)
+        for try await id in existing.decode(Int64.self) { return id }
+        throw RecordNotFound()
+    }
+
+    func insertEvent(
+        _ callback: ProviderCallback, accountID: Int64, phoneCallID: Int64, flowName: String, on connection: PostgresConnection
+    ) async throws -> Int64 {
+        let rows = try await connection.query(
+            """
+            INSERT INTO remote_phone_call_events (account_id, phone_call_id, details, remote_call_id, remote_direction, call_flow_logic)
+            VALUES (\(accountID), \(phoneCallID), \(JSONValue.object(callback.details)), \(callback.callSID ?? ""), \(callback.direction), \(flowName))
+            RETURNING id
+            """, logger: logger)
+        for try await id in rows.decode(Int64.self) { return id }
+        throw RecordNotFound()
+    }
+}
