@@ -19,9 +19,11 @@ struct TestAPI {
     }
 
     func test(
-        brokerProbe: KafkaBrokerProbe? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+        brokerProbe: KafkaBrokerProbe? = nil, settings: APISettings = APISettings(),
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        let dependencies = APIDependencies(database: database, brokerProbe: brokerProbe, metrics: nil, logger: logger)
+        var dependencies = APIDependencies(database: database, brokerProbe: brokerProbe, metrics: nil, logger: logger)
+        dependencies.settings = settings
         let app = Application(router: buildRouter(dependencies), logger: logger)
         try await app.test(.router, body)
     }
