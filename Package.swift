@@ -138,6 +138,8 @@ let package = Package(
                 "API",
                 "Shared",
                 "TestSupport",
+                "FakeProvider",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

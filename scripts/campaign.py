@@ -4,10 +4,13 @@
 Creates an account (max_calls_per_second from --rate) and N contacts, populates a callout, creates and queues
 one phone call per participation with batch operations, waits until the queue workers have dialled every call,
 then queues remote fetches until every call is in a final status. Finally checks the fake provider's ledger:
-one create per call and no number dialled twice. Prints progress and a summary; exits non-zero on failure.
+one create per call and no number dialled twice, every status callback and call flow request answered; and
+the API: each final provider status (completed, busy, no-answer, failed) has as many remote phone call events
+as calls that ended with it. The calls play the callout's message with CallFlowLogic::PlayMessage unless
+--twiml-url names instructions elsewhere. Prints progress and a summary; exits non-zero on failure.
 
 Usage: scripts/campaign.py [--contacts 10000] [--rate 200] [--api http://127.0.0.1:3000]
-                           [--provider http://127.0.0.1:4010] [--timeout 1800]
+                           [--provider http://127.0.0.1:4010] [--timeout 1800] [--twiml-url URL]
 For the issue's check, start `make run` with FAKE_PROVIDER_429_RATE=0.05 FAKE_PROVIDER_500_RATE=0.02.
 """
 import argparse
@@ -79,6 +82,7 @@ def main():
     parser.add_argument("--provider", default="http://127.0.0.1:4010")
     parser.add_argument("--token-file", default=".scfm/super-admin-token")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for every call to end")
+    parser.add_argument("--twiml-url", help="the calls' own instructions (as the seeds' examples), instead of our call flow")
     options = parser.parse_args()
 
     provider = urllib.parse.urlparse(options.provider)
@@ -106,16 +110,20 @@ def main():
                 print(f"  contacts: {done}/{options.contacts}", flush=True)
     print(f"  contacts created in {time.time() - started:.1f} s", flush=True)
 
-    callout, _ = api.call("POST", "/api/callouts", {"metadata[name]": "campaign"})
+    callout, _ = api.call("POST", "/api/callouts", {
+        "metadata[name]": "campaign", "call_flow_logic": "CallFlowLogic::PlayMessage",
+        "metadata[message]": "This is a test of the alert system. No action is needed."})
     callout = callout["id"]
     batch(api, callout, {"type": "BatchOperation::CalloutPopulation",
                          "parameters[contact_filter_params][metadata][campaign]": str(account["id"])}, "population")
     api.call("POST", f"/api/callouts/{callout}/callout_events", {"event": "start"})
-    batch(api, callout, {"type": "BatchOperation::PhoneCallCreate",
-                         "parameters[callout_participation_filter_params][no_phone_calls]": "true",
-                         "parameters[remote_request_params][from]": "1294",
-                         "parameters[remote_request_params][url]": "https://demo.twilio.com/docs/voice.xml",
-                         "parameters[remote_request_params][method]": "GET"}, "phone call create")
+    create_form = {"type": "BatchOperation::PhoneCallCreate",
+                   "parameters[callout_participation_filter_params][no_phone_calls]": "true",
+                   "parameters[remote_request_params][from]": "1294"}
+    if options.twiml_url:
+        create_form.update({"parameters[remote_request_params][url]": options.twiml_url,
+                            "parameters[remote_request_params][method]": "GET"})
+    batch(api, callout, create_form, "phone call create")
     dial_started = time.time()
     batch(api, callout, {"type": "BatchOperation::PhoneCallQueue",
                          "parameters[phone_call_filter_params][status]": "created"}, "phone call queue")
@@ -146,6 +154,19 @@ def main():
                                  "parameters[phone_call_filter_params][status]": "remotely_queued,in_progress"}, "remote fetch")
         time.sleep(3)
 
+    # Each call's final status callback becomes a remote phone call event; the last may still be on its way.
+    events = f"/api/callouts/{callout}/remote_phone_call_events"
+    outcomes = {}
+    settle_deadline = time.time() + 60
+    while True:
+        outcomes = {status: (api.total(f"{events}?q[details][CallStatus]={status}"), api.total(f"{calls}?q[remote_status]={status}"))
+                    for status in ("completed", "busy", "no-answer", "failed")}
+        if all(events_count == calls_count for events_count, calls_count in outcomes.values()) or time.time() > settle_deadline:
+            break
+        time.sleep(1)
+    print("  remote phone call events by final status (events, calls): "
+          + ", ".join(f"{status} {pair[0]}/{pair[1]}" for status, pair in outcomes.items()), flush=True)
+
     statistics, _ = api.call("GET", f"/api/callouts/{callout}/callout_statistics")
     summary = ledger()
     print(json.dumps({"callout_statistics": statistics, "ledger": {k: v for k, v in summary.items() if k != "creates_per_second"}}, indent=2))
@@ -156,6 +177,13 @@ def main():
         problems.append(f"{summary['repeated_to_count']} numbers were dialled more than once")
     if summary["max_creates_in_any_second"] > options.rate:
         problems.append(f"{summary['max_creates_in_any_second']} creates in one second, above {options.rate:g}")
+    for status, (events_count, calls_count) in outcomes.items():
+        if events_count != calls_count:
+            problems.append(f"{calls_count} calls ended {status} but {events_count} remote phone call events say so")
+    if summary.get("status_callbacks_failed") or summary.get("call_flow_requests_failed"):
+        problems.append(f"{summary['status_callbacks_failed']} status callbacks and {summary['call_flow_requests_failed']} call flow requests were refused or failed")
+    if summary.get("status_callbacks_delivered", 0) < options.contacts:
+        problems.append(f"only {summary.get('status_callbacks_delivered', 0)} status callbacks reached the API for {options.contacts} calls")
     if problems:
         print("FAILED: " + "; ".join(problems), file=sys.stderr)
         return 1

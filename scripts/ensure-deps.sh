@@ -7,6 +7,9 @@ pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev)
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 dpkg -s libpq-dev >/dev/null 2>&1 || missing+=(libpq-dev)
 dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 || missing+=(libcurl4-openssl-dev)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# The tests keep the official twilio library in a virtualenv (scripts/test.sh).
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if ! command -v postgres >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     missing+=(postgresql)
 fi

@@ -54,6 +54,10 @@ if [ "${LOCAL_PROVIDER:-fake}" = fake ]; then
     export SOMLENG_CLIENT_REST_API_BASE_URL="${SOMLENG_CLIENT_REST_API_BASE_URL:-http://127.0.0.1:$FAKE_PROVIDER_PORT}"
 fi
 export MAX_CALLS_PER_SECOND="${MAX_CALLS_PER_SECOND:-100}"
+# Where providers reach the API: the queue workers put it in every dial's StatusCallback (and Url when the call
+# names no instructions), and the API checks callback signatures against it. Behind a tunnel or a proxy, set
+# it to the public address.
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://${HOST:-127.0.0.1}:${PORT:-3000}}"
 
 "$BIN/API" migrate
 "$BIN/API" create-super-admin --token-file "$STATE/super-admin-token"

@@ -17,6 +17,13 @@ if python3 -c 'import yaml' 2>/dev/null; then
     python3 -c 'import yaml; yaml.safe_load(open("docker-compose.yml"))' || { echo "docker-compose.yml is not valid YAML" >&2; exit 1; }
 fi
 
+# The official twilio library, which the signature and TwiML tests compare against (PyPI, once per checkout).
+if ! .scfm/venv/bin/python -c 'import twilio' 2>/dev/null; then
+    python3 -m venv .scfm/venv
+    .scfm/venv/bin/pip install --quiet --disable-pip-version-check 'twilio>=9,<10'
+fi
+export TWILIO_PYTHON="$PWD/.scfm/venv/bin/python"
+
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export LOG_LEVEL="${LOG_LEVEL:-warning}"
 # One build, with the flags `swift test` uses, of the tests and of the executables (the crash test starts and

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Metrics
 import NIOCore
 import Shared
 
@@ -13,6 +14,10 @@ struct ProviderWebhooksController {
     static let signatureHeader = HTTPField.Name(TwilioSignature.header)!
     static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
     static let forwardedHost = HTTPField.Name("X-Forwarded-Host")!
+
+    /// Callbacks by what became of them: an operator watches `forbidden` (a wrong token or public URL) and
+    /// `unknown_call`.
+    static func counted(_ result: String) { Counter(label: "scfm_provider_callbacks_total", dimensions: [("result", result)]).increment() }
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post("remote_phone_call_events", use: create)
@@ -31,6 +36,7 @@ struct ProviderWebhooksController {
             callback, signature: request.headers[Self.signatureHeader], url: signedURL(of: request), phoneCallID: phoneCallID)
         switch result {
         case .recorded(let eventID, let phoneCallID, let twiml):
+            Self.counted("recorded")
             context.logger.info("provider callback", metadata: [
                 "remote_phone_call_event_id": "\(eventID)", "phone_call_id": "\(phoneCallID)",
                 "call_status": "\(callback.callStatus ?? "")",
@@ -38,9 +44,11 @@ struct ProviderWebhooksController {
             return Response(
                 status: .created, headers: [.contentType: TwiML.contentType], body: .init(byteBuffer: ByteBuffer(string: twiml.xml)))
         case .forbidden:
+            Self.counted("forbidden")
             context.logger.warning("provider callback refused: no matching signature", metadata: ["account_sid": "\(callback.accountSID ?? "")"])
             throw APIError(status: .forbidden, message: "the X-Twilio-Signature does not match the account's auth token")
         case .unknownCall:
+            Self.counted("unknown_call")
             throw APIError(status: .notFound, message: "no phone call has CallSid \(callback.callSID ?? "")")
         }
     }
