@@ -6,7 +6,8 @@ import Shared
 
 /// What the fake provider asks of the application while a call runs, as Twilio does: the call's `Url` for
 /// instructions when it is answered (`CallStatus=in-progress`), and its `StatusCallback` with `completed` (the
-/// final status) always, `ringing` and `answered` when `StatusCallbackEvent` asks for them. Every request is
+/// final status) always, `ringing` and `answered` when `StatusCallbackEvent` asks for them. Which `Url`s it
+/// asks is `FakeProviderSettings.fetchTwiML`. Every request is
 /// signed (`X-Twilio-Signature`) with the auth token the call was created with. A failed request is counted
 /// in the ledger and logged, not retried (Twilio does not retry either).
 struct CallEventSender: Sendable {
@@ -17,7 +18,7 @@ struct CallEventSender: Sendable {
         var moments: [(Duration, FakeProviderLedger.ProviderRequestKind, String)] = []
         let answered = call.outcome == "completed"
         if call.statusCallback != nil, call.statusCallbackEvents.contains("ringing") { moments.append((call.queueDuration, .statusCallback, "ringing")) }
-        if call.url != nil, answered { moments.append((call.answeredAfter, .callFlow, "in-progress")) }
+        if let url = call.url, answered, ledger.settings.fetchTwiML.allows(url) { moments.append((call.answeredAfter, .callFlow, "in-progress")) }
         if call.statusCallback != nil, call.statusCallbackEvents.contains("answered"), answered {
             moments.append((call.answeredAfter, .statusCallback, "in-progress"))
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 
 /// How the fake provider behaves: what calls come to, how long they ring and talk, and how often it
@@ -20,6 +21,24 @@ public struct FakeProviderSettings: Sendable {
     public var maxCallsPerSecond = 0
     /// When set, requests must carry this auth token (any account sid).
     public var authToken: String?
+    /// Which calls' `Url` it asks for TwiML when they are answered: `loopback` (the default: the API of local
+    /// mode, not the internet addresses of the seeds' examples, which an offline machine cannot reach), `all`
+    /// or `none`.
+    public var fetchTwiML: FetchTwiML = .loopback
+
+    public enum FetchTwiML: String, Sendable, CaseIterable {
+        case loopback, all, none
+
+        func allows(_ url: String) -> Bool {
+            switch self {
+            case .all: return true
+            case .none: return false
+            case .loopback:
+                guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
+                return host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+            }
+        }
+    }
 
     public init() {}
 
@@ -57,5 +76,7 @@ public struct FakeProviderSettings: Sendable {
         errorRate = try environment.number("FAKE_PROVIDER_500_RATE", default: errorRate, range: 0...1)
         maxCallsPerSecond = try environment.integer("FAKE_PROVIDER_MAX_CALLS_PER_SECOND", default: 0, range: 0...1_000_000)
         authToken = environment["FAKE_PROVIDER_AUTH_TOKEN"]
+        fetchTwiML = FetchTwiML(
+            rawValue: try environment.oneOf("FAKE_PROVIDER_FETCH_TWIML", FetchTwiML.allCases.map(\.rawValue), default: fetchTwiML.rawValue))!
     }
 }

@@ -1,0 +1,45 @@
+import Shared
+import Testing
+
+@Suite struct ProviderCallbackTests {
+    @Test func parsesTwiliosFormAsSent() {
+        let callback = ProviderCallback(
+            form: "AccountSid=AC1&CallSid=CA2&CallStatus=in-progress&From=%2B85512345678&To=+1294&Caller=a+b%20c&Digits=1&Digits=2")
+        #expect(callback.accountSID == "AC1")
+        #expect(callback.callSID == "CA2")
+        #expect(callback.callStatus == "in-progress")
+        #expect(callback["From"] == "+85512345678")
+        // `+` is a space in a form, as Twilio's own validators read it.
+        #expect(callback["To"] == " 1294")
+        #expect(callback["Caller"] == "a b c")
+        // Repeated names stay for the signature; details keep the last value.
+        #expect(callback.parameters.filter { $0.0 == "Digits" }.map(\.1) == ["1", "2"])
+        #expect(callback.details["Digits"] == "2")
+        #expect(callback.direction == "outbound-api")
+        #expect(!callback.isInbound)
+        #expect(ProviderCallback(form: "Direction=inbound").isInbound)
+    }
+
+    @Test func blanksAreErrorsOnlyWhereTheyMatter() {
+        #expect(throws: ValidationErrors("CallSid", ValidationErrors.blank)) { try ProviderCallback(form: "AccountSid=AC1&CallSid=").validate() }
+        var inbound = ValidationErrors("CallSid", ValidationErrors.blank)
+        inbound.add("From", ValidationErrors.blank)
+        #expect(throws: inbound) { try ProviderCallback(form: "AccountSid=AC1&Direction=inbound").validate() }
+        #expect(throws: Never.self) { try ProviderCallback(form: "AccountSid=AC1&CallSid=CA1").validate() }
+        #expect(ProviderCallback(form: "AccountSid=").accountSID == nil)
+    }
+
+    @Test func dialsPointTheirCallbacksAtTheAPIUnlessTheySayOtherwise() {
+        let base = "https://scfm.example.org"
+        let ours = "https://scfm.example.org/api/remote_phone_call_events?phone_call_id=9"
+        let plain = CallbackParameters.adding(to: ["from": "1294"], phoneCallID: 9, publicBaseURL: base)
+        #expect(plain == ["from": "1294", "status_callback": .string(ours), "url": .string(ours)])
+        // The seeds' calls name their own TwiML; it stays, and only the status callback is added.
+        let seeded = CallbackParameters.adding(to: ["from": "1234", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"], phoneCallID: 9, publicBaseURL: base)
+        #expect(seeded["url"] == "https://demo.twilio.com/docs/voice.xml")
+        #expect(seeded["status_callback"] == .string(ours))
+        let own = CallbackParameters.adding(to: ["StatusCallback": "https://mine.example.org/cb", "twiml": "<Response/>"], phoneCallID: 9, publicBaseURL: base)
+        #expect(own == ["StatusCallback": "https://mine.example.org/cb", "twiml": "<Response/>"])
+        #expect(CallbackParameters.adding(to: ["from": "1294"], phoneCallID: 9, publicBaseURL: nil) == ["from": "1294"])
+    }
+}
