@@ -165,7 +165,7 @@ struct CampaignRun {
     /// local broker.
     func phoneCallQueue() async throws {
         let broker = try LocalKafkaBroker(topics: Topic.allCases.map(\.rawValue), partitions: 32)
-        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers)
+        let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let relay = OutboxRelay(database: client, producer: producer, kafka: kafka, logger: logger)
         let services = ServiceGroup(services: [producer], logger: logger)

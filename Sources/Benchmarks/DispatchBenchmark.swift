@@ -96,7 +96,7 @@ final class DispatchWorld: Sendable {
         var settings = FakeProviderSettings()
         settings.latency = .zero
         return DispatchWorld(
-            client: client, logger: logger, broker: broker, kafka: KafkaConfiguration(brokers: broker.bootstrapServers, topicPrefix: prefix),
+            client: client, logger: logger, broker: broker, kafka: KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers, topicPrefix: prefix),
             fakeProvider: await RunningFakeProvider.start(settings: settings, logger: logger))
     }
 

@@ -84,7 +84,7 @@ struct OutboxThroughputBenchmark: AsyncParsableCommand {
 
     static func kafkaFloor(count: Int, padding: String, logger: Logger) async throws -> Double {
         let broker = try LocalKafkaBroker(topics: ["floor", "warm-up"], partitions: Self.partitions)
-        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers)
+        let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let consumer = try KafkaConsumer(configuration: kafka, groupID: "floor", topics: ["floor"], logger: logger)
         let payload = Array("{\"version\":1,\"padding\":\"\(padding)\"}".utf8)
@@ -135,7 +135,7 @@ struct OutboxThroughputBenchmark: AsyncParsableCommand {
     ) async throws -> (insert: Double, pipeline: Double) {
         try await client.query("TRUNCATE outbox_messages", logger: logger)
         let broker = try LocalKafkaBroker(topics: Topic.allCases.map(\.rawValue) + ["warm-up"], partitions: Self.partitions)
-        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers)
+        let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let handler = CountingHandler()
         let consumer = try KafkaConsumer(

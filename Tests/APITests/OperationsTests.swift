@@ -12,7 +12,7 @@ import Testing
     @Test func healthIsOkWhenDatabaseAndBrokerAnswer() async throws {
         let broker = try LocalKafkaBroker(topics: Topic.allCases.map(\.rawValue), partitions: 2)
         let probe = try KafkaBrokerProbe(
-            configuration: KafkaConfiguration(brokers: broker.bootstrapServers), logger: Logger(label: "test"))
+            configuration: KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers), logger: Logger(label: "test"))
         #expect(await probe.check(timeoutMilliseconds: 5000))
         try await api.test(brokerProbe: probe) { client in
             let response = try await client.request(.get, "/health", token: nil)

@@ -49,7 +49,10 @@ import Testing
             environment: EnvironmentVariables([
                 "KAFKA_BROKERS": "k1:9092,k2:9092", "KAFKA_TOPIC_PREFIX": "prod.",
                 "KAFKA_PROPERTIES": "security.protocol=SASL_SSL; sasl.mechanism=PLAIN",
+                "KAFKA_CONSUMER_PROPERTIES": "session.timeout.ms=45000",
             ]))
+        #expect(configuration.consumerProperties == ["session.timeout.ms": "45000"])
+        #expect(configuration.clientProperties["session.timeout.ms"] == nil)
         #expect(configuration.clientProperties["bootstrap.servers"] == "k1:9092,k2:9092")
         #expect(configuration.clientProperties["security.protocol"] == "SASL_SSL")
         #expect(configuration.clientProperties["sasl.mechanism"] == "PLAIN")

@@ -11,7 +11,7 @@ import Testing
     private func broker(partitions: Int32 = 4) throws -> (LocalKafkaBroker, KafkaConfiguration, String) {
         let topic = "test-\(UUID().uuidString.prefix(8))"
         let broker = try LocalKafkaBroker(topics: [topic], partitions: partitions)
-        return (broker, KafkaConfiguration(brokers: broker.bootstrapServers), topic)
+        return (broker, KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers), topic)
     }
 
     @Test func produceThenConsumeRoundTrip() async throws {

@@ -45,7 +45,7 @@ import Testing
     @Test func everyRowReachesTheTopicOnceInOrderPerKeyAcrossAnOutageAndARestart() async throws {
         let database = try await TestDatabases.shared.client(suite: "outboxrelay")
         let broker = try LocalKafkaBroker(topics: Topic.allCases.map { "relay." + $0.rawValue }, partitions: 4)
-        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers, topicPrefix: "relay.")
+        let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers, topicPrefix: "relay.")
 
         try await enqueue(0..<500, database: database)
         var (relay, _) = try startRelay(database: database, kafka: kafka)

@@ -32,7 +32,7 @@ import Testing
 
         let topic = "batch-operations-\(UUID().uuidString.prefix(8))"
         let broker = try LocalKafkaBroker(topics: [topic], partitions: 4)
-        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers)
+        let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         // Every job twice (a redelivery), and one that is no job at all.
         var messages = (jobs + jobs).map {
@@ -103,7 +103,7 @@ import Testing
 
         let topic = "batch-operations-\(UUID().uuidString.prefix(8))"
         let broker = try LocalKafkaBroker(topics: [topic], partitions: 2)
-        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers)
+        let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let job = BatchOperationJob(batchOperationID: operation.id, accountID: account.id).outboxEntry
         _ = try await producer.send(

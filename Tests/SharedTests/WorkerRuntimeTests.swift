@@ -31,7 +31,7 @@ import Testing
         let database = try await TestDatabases.shared.client(suite: "workerruntime")
         let topic = "runtime-\(UUID().uuidString.prefix(8))"
         let broker = try LocalKafkaBroker(topics: [topic], partitions: 4)
-        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers)
+        let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         var batch = (0..<97).map { KafkaOutgoingMessage(topic: topic, key: "k\($0)", value: Array("ok-\($0)".utf8)) }
         batch.append(KafkaOutgoingMessage(topic: topic, key: "k1", value: Array("flaky".utf8)))

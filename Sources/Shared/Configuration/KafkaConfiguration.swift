@@ -1,34 +1,58 @@
 /// How processes reach Kafka: `KAFKA_BROKERS`, `KAFKA_TOPIC_PREFIX`, `KAFKA_CLIENT_ID`, and any librdkafka
 /// property through `KAFKA_PROPERTIES` (`security.protocol=SASL_SSL;sasl.mechanism=PLAIN;…`), so SASL and TLS
-/// clusters work without code changes.
+/// clusters work without code changes; `KAFKA_CONSUMER_PROPERTIES` the same for consumers only.
 public struct KafkaConfiguration: Sendable, Equatable {
     public var brokers: String
     public var topicPrefix: String
     public var clientID: String
     public var properties: [String: String]
+    /// Properties only consumers take (`session.timeout.ms`, …): a producer would warn about them.
+    public var consumerProperties: [String: String]
 
-    public init(brokers: String, topicPrefix: String = "", clientID: String = "scfm", properties: [String: String] = [:]) {
+    public init(
+        brokers: String, topicPrefix: String = "", clientID: String = "scfm", properties: [String: String] = [:],
+        consumerProperties: [String: String] = [:]
+    ) {
         self.brokers = brokers
         self.topicPrefix = topicPrefix
         self.clientID = clientID
         self.properties = properties
+        self.consumerProperties = consumerProperties
     }
 
     public init(environment: EnvironmentVariables) throws {
-        var properties: [String: String] = [:]
-        for pair in (environment["KAFKA_PROPERTIES"] ?? "").split(separator: ";") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else {
-                throw EnvironmentVariables.InvalidValue(
-                    name: "KAFKA_PROPERTIES", value: String(pair), expected: "key=value pairs separated by ';'")
-            }
-            properties[parts[0].trimmingWhitespace().description] = parts[1].trimmingWhitespace().description
-        }
         self.init(
             brokers: environment.string("KAFKA_BROKERS", default: "127.0.0.1:9092"),
             topicPrefix: environment.string("KAFKA_TOPIC_PREFIX", default: ""),
             clientID: environment.string("KAFKA_CLIENT_ID", default: "scfm"),
-            properties: properties)
+            properties: try Self.properties(environment, "KAFKA_PROPERTIES"),
+            consumerProperties: try Self.properties(environment, "KAFKA_CONSUMER_PROPERTIES"))
+    }
+
+    /// The local broker (librdkafka's mock cluster) holds every rebalance after a group's first one for
+    /// `session.timeout.ms` − 1 s, where Kafka ends it as soon as every member rejoined: with the production
+    /// default of 10 s, each membership change (a worker started or stopped, a consumer rejoining after a
+    /// metadata change) would stop the group for 9 s. Its clients use a 4 s session instead (`make run`
+    /// passes the same through `KAFKA_CONSUMER_PROPERTIES`). The mock keeps one session timeout per group, the
+    /// last joiner's, so every member of a group must use the same one: a group that mixed 10 s and 4 s
+    /// members did not recover from a killed member within two minutes.
+    public static let localBrokerConsumerProperties = ["session.timeout.ms": "4000"]
+
+    /// A client configuration for the local broker.
+    public static func local(bootstrapServers: String, topicPrefix: String = "") -> KafkaConfiguration {
+        KafkaConfiguration(brokers: bootstrapServers, topicPrefix: topicPrefix, consumerProperties: localBrokerConsumerProperties)
+    }
+
+    static func properties(_ environment: EnvironmentVariables, _ name: String) throws -> [String: String] {
+        var properties: [String: String] = [:]
+        for pair in (environment[name] ?? "").split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else {
+                throw EnvironmentVariables.InvalidValue(name: name, value: String(pair), expected: "key=value pairs separated by ';'")
+            }
+            properties[parts[0].trimmingWhitespace().description] = parts[1].trimmingWhitespace().description
+        }
+        return properties
     }
 
     /// The librdkafka configuration for a client of this cluster.

@@ -35,7 +35,7 @@ public final class KafkaConsumer: Service, Sendable {
             "heartbeat.interval.ms": "1000",
             "log_level": "3",
         ]
-        let properties = configuration.clientProperties(defaults: defaults, overrides: overrides)
+        let properties = configuration.clientProperties(defaults: defaults, overrides: configuration.consumerProperties.merging(overrides) { $1 })
         let rebalances = self.rebalances
         client = try KafkaClientHandle(kind: .consumer, properties: properties) { configuration in
             // The consumer owns `rebalances` and outlives the client, so the unretained pointer stays valid.

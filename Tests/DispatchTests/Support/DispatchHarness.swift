@@ -25,7 +25,7 @@ final class DispatchHarness: Sendable {
         let databaseURL = try await TestDatabases.shared.url(suite: suite)
         let kafka = KafkaConfiguration(brokers: "", topicPrefix: "t\(UInt32.random(in: 0...UInt32.max)).")
         let broker = try LocalKafkaBroker(topics: Topic.allCases.map(kafka.topic), partitions: partitions)
-        let configured = KafkaConfiguration(brokers: broker.bootstrapServers, topicPrefix: kafka.topicPrefix)
+        let configured = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers, topicPrefix: kafka.topicPrefix)
 
         let provider = await RunningFakeProvider.start(settings: settings, logger: logger)
         return DispatchHarness(
