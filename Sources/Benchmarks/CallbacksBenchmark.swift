@@ -1,0 +1,132 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Shared
+import TestSupport
+
+/// Provider callbacks: signed `POST /api/remote_phone_call_events` through the running API (signature check,
+/// call lookup, event and status event written in one transaction, TwiML answer), beside the floor of the
+/// same SQL statements sent straight to PostgreSQL. A campaign dialling N calls per second brings one to
+/// three callbacks per call, so this is the API's side of the dial rate.
+struct CallbacksBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "callbacks",
+        abstract: "Signed provider callbacks per second through the API, and the raw-SQL floor.")
+
+    @Option(help: "Callbacks per measurement.")
+    var callbacks = 10_000
+
+    @Option(help: "Requests in flight at once.")
+    var concurrency = 32
+
+    @Option(help: "Base URL of a running API serving the same DATABASE_URL (without PUBLIC_BASE_URL).")
+    var apiURL = "http://127.0.0.1:3999"
+
+    func run() async throws {
+        let logger = Logger(label: "scfm.bench")
+        let (callbacks, concurrency, apiURL) = (self.callbacks, self.concurrency, self.apiURL)
+        try await withDatabase(logger: logger, maximumConnections: concurrency + 4) { client in
+            try await Migrator(client: client, logger: logger).migrate()
+            let seed = DispatchSeed(client: client, logger: logger)
+            let account = try await seed.createAccount(rate: 10)
+            let sid = try await client.query("SELECT twilio_account_sid FROM accounts WHERE id = \(account)", logger: logger)
+                .single { try $0.decode(String.self) }
+            // Two sets of dialled calls: one for the API, one for the floor.
+            let ids = try await seed.queuedCalls(accountID: account, count: callbacks * 2)
+            try await client.query(
+                "UPDATE phone_calls SET status = 'remotely_queued', remote_call_id = 'CB' || id WHERE account_id = \(account)",
+                logger: logger)
+            say("callbacks: \(callbacks) signed status callbacks, \(concurrency) in flight, account \(account)")
+
+            let endpoint = "\(apiURL)/api/remote_phone_call_events"
+            let apiCalls = Array(ids.prefix(callbacks))
+            let api = try await Self.lanes(apiCalls, concurrency: concurrency) { id in
+                let parameters = Self.parameters(sid: sid, callID: id)
+                var request = HTTPClientRequest(url: endpoint)
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                request.headers.add(name: TwilioSignature.header, value: TwilioSignature.compute(url: endpoint, parameters: parameters, authToken: "secret"))
+                request.body = .bytes(ByteBuffer(string: FormEncoding.encode(parameters)))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                guard response.status == .created else { throw BenchmarkFailure("the API answered \(response.status)") }
+            }
+            let floorCalls = Array(ids.suffix(callbacks))
+            let floor = try await Self.lanes(floorCalls, concurrency: concurrency) { id in
+                try await Self.sameStatements(client: client, logger: logger, accountID: account, callID: id, sid: sid)
+            }
+            try await client.query(
+                "DELETE FROM outbox_messages WHERE published_at IS NULL AND payload->>'source' = 'callback' AND (payload->>'account_id')::bigint = \(account)",
+                logger: logger)
+
+            say()
+            say("  through the API:    \(Int(Double(callbacks) / api.seconds)) callbacks/s  \(api.latency.summary())")
+            say("  raw-SQL floor:      \(Int(Double(callbacks) / floor.seconds)) callbacks/s  \(floor.latency.summary())")
+            say("  ratio API / floor (time): \(String(format: "%.2f", api.seconds / floor.seconds))x")
+        }
+    }
+
+    static func parameters(sid: String, callID: Int64) -> [(String, String)] {
+        [("AccountSid", sid), ("ApiVersion", "2010-04-01"), ("CallSid", "CB\(callID)"), ("CallStatus", "completed"),
+         ("Direction", "outbound-api"), ("From", "1234"), ("To", "+85510000000"), ("CallDuration", "12")]
+    }
+
+    /// What the recorder sends for a known outbound call: the lookup, then the event and the status event in
+    /// one transaction.
+    static func sameStatements(client: PostgresClient, logger: Logger, accountID: Int64, callID: Int64, sid: String) async throws {
+        let callSid = "CB\(callID)"
+        let none: Int64? = nil
+        let rows = try await client.query(
+            """
+            SELECT p.id, p.account_id, p.metadata, coalesce(c.metadata, '{}'::jsonb),
+                   p.call_flow_logic, cp.call_flow_logic, c.call_flow_logic, a.settings->>'call_flow_logic',
+                   a.twilio_account_sid, a.twilio_auth_token, a.somleng_account_sid, a.somleng_auth_token
+            FROM phone_calls p
+            JOIN accounts a ON a.id = p.account_id
+            LEFT JOIN callout_participations cp ON cp.id = p.callout_participation_id
+            LEFT JOIN callouts c ON c.id = p.callout_id
+            WHERE p.remote_call_id = \(callSid) OR p.id = \(none)
+            ORDER BY p.remote_call_id IS NOT DISTINCT FROM \(callSid) DESC
+            LIMIT 1
+            """, logger: logger)
+        for try await _ in rows {}
+        var event = PhoneCallStatusEvent(phoneCallID: callID, accountID: accountID, status: .completed, source: .callback)
+        event.remoteCallID = callSid
+        event.remoteStatus = "completed"
+        let details = JSONValue.object(ProviderCallback(parameters: parameters(sid: sid, callID: callID)).details)
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO remote_phone_call_events (account_id, phone_call_id, details, remote_call_id, remote_direction, call_flow_logic)
+                VALUES (\(accountID), \(callID), \(details), \(callSid), 'outbound-api', 'CallFlowLogic::Application')
+                RETURNING id
+                """, logger: logger)
+            try await Outbox.enqueue([OutboxEntry(topic: .phoneCallEvents, key: String(callID), payload: event.payload)], on: connection, logger: logger)
+        }
+    }
+
+    /// Runs `body` for every id, `concurrency` at a time; the wall time and each call's latency.
+    static func lanes(
+        _ ids: [Int64], concurrency: Int, _ body: @escaping @Sendable (Int64) async throws -> Void
+    ) async throws -> (seconds: Double, latency: LatencyStatistics) {
+        let start = ContinuousClock.now
+        let samples = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for lane in 0..<concurrency {
+                group.addTask {
+                    var samples: [Double] = []
+                    for index in stride(from: lane, to: ids.count, by: concurrency) {
+                        samples.append(try await measure { try await body(ids[index]) })
+                    }
+                    return samples
+                }
+            }
+            var all: [Double] = []
+            for try await lane in group { all += lane }
+            return all
+        }
+        return ((ContinuousClock.now - start).seconds, LatencyStatistics(samples))
+    }
+}
