@@ -55,8 +55,12 @@ struct CallbacksBenchmark: AsyncParsableCommand {
                 guard response.status == .created else { throw BenchmarkFailure("the API answered \(response.status)") }
             }
             let floorCalls = Array(ids.suffix(callbacks))
+            // The recorder's batching, as the API runs it.
+            let writes = MicroBatcher<ProviderCallbackRecorder.EventRecord, Int64>(maximumBatch: 200, linger: .milliseconds(2)) { records in
+                try await ProviderCallbackRecorder.write(records, on: client, logger: logger)
+            }
             let floor = try await Self.lanes(floorCalls, concurrency: concurrency) { id in
-                try await Self.sameStatements(client: client, logger: logger, accountID: account, callID: id, sid: sid)
+                try await Self.sameStatements(client: client, logger: logger, writes: writes, accountID: account, callID: id, sid: sid)
             }
             try await client.query(
                 "DELETE FROM outbox_messages WHERE published_at IS NULL AND payload->>'source' = 'callback' AND (payload->>'account_id')::bigint = \(account)",
@@ -74,38 +78,21 @@ struct CallbacksBenchmark: AsyncParsableCommand {
          ("Direction", "outbound-api"), ("From", "1234"), ("To", "+85510000000"), ("CallDuration", "12")]
     }
 
-    /// What the recorder sends for a known outbound call: the lookup, then the event and the status event in
-    /// one transaction.
-    static func sameStatements(client: PostgresClient, logger: Logger, accountID: Int64, callID: Int64, sid: String) async throws {
-        let callSid = "CB\(callID)"
-        let none: Int64? = nil
-        let rows = try await client.query(
-            """
-            SELECT p.id, p.account_id, p.metadata, coalesce(c.metadata, '{}'::jsonb),
-                   p.call_flow_logic, cp.call_flow_logic, c.call_flow_logic, a.settings->>'call_flow_logic',
-                   a.twilio_account_sid, a.twilio_auth_token, a.somleng_account_sid, a.somleng_auth_token
-            FROM phone_calls p
-            JOIN accounts a ON a.id = p.account_id
-            LEFT JOIN callout_participations cp ON cp.id = p.callout_participation_id
-            LEFT JOIN callouts c ON c.id = p.callout_id
-            WHERE p.remote_call_id = \(callSid) OR p.id = \(none)
-            ORDER BY p.remote_call_id IS NOT DISTINCT FROM \(callSid) DESC
-            LIMIT 1
-            """, logger: logger)
-        for try await _ in rows {}
+    /// What the recorder sends for a callback about a dialled call: the lookup, then the event with its status
+    /// event, written with the others arriving at the same time (one statement per batch).
+    static func sameStatements(
+        client: PostgresClient, logger: Logger, writes: MicroBatcher<ProviderCallbackRecorder.EventRecord, Int64>, accountID: Int64,
+        callID: Int64, sid: String
+    ) async throws {
+        let callback = ProviderCallback(parameters: parameters(sid: sid, callID: callID))
+        for try await _ in try await client.query(ProviderCallbackRecorder.findCall(callSID: callback.callSID, phoneCallID: nil), logger: logger) {}
         var event = PhoneCallStatusEvent(phoneCallID: callID, accountID: accountID, status: .completed, source: .callback)
-        event.remoteCallID = callSid
+        event.remoteCallID = callback.callSID
         event.remoteStatus = "completed"
-        let details = JSONValue.object(ProviderCallback(parameters: parameters(sid: sid, callID: callID)).details)
-        try await client.transaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                INSERT INTO remote_phone_call_events (account_id, phone_call_id, details, remote_call_id, remote_direction, call_flow_logic)
-                VALUES (\(accountID), \(callID), \(details), \(callSid), 'outbound-api', 'CallFlowLogic::Application')
-                RETURNING id
-                """, logger: logger)
-            try await Outbox.enqueue([OutboxEntry(topic: .phoneCallEvents, key: String(callID), payload: event.payload)], on: connection, logger: logger)
-        }
+        event.remoteDirection = "outbound-api"
+        _ = try await writes.submit(
+            ProviderCallbackRecorder.EventRecord(
+                callback: callback, accountID: accountID, phoneCallID: callID, flowName: "CallFlowLogic::Application", statusEvent: event))
     }
 
     /// Runs `body` for every id, `concurrency` at a time; the wall time and each call's latency.

@@ -97,6 +97,38 @@ import Testing
         }
     }
 
+    /// Callbacks arriving together are written in one batch; each still lands on its own call.
+    @Test func concurrentCallbacksEachReachTheirOwnCall() async throws {
+        try await api.test(settings: settings) { client in
+            let (account, token) = try await api.account()
+            try await api.execute("UPDATE accounts SET twilio_account_sid = \("AC-\(account.id)"), twilio_auth_token = 'batch-secret' WHERE id = \(account.id)")
+            let campaign = try await Campaign.make(client, token: token, msisdns: (0..<12).map { "25266234\(6000 + $0)" })
+            var calls: [Int64] = []
+            for participation in campaign.participationIDs {
+                let call = try await client.create("/api/callout_participations/\(participation)/phone_calls", token: token, form: seedRemoteRequestParams)
+                try await api.execute("UPDATE phone_calls SET remote_call_id = \("CA-batch-\(call)"), status = 'remotely_queued' WHERE id = \(call)")
+                calls.append(call)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, call) in calls.enumerated() {
+                    group.addTask {
+                        let status = index.isMultiple(of: 2) ? "busy" : "queued"
+                        let parameters = Self.parameters(callSid: "CA-batch-\(call)", accountSid: "AC-\(account.id)", status: status)
+                        let response = try await post(client, parameters, signedWith: "batch-secret")
+                        #expect(response.status == .created)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for (index, call) in calls.enumerated() {
+                let events = try await client.request(.get, "/api/phone_calls/\(call)/remote_phone_call_events", token: token).json.arrayValue ?? []
+                #expect(events.map { $0["remote_call_id"] } == [.string("CA-batch-\(call)")])
+                // `queued` moves nothing, so it sends no status event.
+                #expect(try await count("outbox_messages", phoneCallID: call) == (index.isMultiple(of: 2) ? 1 : 0))
+            }
+        }
+    }
+
     @Test func forgedMissingOrForeignSignaturesAre403AndStoreNothing() async throws {
         try await api.test(settings: settings) { client in
             let call = try await outboundCall(client, callSid: "CA-forged")

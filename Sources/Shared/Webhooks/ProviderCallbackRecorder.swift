@@ -26,12 +26,46 @@ public struct ProviderCallbackRecorder: Sendable {
     let logger: Logger
     let registry: CallFlowLogicRegistry
     let defaults: ProviderDefaults
+    /// Callbacks about known calls that arrive together are written together: a campaign brings one to
+    /// three per dialled call, and one statement per batch instead of one per callback is what lets the
+    /// database keep up with the dial rate.
+    let writes: MicroBatcher<EventRecord, Int64>
 
-    public init(client: PostgresClient, logger: Logger, registry: CallFlowLogicRegistry, defaults: ProviderDefaults) {
+    public init(
+        client: PostgresClient, logger: Logger, registry: CallFlowLogicRegistry, defaults: ProviderDefaults,
+        maximumBatch: Int = 200, linger: Duration = .milliseconds(2)
+    ) {
         self.client = client
         self.logger = logger
         self.registry = registry
         self.defaults = defaults
+        writes = MicroBatcher(maximumBatch: maximumBatch, linger: linger) { records in
+            try await Self.write(records, on: client, logger: logger)
+        }
+    }
+
+    /// One remote phone call event to store, with the status event it carries.
+    public struct EventRecord: Sendable {
+        public var callback: ProviderCallback
+        public var accountID: Int64
+        public var phoneCallID: Int64
+        public var flowName: String
+        public var statusEvent: PhoneCallStatusEvent?
+
+        public init(callback: ProviderCallback, accountID: Int64, phoneCallID: Int64, flowName: String, statusEvent: PhoneCallStatusEvent?) {
+            self.callback = callback
+            self.accountID = accountID
+            self.phoneCallID = phoneCallID
+            self.flowName = flowName
+            self.statusEvent = statusEvent
+        }
+    }
+
+    /// Writes records with one statement; returns their event ids in order.
+    public static func write(_ records: [EventRecord], on client: PostgresClient, logger: Logger) async throws -> [Int64] {
+        var ids: [Int64] = []
+        for try await id in try await client.query(recordEvents(records), logger: logger).decode(Int64.self) { ids.append(id) }
+        return ids
     }
 
     /// `url` is the URL the provider requested, as it signed it (public base URL, path and query).
@@ -57,23 +91,29 @@ public struct ProviderCallbackRecorder: Sendable {
 
         let flowName = registry.resolve(target.callFlowLogicCandidates)
         let status = callback.callStatus.flatMap(RemoteCallStatus.phoneCallStatus(for:))
-        let (eventID, callID) = try await client.transaction(logger: logger) { connection in
-            let callID: Int64
-            if let knownID = known?.phoneCallID {
-                callID = knownID
-            } else {
-                callID = try await createInboundCall(callback, accountID: target.accountID, status: status, on: connection)
+        let statusEvent = { (callID: Int64) -> PhoneCallStatusEvent? in
+            guard let status else { return nil }
+            var event = PhoneCallStatusEvent(phoneCallID: callID, accountID: target.accountID, status: status, occurredAt: time, source: .callback)
+            event.remoteCallID = callback.callSID
+            event.remoteStatus = callback.callStatus
+            event.remoteDirection = callback.direction
+            return event
+        }
+        let eventID: Int64
+        let callID: Int64
+        let record = { (callID: Int64) in
+            EventRecord(callback: callback, accountID: target.accountID, phoneCallID: callID, flowName: flowName, statusEvent: statusEvent(callID))
+        }
+        if let knownID = known?.phoneCallID {
+            // The common case, a callback about a dialled call: batched with the others arriving now.
+            callID = knownID
+            eventID = try await writes.submit(record(callID))
+        } else {
+            (eventID, callID) = try await client.transaction(logger: logger) { connection in
+                let callID = try await createInboundCall(callback, accountID: target.accountID, status: status, on: connection)
+                let eventID = try await connection.query(Self.recordEvents([record(callID)]), logger: logger).single { try $0.decode(Int64.self) }
+                return (eventID, callID)
             }
-            let eventID = try await insertEvent(callback, accountID: target.accountID, phoneCallID: callID, flowName: flowName, on: connection)
-            if let status {
-                var event = PhoneCallStatusEvent(phoneCallID: callID, accountID: target.accountID, status: status, occurredAt: time, source: .callback)
-                event.remoteCallID = callback.callSID
-                event.remoteStatus = callback.callStatus
-                event.remoteDirection = callback.direction
-                try await Outbox.enqueue(
-                    [OutboxEntry(topic: .phoneCallEvents, key: String(callID), payload: event.payload)], on: connection, logger: logger)
-            }
-            return (eventID, callID)
         }
         let request = CallFlowRequest(
             parameters: callback.details, phoneCallMetadata: target.phoneCallMetadata, calloutMetadata: target.calloutMetadata)
@@ -94,20 +134,7 @@ public struct ProviderCallbackRecorder: Sendable {
 
     func findCall(callSID: String?, phoneCallID: Int64?) async throws -> CallbackTarget? {
         guard callSID != nil || phoneCallID != nil else { return nil }
-        // The CallSid wins over the URL's id when both match calls (a URL reused for another call).
-        let rows = try await client.query(
-            """
-            SELECT p.id, p.account_id, p.metadata, coalesce(c.metadata, '{}'::jsonb),
-                   p.call_flow_logic, cp.call_flow_logic, c.call_flow_logic, a.settings->>'call_flow_logic',
-                   a.twilio_account_sid, a.twilio_auth_token, a.somleng_account_sid, a.somleng_auth_token
-            FROM phone_calls p
-            JOIN accounts a ON a.id = p.account_id
-            LEFT JOIN callout_participations cp ON cp.id = p.callout_participation_id
-            LEFT JOIN callouts c ON c.id = p.callout_id
-            WHERE p.remote_call_id = \(callSID) OR p.id = \(phoneCallID)
-            ORDER BY p.remote_call_id IS NOT DISTINCT FROM \(callSID) DESC
-            LIMIT 1
-            """, logger: logger)
+        let rows = try await client.query(Self.findCall(callSID: callSID, phoneCallID: phoneCallID), logger: logger)
         for try await row in rows {
             let (id, accountID, callMetadata, calloutMetadata, callFlow, participationFlow, calloutFlow, accountFlow) =
                 try row.decode((Int64, Int64, JSONValue, JSONValue, String?, String?, String?, String?).self)
@@ -170,16 +197,55 @@ public struct ProviderCallbackRecorder: Sendable {
         throw RecordNotFound()
     }
 
-    func insertEvent(
-        _ callback: ProviderCallback, accountID: Int64, phoneCallID: Int64, flowName: String, on connection: PostgresConnection
-    ) async throws -> Int64 {
-        let rows = try await connection.query(
+    // MARK: - Statements (public for the benchmark's raw-SQL floor)
+
+    /// The call of a callback, with its account's credentials and its flow's candidates. The CallSid wins over
+    /// the URL's id when both match calls (a URL reused for another call).
+    public static func findCall(callSID: String?, phoneCallID: Int64?) -> PostgresQuery {
+        """
+        SELECT p.id, p.account_id, p.metadata, coalesce(c.metadata, '{}'::jsonb),
+               p.call_flow_logic, cp.call_flow_logic, c.call_flow_logic, a.settings->>'call_flow_logic',
+               a.twilio_account_sid, a.twilio_auth_token, a.somleng_account_sid, a.somleng_auth_token
+        FROM phone_calls p
+        JOIN accounts a ON a.id = p.account_id
+        LEFT JOIN callout_participations cp ON cp.id = p.callout_participation_id
+        LEFT JOIN callouts c ON c.id = p.callout_id
+        WHERE p.remote_call_id = \(callSID) OR p.id = \(phoneCallID)
+        ORDER BY p.remote_call_id IS NOT DISTINCT FROM \(callSID) DESC
+        LIMIT 1
+        """
+    }
+
+    /// The remote phone call events and, for those that report a status, their `phone-call-events` messages
+    /// in the outbox: one statement for the batch, so one round trip and one commit. Returns the events' ids
+    /// in the records' order.
+    public static func recordEvents(_ records: [EventRecord]) -> PostgresQuery {
+        let rows = JSONValue.array(records.enumerated().map { index, record in
+            [
+                "ordinal": .integer(Int64(index)), "account_id": .integer(record.accountID), "phone_call_id": .integer(record.phoneCallID),
+                "details": .object(record.callback.details), "remote_call_id": .string(record.callback.callSID ?? ""),
+                "remote_direction": .string(record.callback.direction), "call_flow_logic": .string(record.flowName),
+                "status_event": record.statusEvent?.payload ?? .null,
+            ]
+        })
+        // Ids come from the sequence in insertion order, which the ORDER BY makes the records' order.
+        return """
+            WITH input AS (
+                SELECT * FROM jsonb_to_recordset(\(rows)::jsonb)
+                    AS r(ordinal integer, account_id bigint, phone_call_id bigint, details jsonb, remote_call_id text,
+                         remote_direction text, call_flow_logic text, status_event jsonb)
+            ),
+            events AS (
+                INSERT INTO remote_phone_call_events (account_id, phone_call_id, details, remote_call_id, remote_direction, call_flow_logic)
+                SELECT account_id, phone_call_id, details, remote_call_id, remote_direction, call_flow_logic FROM input ORDER BY ordinal
+                RETURNING id
+            ),
+            status_events AS (
+                INSERT INTO outbox_messages (topic, message_key, payload)
+                SELECT \(Topic.phoneCallEvents.rawValue), phone_call_id::text, status_event
+                FROM input WHERE status_event IS NOT NULL AND status_event <> 'null'::jsonb ORDER BY ordinal
+            )
+            SELECT id FROM events ORDER BY id
             """
-            INSERT INTO remote_phone_call_events (account_id, phone_call_id, details, remote_call_id, remote_direction, call_flow_logic)
-            VALUES (\(accountID), \(phoneCallID), \(JSONValue.object(callback.details)), \(callback.callSID ?? ""), \(callback.direction), \(flowName))
-            RETURNING id
-            """, logger: logger)
-        for try await id in rows.decode(Int64.self) { return id }
-        throw RecordNotFound()
     }
 }
