@@ -38,6 +38,12 @@ public struct EnvironmentVariables: Sendable {
         return value
     }
 
+    /// An integer in `range`, or nil when unset (an empty value counts as unset, as the seeds' `VAR=` examples).
+    public func optionalInteger(_ name: String, range: ClosedRange<Int> = 0...Int.max) throws -> Int? {
+        guard self[name] != nil else { return nil }
+        return try integer(name, default: 0, range: range)
+    }
+
     /// A decimal number (`0.5`, `30`) in `range`.
     public func number(_ name: String, default defaultValue: Double, range: ClosedRange<Double>) throws -> Double {
         guard let text = self[name] else { return defaultValue }
