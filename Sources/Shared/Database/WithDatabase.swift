@@ -14,6 +14,8 @@ public func withDatabase<Result: Sendable>(
             return nil
         }
         defer { group.cancelAll() }
+        // Let `run()` start first: a lease before it logs a warning (harmless, but noise in a command's output).
+        try await Task.sleep(for: .milliseconds(10))
         return try await body(client)
     }
 }
