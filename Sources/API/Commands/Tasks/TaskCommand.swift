@@ -30,9 +30,11 @@ struct TaskOptions: ParsableArguments {
         logger.logLevel = .warning
         let accountID = self.accountID
         let taskLogger = logger
-        return try await withDatabase(logger: logger) { client in
-            let account = try await TaskScope(client: client, logger: taskLogger).account(accountID)
-            return try await body(client, account, taskLogger)
+        return try await CommandFailure.explaining {
+            try await withDatabase(logger: logger) { client in
+                let account = try await TaskScope(client: client, logger: taskLogger).account(accountID)
+                return try await body(client, account, taskLogger)
+            }
         }
     }
 }

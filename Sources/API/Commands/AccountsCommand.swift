@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+/// `API accounts …`: account administration without the REST API (a new installation, a locked-out operator).
+struct AccountsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accounts",
+        abstract: "Create and list accounts (DATABASE_URL).",
+        subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an account and print it as JSON.")
+
+        @Flag(help: "With the super_admin permission (manages every account through the API).")
+        var superAdmin = false
+        @Option(help: "Metadata as a JSON object.")
+        var metadata: String?
+        @Option(help: "twilio or somleng (default: PLATFORM_PROVIDER).")
+        var platformProvider: String?
+        @Option var twilioAccountSID: String?
+        @Option var twilioAuthToken: String?
+        @Option var somlengAccountSID: String?
+        @Option var somlengAuthToken: String?
+        @Option(help: "The account's dial rate (settings max_calls_per_second; default: MAX_CALLS_PER_SECOND).")
+        var maxCallsPerSecond: Double?
+
+        func run() async throws {
+            var changes = AccountChanges()
+            changes.metadata = try parseMetadata(metadata, name: "metadata")
+            if superAdmin { changes.permissions = [Account.superAdminPermission] }
+            if let platformProvider { changes.platformProviderName = .some(platformProvider) }
+            if let twilioAccountSID { changes.twilioAccountSID = .some(twilioAccountSID) }
+            if let twilioAuthToken { changes.twilioAuthToken = .some(twilioAuthToken) }
+            if let somlengAccountSID { changes.somlengAccountSID = .some(somlengAccountSID) }
+            if let somlengAuthToken { changes.somlengAuthToken = .some(somlengAuthToken) }
+            if let maxCallsPerSecond {
+                guard maxCallsPerSecond > 0 else { throw ValidationError("--max-calls-per-second must be positive") }
+                changes.settings = ["max_calls_per_second": .number(maxCallsPerSecond)]
+            }
+            do {
+                try changes.validate()
+            } catch {
+                throw ValidationError(JSONSerializer.string(error.json))
+            }
+            let validated = changes
+            let account = try await administration { client, logger in
+                try await AccountRepository(client: client, logger: logger).create(validated)
+            }
+            print(JSONSerializer.string(account.json))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print every account, one JSON object per line.")
+
+        func run() async throws {
+            try await administration { client, logger in
+                let accounts = AccountRepository(client: client, logger: logger)
+                var page = 1
+                while true {
+                    let records = try await accounts.index(page: PageRequest(page: page, perPage: PageRequest.maximumPerPage)).records
+                    for account in records { print(JSONSerializer.string(account.json)) }
+                    if records.count < PageRequest.maximumPerPage { return }
+                    page += 1
+                }
+            }
+        }
+    }
+}
+
+/// `API access-tokens create`: a token for an account, printed once (only its digest is stored).
+struct AccessTokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "access-tokens",
+        abstract: "Create access tokens (DATABASE_URL).",
+        subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an access token for an account and print it.")
+
+        @Option(help: "The account the token is for.")
+        var accountID: Int64
+
+        func run() async throws {
+            let accountID = self.accountID
+            let secret = try await administration { client, logger in
+                try await AccessTokenRepository(client: client, logger: logger).create(accountID: accountID, createdBy: nil).secret
+            }
+            print(secret)
+        }
+    }
+}
+
+/// Runs an administration command's database work (logging set up, warnings only).
+func administration<Result: Sendable>(_ body: @Sendable @escaping (PostgresClient, Logger) async throws -> Result) async throws -> Result {
+    try StructuredLogHandler.bootstrap(environment: EnvironmentVariables())
+    var logger = Logger(label: "scfm.admin")
+    logger.logLevel = .warning
+    let commandLogger = logger
+    return try await CommandFailure.explaining { try await withDatabase(logger: logger) { client in try await body(client, commandLogger) } }
+}
+
+/// A record error in the words the API would use, instead of a Swift dump.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    static func explaining<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let errors as ValidationErrors {
+            throw CommandFailure(description: JSONSerializer.string(errors.json))
+        } catch is RecordNotFound {
+            throw CommandFailure(description: "not found (no such record in this account)")
+        }
+    }
+}
