@@ -65,6 +65,8 @@ public struct ContactImport: Sendable {
         return try await client.transaction(logger: logger) { connection in
             try await connection.query(
                 "CREATE TEMPORARY TABLE contact_import (line integer, msisdn text, metadata jsonb) ON COMMIT DROP", logger: logger)
+            // The last line of each number is picked by a sort of the whole file: in memory, not in temporary files.
+            try await connection.query("SET LOCAL work_mem = '256MB'", logger: logger)
             var summary = Summary()
             try await connection.copyFrom(table: "contact_import", columns: ["line", "msisdn", "metadata"], logger: logger) { writer in
                 var batch = ByteBuffer()
