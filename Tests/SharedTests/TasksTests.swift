@@ -132,6 +132,33 @@ import Testing
         #expect(try await count(database, "SELECT count(*)::int FROM outbox_messages WHERE topic = 'phone-calls.remote-fetch' AND (payload->>'account_id')::bigint = \(account)") == eligible)
     }
 
+    @Test func exportResultsWritesALinePerParticipationWithItsLatestCall() async throws {
+        let (database, account) = try await world("tasks_export", contacts: 5)
+        let tasks = CalloutTasks(client: database, logger: logger)
+        let callout = try await tasks.create(accountID: account, metadata: nil)
+        _ = try await tasks.populate(accountID: account, calloutID: callout.id, metadata: ["note": #"say "hi", then go"#])
+        _ = try await tasks.run(.start, accountID: account, calloutID: callout.id)
+        var settings = EnqueueCallsTask.Settings()
+        settings.maxCalls = 3
+        _ = try await EnqueueCallsTask(client: database, logger: logger, settings: settings).run(accountID: account)
+        let output = Mutex("")
+        let exported = try await ResultsExport(client: database, logger: logger, chunkSize: 2).run(
+            accountID: account, calloutID: callout.id, write: { text in output.withLock { $0 += text } })
+        #expect(exported == 5)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString).csv").path
+        try output.withLock { $0 }.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var reader = try CSVReader(path: path)
+        #expect(try reader.next()?.fields == ResultsExport.header)
+        var records: [[String]] = []
+        while let record = try reader.next() { records.append(record.fields) }
+        #expect(records.count == 5)
+        #expect(records.allSatisfy { $0.count == ResultsExport.header.count })
+        #expect(records[0][3] == #"{"note": "say \"hi\", then go"}"#)
+        #expect(records.filter { $0[6] == "queued" }.count == 3)
+        #expect(records.filter { $0[4] == "0" && $0[5].isEmpty }.count == 2)
+    }
+
     @Test func theSeedsVariablesConfigureTheTasks() throws {
         let settings = try EnqueueCallsTask.Settings(environment: EnvironmentVariables([
             "ENQUEUE_CALLS_TASK_MAX_CALLS_TO_ENQUEUE": "30", "ENQUEUE_CALLS_TASK_ENQUEUE_STRATEGY": "pessimistic",
