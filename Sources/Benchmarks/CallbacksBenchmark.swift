@@ -43,7 +43,7 @@ struct CallbacksBenchmark: AsyncParsableCommand {
 
             let endpoint = "\(apiURL)/api/remote_phone_call_events"
             let apiCalls = Array(ids.prefix(callbacks))
-            let api = try await Self.lanes(apiCalls, concurrency: concurrency) { id in
+            let api = try await inLanes(apiCalls, concurrency: concurrency) { id in
                 let parameters = Self.parameters(sid: sid, callID: id)
                 var request = HTTPClientRequest(url: endpoint)
                 request.method = .POST
@@ -59,7 +59,7 @@ struct CallbacksBenchmark: AsyncParsableCommand {
             let writes = MicroBatcher<ProviderCallbackRecorder.EventRecord, Int64>(maximumBatch: 200, linger: .milliseconds(2)) { records in
                 try await ProviderCallbackRecorder.write(records, on: client, logger: logger)
             }
-            let floor = try await Self.lanes(floorCalls, concurrency: concurrency) { id in
+            let floor = try await inLanes(floorCalls, concurrency: concurrency) { id in
                 try await Self.sameStatements(client: client, logger: logger, writes: writes, accountID: account, callID: id, sid: sid)
             }
             try await client.query(
@@ -86,34 +86,9 @@ struct CallbacksBenchmark: AsyncParsableCommand {
     ) async throws {
         let callback = ProviderCallback(parameters: parameters(sid: sid, callID: callID))
         for try await _ in try await client.query(ProviderCallbackRecorder.findCall(callSID: callback.callSID, phoneCallID: nil), logger: logger) {}
-        var event = PhoneCallStatusEvent(phoneCallID: callID, accountID: accountID, status: .completed, source: .callback)
-        event.remoteCallID = callback.callSID
-        event.remoteStatus = "completed"
-        event.remoteDirection = "outbound-api"
+        let event = PhoneCallStatusEvent.reported(phoneCallID: callID, accountID: accountID, status: .completed, callback: callback)
         _ = try await writes.submit(
             ProviderCallbackRecorder.EventRecord(
                 callback: callback, accountID: accountID, phoneCallID: callID, flowName: "CallFlowLogic::Application", statusEvent: event))
-    }
-
-    /// Runs `body` for every id, `concurrency` at a time; the wall time and each call's latency.
-    static func lanes(
-        _ ids: [Int64], concurrency: Int, _ body: @escaping @Sendable (Int64) async throws -> Void
-    ) async throws -> (seconds: Double, latency: LatencyStatistics) {
-        let start = ContinuousClock.now
-        let samples = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for lane in 0..<concurrency {
-                group.addTask {
-                    var samples: [Double] = []
-                    for index in stride(from: lane, to: ids.count, by: concurrency) {
-                        samples.append(try await measure { try await body(ids[index]) })
-                    }
-                    return samples
-                }
-            }
-            var all: [Double] = []
-            for try await lane in group { all += lane }
-            return all
-        }
-        return ((ContinuousClock.now - start).seconds, LatencyStatistics(samples))
     }
 }

@@ -119,21 +119,13 @@ final class DispatchWorld: Sendable {
     func providerFloor(calls: Int) async throws -> Double {
         let account = ProviderAccount(platform: .twilio, baseURL: providerURL, accountSID: "ACfloor", authToken: "t", maxCallsPerSecond: 1)
         let provider = self.provider
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for lane in 0..<64 {
-                group.addTask {
-                    for index in stride(from: lane, to: calls, by: 64) {
-                        guard case .success = await provider.createCall(account, to: "+855\(100_000_000 + index)", parameters: ["from": "1", "url": "https://x"]) else {
-                            throw BenchmarkFailure("the fake provider refused a create")
-                        }
-                    }
-                }
+        let seconds = try await inLanes(Array(0..<calls), concurrency: 64) { index in
+            guard case .success = await provider.createCall(account, to: "+855\(100_000_000 + index)", parameters: ["from": "1", "url": "https://x"]) else {
+                throw BenchmarkFailure("the fake provider refused a create")
             }
-            try await group.waitForAll()
-        }
+        }.seconds
         server.resetLedger()
-        return (ContinuousClock.now - start).seconds
+        return seconds
     }
 
     /// Seconds for the claim statement of `calls` queued calls, one statement per call as the workers run it,
@@ -142,18 +134,9 @@ final class DispatchWorld: Sendable {
         let account = try await seed.createAccount(rate: 1)
         let ids = try await seed.queuedCalls(accountID: account, count: calls)
         let claims = DialClaims(client: client, logger: logger)
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for lane in 0..<64 {
-                group.addTask {
-                    for index in stride(from: lane, to: ids.count, by: 64) {
-                        _ = try await claims.claim(phoneCallID: ids[index], accountID: account, concurrencyCap: nil)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return (ContinuousClock.now - start).seconds
+        return try await inLanes(ids, concurrency: 64) { id in
+            _ = try await claims.claim(phoneCallID: id, accountID: account, concurrencyCap: nil)
+        }.seconds
     }
 
     /// Queues `calls` calls of a new account limited to `rate`, runs `workers` queue workers and a status

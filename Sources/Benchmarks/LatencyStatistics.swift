@@ -38,3 +38,26 @@ func measure(_ body: () async throws -> Void) async rethrows -> Double {
 func say(_ line: String = "") {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
+
+/// Runs `body` for every item, `concurrency` at a time (lane k takes items k, k + concurrency, …); the wall
+/// time and each call's latency.
+func inLanes<Item: Sendable>(
+    _ items: [Item], concurrency: Int, _ body: @escaping @Sendable (Item) async throws -> Void
+) async throws -> (seconds: Double, latency: LatencyStatistics) {
+    let start = ContinuousClock.now
+    let samples = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for lane in 0..<concurrency {
+            group.addTask {
+                var samples: [Double] = []
+                for index in stride(from: lane, to: items.count, by: concurrency) {
+                    samples.append(try await measure { try await body(items[index]) })
+                }
+                return samples
+            }
+        }
+        var all: [Double] = []
+        for try await lane in group { all += lane }
+        return all
+    }
+    return ((ContinuousClock.now - start).seconds, LatencyStatistics(samples))
+}

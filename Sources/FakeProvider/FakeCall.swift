@@ -27,6 +27,16 @@ struct FakeCall: Sendable {
     let ringDuration: Duration
     let talkDuration: Duration
 
+    /// A call sid as Twilio writes them: `CA` and 32 hex digits.
+    static func newSID(using generator: inout some RandomNumberGenerator) -> String {
+        "CA" + (0..<32).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+    }
+
+    static func newSID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return newSID(using: &generator)
+    }
+
     var answeredAfter: Duration { queueDuration + ringDuration }
     var endsAfter: Duration { outcome == "completed" ? answeredAfter + talkDuration : answeredAfter }
 

@@ -72,7 +72,7 @@ final class FakeProviderLedger: Sendable {
             let value = { (name: String) in parameters.last { $0.0 == name }?.1 }
             let created = Date()
             let call = FakeCall(
-                sid: "CA" + (0..<32).map { _ in String(Int.random(in: 0..<16, using: &state.generator), radix: 16) }.joined(),
+                sid: FakeCall.newSID(using: &state.generator),
                 accountSID: accountSID, to: value("To") ?? "", from: value("From") ?? "",
                 statusCallback: value("StatusCallback"), statusCallbackMethod: value("StatusCallbackMethod") ?? "POST",
                 statusCallbackEvents: Set(parameters.filter { $0.0 == "StatusCallbackEvent" }.flatMap { $0.1.split(separator: " ").map(String.init) }),

@@ -149,7 +149,7 @@ public final class FakeProviderServer: Sendable {
         }
         let created = Date()
         var call = FakeCall(
-            sid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), accountSID: credentials.sid,
+            sid: FakeCall.newSID(), accountSID: credentials.sid,
             to: String(to), from: String(from), statusCallback: value("StatusCallback").map(String.init), statusCallbackMethod: "POST",
             statusCallbackEvents: [], url: String(url), method: value("Method").map(String.init) ?? "POST", signingToken: credentials.token,
             createdAt: created, dateCreated: RFC2822.format(created), outcome: "completed", queueDuration: .zero, ringDuration: .zero,

@@ -34,7 +34,7 @@ import Testing
             "KAFKA_TOPIC_PREFIX": harness.kafka.topicPrefix, "TWILIO_REST_API_BASE_URL": harness.providerURL,
             "WORKER_HTTP_PORT": "0", "DIAL_CLAIM_TIMEOUT_SECONDS": "3", "PROVIDER_REQUEST_TIMEOUT_SECONDS": "2",
             "LOG_LEVEL": "error",
-            "KAFKA_CONSUMER_PROPERTIES": KafkaConfiguration.localBrokerConsumerProperties.map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
+            "KAFKA_CONSUMER_PROPERTIES": harness.kafka.consumerProperties.map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
         ]
         try process.run()
         let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)

@@ -46,7 +46,7 @@ struct AccountsCommand: AsyncParsableCommand {
                 throw ValidationError(JSONSerializer.string(error.json))
             }
             let validated = changes
-            let account = try await administration { client, logger in
+            let account = try await commandDatabase(label: "scfm.admin") { client, logger in
                 try await AccountRepository(client: client, logger: logger).create(validated)
             }
             print(JSONSerializer.string(account.json))
@@ -57,7 +57,7 @@ struct AccountsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print every account, one JSON object per line.")
 
         func run() async throws {
-            try await administration { client, logger in
+            try await commandDatabase(label: "scfm.admin") { client, logger in
                 let accounts = AccountRepository(client: client, logger: logger)
                 var page = 1
                 while true {
@@ -86,34 +86,10 @@ struct AccessTokensCommand: AsyncParsableCommand {
 
         func run() async throws {
             let accountID = self.accountID
-            let secret = try await administration { client, logger in
+            let secret = try await commandDatabase(label: "scfm.admin") { client, logger in
                 try await AccessTokenRepository(client: client, logger: logger).create(accountID: accountID, createdBy: nil).secret
             }
             print(secret)
-        }
-    }
-}
-
-/// Runs an administration command's database work (logging set up, warnings only).
-func administration<Result: Sendable>(_ body: @Sendable @escaping (PostgresClient, Logger) async throws -> Result) async throws -> Result {
-    try StructuredLogHandler.bootstrap(environment: EnvironmentVariables())
-    var logger = Logger(label: "scfm.admin")
-    logger.logLevel = .warning
-    let commandLogger = logger
-    return try await CommandFailure.explaining { try await withDatabase(logger: logger) { client in try await body(client, commandLogger) } }
-}
-
-/// A record error in the words the API would use, instead of a Swift dump.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-
-    static func explaining<Result>(_ body: () async throws -> Result) async throws -> Result {
-        do {
-            return try await body()
-        } catch let errors as ValidationErrors {
-            throw CommandFailure(description: JSONSerializer.string(errors.json))
-        } catch is RecordNotFound {
-            throw CommandFailure(description: "not found (no such record in this account)")
         }
     }
 }

@@ -63,6 +63,17 @@ public struct PhoneCallStatusEvent: Sendable, Equatable {
         return event
     }
 
+    /// A provider's callback about the call (`CallStatus` already mapped to `status`).
+    public static func reported(
+        phoneCallID: Int64, accountID: Int64, status: PhoneCallStatus, callback: ProviderCallback, at time: Date = Date()
+    ) -> Self {
+        var event = Self(phoneCallID: phoneCallID, accountID: accountID, status: status, occurredAt: time, source: .callback)
+        event.remoteCallID = callback.callSID
+        event.remoteStatus = callback.callStatus
+        event.remoteDirection = callback.direction
+        return event
+    }
+
     public var payload: JSONValue {
         var object: JSONObject = [
             "version": .integer(Self.version),

@@ -24,4 +24,11 @@ extension PostgresRowSequence {
         guard let value = try await first(decode) else { throw RecordNotFound() }
         return value
     }
+
+    /// Every row, decoded.
+    public func collect<T>(_ decode: (PostgresRow) throws -> T) async throws -> [T] {
+        var values: [T] = []
+        for try await row in self { values.append(try decode(row)) }
+        return values
+    }
 }

@@ -77,16 +77,9 @@ public struct EnqueueCallsTask: Sendable {
 
     /// Enqueues up to the allowance; `progress` hears the running total after each chunk. Returns how many.
     public func run(accountID: Int64, progress: @Sendable (Int) -> Void = { _ in }) async throws -> Int {
-        let allowance = try await allowance(accountID: accountID)
-        var enqueued = 0
-        while allowance.map({ enqueued < $0 }) ?? true {
-            let chunk = min(settings.chunkSize, (allowance ?? Int.max) - enqueued)
-            let ids = try await enqueueChunk(accountID: accountID, limit: chunk)
-            enqueued += ids.count
-            if !ids.isEmpty { progress(enqueued) }
-            if ids.count < chunk { break }
+        try await PhoneCallJobs.inChunks(maximum: try await allowance(accountID: accountID), chunkSize: settings.chunkSize, progress: progress) {
+            try await enqueueChunk(accountID: accountID, limit: $0)
         }
-        return enqueued
     }
 
     func enqueueChunk(accountID: Int64, limit: Int) async throws -> [Int64] {
@@ -113,13 +106,7 @@ public struct EnqueueCallsTask: Sendable {
         sql.append(", id, contact_id, callout_id, msisdn, 'queued', ")
         sql.bind(settings.remoteRequestParams)
         sql.append(" FROM picked ORDER BY id RETURNING id")
-        let query = sql.query
-        return try await client.transaction(logger: logger) { connection in
-            let ids = try await connection.query(query, logger: logger).collect { try $0.decode(Int64.self) }
-            try await Outbox.enqueue(
-                ids.map { PhoneCallJob(phoneCallID: $0, accountID: accountID).outboxEntry(topic: .phoneCallsQueue) }, on: connection, logger: logger)
-            return ids
-        }
+        return try await PhoneCallJobs.queue(sql.query, accountID: accountID, topic: .phoneCallsQueue, client: client, logger: logger)
     }
 
     func count(_ query: PostgresQuery) async throws -> Int {
@@ -159,29 +146,49 @@ public struct UpdateCallsTask: Sendable {
     public func run(accountID: Int64, progress: @Sendable (Int) -> Void = { _ in }) async throws -> Int {
         let event = PhoneCallEvent.queueRemoteFetch
         let before = Date().addingTimeInterval(-settings.recentlyCreatedSeconds)
-        var queued = 0
-        while settings.maxCalls.map({ queued < $0 }) ?? true {
-            let chunk = min(settings.chunkSize, (settings.maxCalls ?? Int.max) - queued)
-            let ids = try await client.transaction(logger: logger) { connection in
-                let ids = try await connection.query(
-                    """
-                    UPDATE phone_calls SET status = \(event.to.rawValue), updated_at = now()
-                    WHERE id IN (
-                        SELECT id FROM phone_calls
-                        WHERE account_id = \(accountID) AND status = ANY(\(event.from.map(\.rawValue))) AND created_at < \(before)
-                        ORDER BY id LIMIT \(chunk) FOR UPDATE SKIP LOCKED
-                    )
-                    RETURNING id
-                    """, logger: logger
-                ).collect { try $0.decode(Int64.self) }
-                try await Outbox.enqueue(
-                    ids.map { PhoneCallJob(phoneCallID: $0, accountID: accountID).outboxEntry(topic: event.topic) }, on: connection, logger: logger)
-                return ids
-            }
-            queued += ids.count
-            if !ids.isEmpty { progress(queued) }
-            if ids.count < chunk { break }
+        return try await PhoneCallJobs.inChunks(maximum: settings.maxCalls, chunkSize: settings.chunkSize, progress: progress) { limit in
+            try await PhoneCallJobs.queue(
+                """
+                UPDATE phone_calls SET status = \(event.to.rawValue), updated_at = now()
+                WHERE id IN (
+                    SELECT id FROM phone_calls
+                    WHERE account_id = \(accountID) AND status = ANY(\(event.from.map(\.rawValue))) AND created_at < \(before)
+                    ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id
+                """, accountID: accountID, topic: event.topic, client: client, logger: logger)
         }
-        return queued
+    }
+}
+
+/// What both call tasks do with the calls they select: a worker job each, written with the change.
+enum PhoneCallJobs {
+    /// Runs `query`, which changes phone calls and returns their ids, and writes a job per call to `topic`, in
+    /// one transaction. Returns the ids.
+    static func queue(
+        _ query: PostgresQuery, accountID: Int64, topic: Topic, client: PostgresClient, logger: Logger
+    ) async throws -> [Int64] {
+        try await client.transaction(logger: logger) { connection in
+            let ids = try await connection.query(query, logger: logger).collect { try $0.decode(Int64.self) }
+            try await Outbox.enqueue(
+                ids.map { PhoneCallJob(phoneCallID: $0, accountID: accountID).outboxEntry(topic: topic) }, on: connection, logger: logger)
+            return ids
+        }
+    }
+
+    /// Runs `chunk` with a limit of at most `chunkSize` until it returns fewer ids than asked or `maximum` (nil:
+    /// none) is reached; `progress` hears the running total. Returns the total.
+    static func inChunks(
+        maximum: Int?, chunkSize: Int, progress: @Sendable (Int) -> Void, _ chunk: (Int) async throws -> [Int64]
+    ) async throws -> Int {
+        var total = 0
+        while maximum.map({ total < $0 }) ?? true {
+            let limit = min(chunkSize, (maximum ?? Int.max) - total)
+            let ids = try await chunk(limit)
+            total += ids.count
+            if !ids.isEmpty { progress(total) }
+            if ids.count < limit { break }
+        }
+        return total
     }
 }

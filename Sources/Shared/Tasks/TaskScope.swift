@@ -51,12 +51,3 @@ public struct TaskScope: Sendable {
         return ids[0]
     }
 }
-
-extension PostgresRowSequence {
-    /// Every row, decoded.
-    func collect<T>(_ decode: (PostgresRow) throws -> T) async throws -> [T] {
-        var values: [T] = []
-        for try await row in self { values.append(try decode(row)) }
-        return values
-    }
-}

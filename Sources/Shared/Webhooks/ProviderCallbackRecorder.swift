@@ -63,9 +63,7 @@ public struct ProviderCallbackRecorder: Sendable {
 
     /// Writes records with one statement; returns their event ids in order.
     public static func write(_ records: [EventRecord], on client: PostgresClient, logger: Logger) async throws -> [Int64] {
-        var ids: [Int64] = []
-        for try await id in try await client.query(recordEvents(records), logger: logger).decode(Int64.self) { ids.append(id) }
-        return ids
+        try await client.query(recordEvents(records), logger: logger).collect { try $0.decode(Int64.self) }
     }
 
     /// `url` is the URL the provider requested, as it signed it (public base URL, path and query).
@@ -91,13 +89,8 @@ public struct ProviderCallbackRecorder: Sendable {
 
         let flowName = registry.resolve(target.callFlowLogicCandidates)
         let status = callback.callStatus.flatMap(RemoteCallStatus.phoneCallStatus(for:))
-        let statusEvent = { (callID: Int64) -> PhoneCallStatusEvent? in
-            guard let status else { return nil }
-            var event = PhoneCallStatusEvent(phoneCallID: callID, accountID: target.accountID, status: status, occurredAt: time, source: .callback)
-            event.remoteCallID = callback.callSID
-            event.remoteStatus = callback.callStatus
-            event.remoteDirection = callback.direction
-            return event
+        let statusEvent = { (callID: Int64) in
+            status.map { PhoneCallStatusEvent.reported(phoneCallID: callID, accountID: target.accountID, status: $0, callback: callback, at: time) }
         }
         let eventID: Int64
         let callID: Int64

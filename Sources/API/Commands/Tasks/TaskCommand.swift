@@ -25,16 +25,10 @@ struct TaskOptions: ParsableArguments {
 
     /// Runs `body` with a database pool and the account, after setting up logging.
     func run<Result: Sendable>(_ body: @Sendable @escaping (PostgresClient, Int64, Logger) async throws -> Result) async throws -> Result {
-        try StructuredLogHandler.bootstrap(environment: EnvironmentVariables())
-        var logger = Logger(label: "scfm.task")
-        logger.logLevel = .warning
         let accountID = self.accountID
-        let taskLogger = logger
-        return try await CommandFailure.explaining {
-            try await withDatabase(logger: logger) { client in
-                let account = try await TaskScope(client: client, logger: taskLogger).account(accountID)
-                return try await body(client, account, taskLogger)
-            }
+        return try await commandDatabase(label: "scfm.task") { client, logger in
+            let account = try await TaskScope(client: client, logger: logger).account(accountID)
+            return try await body(client, account, logger)
         }
     }
 }
