@@ -2,7 +2,7 @@
 SWIFT_BUILD_FLAGS ?=
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build release run campaign webhooks test bench migrate lint clean
+.PHONY: help deps build release run campaign webhooks test check-deploy bench migrate lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ webhooks: ## Against a running `make run`: signed, forged and inbound provider c
 
 test: deps ## Run the test suites against a throwaway PostgreSQL
 	@scripts/test.sh $(SWIFT_BUILD_FLAGS)
+
+check-deploy: ## Check docker-compose.yml, deploy/k8s and the dashboards against their schemas and the code (part of `make test`)
+	@"$$(scripts/python-venv.sh)" scripts/check-deploy.py
 
 bench: deps ## Print performance figures (see docs/benchmarks.md)
 	@scripts/bench.sh

@@ -12,17 +12,13 @@ trap 'scripts/postgres.sh stop "$DATA"' EXIT
 # Durability is irrelevant for a cluster deleted after the run.
 PG_FSYNC=off scripts/postgres.sh start "$DATA" "$PG_PORT"
 
-# No Docker engine runs here: at least check that the deployment files parse.
-if python3 -c 'import yaml' 2>/dev/null; then
-    python3 -c 'import yaml; yaml.safe_load(open("docker-compose.yml"))' || { echo "docker-compose.yml is not valid YAML" >&2; exit 1; }
-fi
-
-# The official twilio library, which the signature and TwiML tests compare against (PyPI, once per checkout).
-if ! .scfm/venv/bin/python -c 'import twilio' 2>/dev/null; then
-    python3 -m venv .scfm/venv
-    .scfm/venv/bin/pip install --quiet --disable-pip-version-check 'twilio>=9,<10'
-fi
-export TWILIO_PYTHON="$PWD/.scfm/venv/bin/python"
+# Python tools from PyPI (the twilio library the signature and TwiML tests compare against, the deployment
+# checkers), once per change of scripts/python-requirements.txt.
+PYTHON="$(scripts/python-venv.sh)"
+export TWILIO_PYTHON="$PYTHON"
+# No Docker engine or cluster runs here: check the Compose file and the Kubernetes manifests against their
+# schemas and against the code.
+"$PYTHON" scripts/check-deploy.py
 
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export LOG_LEVEL="${LOG_LEVEL:-warning}"

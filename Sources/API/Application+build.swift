@@ -16,9 +16,11 @@ struct APIDependencies: Sendable {
 /// The router of the whole REST API, shared by `API serve` and the tests.
 func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
-    router.add(middleware: ErrorMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
+    // Outermost first: the metrics and the request log see the response the error middleware made of an
+    // error (a 401 counted as 401 with its duration, not as a bare 500).
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: ErrorMiddleware())
 
     OperationsController(
         database: dependencies.database, brokerProbe: dependencies.brokerProbe, metrics: dependencies.metrics,

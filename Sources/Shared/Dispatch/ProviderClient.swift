@@ -63,6 +63,9 @@ public final class ProviderClient: Sendable {
     private let http: HTTPClient
     private let requestTimeout: TimeAmount
     private let logger: Logger
+    /// `scfm_provider_errors_total{request,code}`: every answer that was not a success, by HTTP status, or
+    /// `transport` for a timeout or a lost connection.
+    private static let errors = LabelledCounters(label: "scfm_provider_errors_total", dimensionNames: ["request", "code"])
     private let warmedUp = Mutex<Set<String>>([])
 
     /// An HTTP client for provider requests, its connections kept open between dials: a dial that first has
@@ -124,6 +127,7 @@ public final class ProviderClient: Sendable {
         do {
             response = try await promise.futureResult.get()
         } catch {
+            Self.errors.increment("create record", "transport")
             return .unavailable(reason: String(describing: error))
         }
         guard let response else { return nil }
@@ -190,12 +194,14 @@ public final class ProviderClient: Sendable {
             let bytes = try await response.body.collect(upTo: 4 << 20)
             return outcome(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView), action: action)
         } catch {
+            Self.errors.increment(action, "transport")
             return .unavailable(reason: String(describing: error))
         }
     }
 
     private func outcome(status: Int, headers: HTTPHeaders, body: [UInt8], action: String) -> ProviderOutcome<JSONValue> {
         let json = try? JSONParser.parse(body)
+        if !(200..<300).contains(status) { Self.errors.increment(action, String(status)) }
         switch status {
         case 200..<300:
             guard let json else { return .unavailable(reason: "the provider answered \(status) without JSON") }

@@ -36,10 +36,9 @@ public struct QueueHandler: MessageHandler {
     let settings: Settings
     let logger: Logger
 
-    private let dialled = Counter(label: "scfm_calls_dialled_total", dimensions: [("outcome", "remotely_queued")])
-    private let errored = Counter(label: "scfm_calls_dialled_total", dimensions: [("outcome", "errored")])
-    private let throttled = Counter(label: "scfm_provider_errors_total", dimensions: [("kind", "throttled")])
-    private let unavailable = Counter(label: "scfm_provider_errors_total", dimensions: [("kind", "unavailable")])
+    /// `scfm_calls_dialled_total{account_id,outcome}`: dials per account, the rate an operator compares with
+    /// the account's limit. Provider errors are counted by the provider client, by HTTP status.
+    private static let dials = LabelledCounters(label: "scfm_calls_dialled_total", dimensionNames: ["account_id", "outcome"])
     private let resolvedClaims = Counter(label: "scfm_dial_claims_resolved_total")
 
     public init(
@@ -102,26 +101,24 @@ public struct QueueHandler: MessageHandler {
             switch outcome {
             case .success(let remote):
                 try await events.publish(.remotelyQueued(phoneCallID: call.phoneCallID, accountID: call.accountID, call: remote))
-                dialled.increment()
+                Self.dials.increment(String(call.accountID), "remotely_queued")
                 return
             case .rejected(_, let message):
                 try await events.publish(.errored(phoneCallID: call.phoneCallID, accountID: call.accountID, message: message))
-                errored.increment()
+                Self.dials.increment(String(call.accountID), "errored")
                 return
             case .throttled(let retryAfter):
-                throttled.increment()
                 // A 429 means the call was not created: the claim can go back if the worker stops now.
                 try await pause(for: retryAfter.map { max($0, delay) } ?? delay) {
                     try? await claims.release(phoneCallID: call.phoneCallID, claimedAt: call.claimedAt)
                 }
             case .unavailable(let reason):
-                unavailable.increment()
                 logger.warning(
                     "provider unavailable while dialling; looking the call up before dialling again",
                     metadata: ["phone_call_id": "\(call.phoneCallID)", "reason": "\(reason)"])
                 if let existing = try await findAtProvider(call, account: account) {
                     try await events.publish(.remotelyQueued(phoneCallID: call.phoneCallID, accountID: call.accountID, call: existing))
-                    dialled.increment()
+                    Self.dials.increment(String(call.accountID), "remotely_queued")
                     return
                 }
                 try await pause(for: delay)
@@ -137,7 +134,7 @@ public struct QueueHandler: MessageHandler {
         resolvedClaims.increment()
         if let existing = try await findAtProvider(call, account: account) {
             try await events.publish(.remotelyQueued(phoneCallID: call.phoneCallID, accountID: call.accountID, call: existing))
-            dialled.increment()
+            Self.dials.increment(String(call.accountID), "remotely_queued")
             return nil
         }
         logger.info("claimed call never reached the provider; dialling it", metadata: ["phone_call_id": "\(call.phoneCallID)"])
@@ -160,10 +157,8 @@ public struct QueueHandler: MessageHandler {
                 logger.error("cannot look the call up at the provider", metadata: ["phone_call_id": "\(call.phoneCallID)", "error": "\(message)"])
                 return nil
             case .throttled(let retryAfter):
-                throttled.increment()
                 try await pause(for: retryAfter ?? delay)
             case .unavailable:
-                unavailable.increment()
                 try await pause(for: delay)
             }
             delay = min(delay * 2, settings.maximumRetryDelay)
