@@ -5,7 +5,8 @@ import PostgresNIO
 import Prometheus
 import Shared
 
-/// `/health` for load balancers and orchestrators, `/metrics` for Prometheus. Neither needs a token.
+/// `/health` for load balancers and orchestrators, `/metrics` for Prometheus, `/api/openapi.json` for
+/// clients. None needs a token.
 struct OperationsController {
     let database: PostgresClient
     let brokerProbe: KafkaBrokerProbe?
@@ -15,6 +16,11 @@ struct OperationsController {
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("health", use: health)
         router.get("metrics", use: prometheus)
+        router.get("api/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.bytes)))
+        }
     }
 
     /// 200 when the database answers and the broker is reachable; 503 naming what is not.

@@ -32,13 +32,19 @@ struct RequestParameters: Sendable {
         } else {
             throw APIError(status: .unsupportedMediaType, message: "send application/x-www-form-urlencoded or application/json")
         }
+        guard !JSONValue.object(bodyValues).containsNUL else { throw nulRefused }
         for (key, value) in bodyValues { values[key] = value }
         return RequestParameters(values: values)
     }
 
     static func query(_ request: Request) throws -> JSONObject {
-        try form(request.uri.query ?? "")
+        let values = try form(request.uri.query ?? "")
+        guard !JSONValue.object(values).containsNUL else { throw nulRefused }
+        return values
     }
+
+    /// PostgreSQL stores no U+0000 in text or jsonb: refused up front rather than failing in the database.
+    private static let nulRefused = APIError.badRequest("parameters may not contain the NUL character (\\u0000)")
 
     private static func form(_ text: String) throws -> JSONObject {
         do {

@@ -108,3 +108,16 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         self = .object(object)
     }
 }
+
+extension JSONValue {
+    /// Whether a string or an object key anywhere inside holds U+0000, which PostgreSQL cannot store in text
+    /// or jsonb.
+    public var containsNUL: Bool {
+        switch self {
+        case .string(let text): text.utf8.contains(0)
+        case .array(let items): items.contains { $0.containsNUL }
+        case .object(let object): object.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        case .null, .bool, .number, .integer: false
+        }
+    }
+}
