@@ -31,4 +31,11 @@ import Testing
         #expect(PageRequest(page: "2", perPage: "5000").perPage == PageRequest.maximumPerPage)
         #expect(PageRequest(page: 3, perPage: 10).offset == 20)
     }
+
+    /// Found by `make fuzz`: a page number near Int.max overflowed the offset and crashed the API.
+    @Test func aHugePageIsAnEmptyPageNotAnOverflow() {
+        let request = PageRequest(page: "474563344352825536", perPage: "9491")
+        #expect(request.page == PageRequest.maximumPage)
+        #expect(request.offset == (PageRequest.maximumPage - 1) * PageRequest.maximumPerPage)
+    }
 }

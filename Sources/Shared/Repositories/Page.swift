@@ -14,8 +14,12 @@ public struct PageRequest: Sendable, Equatable {
     public let page: Int
     public let perPage: Int
 
+    /// Beyond any table's row count, and small enough that `offset` cannot overflow: a client's
+    /// `page=474563344352825536` reads as an empty page past the end, not a crash.
+    public static let maximumPage = 1_000_000_000
+
     public init(page: Int = 1, perPage: Int = PageRequest.defaultPerPage) {
-        self.page = max(1, page)
+        self.page = min(max(1, page), Self.maximumPage)
         self.perPage = min(max(1, perPage), Self.maximumPerPage)
     }
 
