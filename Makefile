@@ -34,6 +34,9 @@ check-deploy: ## Check docker-compose.yml, deploy/k8s and the dashboards against
 fuzz: deps ## schemathesis against the API and its OpenAPI document: no 5xx, nothing that contradicts it (CI runs it)
 	@scripts/fuzz.sh
 
+loadtest: deps ## HTTP throughput and latency under wrk: contacts index and create (targets in docs/benchmarks.md)
+	@scripts/loadtest.sh
+
 bench: deps ## Print performance figures (see docs/benchmarks.md)
 	@scripts/bench.sh
 

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 PG_PORT="${SCFM_FUZZ_POSTGRES_PORT:-5437}"
 API_PORT="${SCFM_FUZZ_API_PORT:-3998}"
-DATA=.scfm/fuzz-postgres
+ROOT="$PWD"
+DATA="$ROOT/.scfm/fuzz-postgres"
 PYTHON="$(scripts/python-venv.sh)"
 
 swift build --product API
@@ -24,7 +25,7 @@ cleanup() {
         kill -TERM "${children[$i]}" 2>/dev/null || true
         wait "${children[$i]}" 2>/dev/null || true
     done
-    scripts/postgres.sh stop "$DATA"
+    "$ROOT/scripts/postgres.sh" stop "$DATA"
 }
 trap cleanup EXIT
 scripts/postgres.sh stop "$DATA"
@@ -58,10 +59,12 @@ api /api/callouts/1/batch_operations '{"type":"BatchOperation::CalloutPopulation
 api /api/callouts/1/callout_populations '{"contact_filter_params":{"metadata":{"gender":"f"}}}'
 
 mkdir -p .scfm/fuzz-report
+# From .scfm, so that schemathesis keeps its replay cache (.schemathesis/) there, out of the checkout.
+cd .scfm
 "$(dirname "$PYTHON")/schemathesis" run "http://127.0.0.1:$API_PORT/api/openapi.json" \
     --auth "$TOKEN:" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing,stateful \
     --max-examples "${FUZZ_EXAMPLES:-20}" ${FUZZ_SEED:+--seed "$FUZZ_SEED"} \
     --workers 4 --generation-database none --no-color \
-    --report junit --report-dir .scfm/fuzz-report
+    --report junit --report-dir fuzz-report

@@ -36,8 +36,9 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     ).addRoutes(to: router.group("api"))
 
     let accounts = AccountRepository(client: dependencies.database, logger: dependencies.logger)
-    let api = router.group("api").add(middleware: AuthenticationMiddleware(accounts: accounts))
-    AccountsController(accounts: accounts).addRoutes(to: api)
+    let authenticated = AuthenticatedAccounts(timeToLive: dependencies.settings.tokenCacheDuration)
+    let api = router.group("api").add(middleware: AuthenticationMiddleware(accounts: accounts, cache: authenticated))
+    AccountsController(accounts: accounts, authenticated: authenticated).addRoutes(to: api)
     AccessTokensController(accessTokens: AccessTokenRepository(client: dependencies.database, logger: dependencies.logger))
         .addRoutes(to: api)
     let database = dependencies.database

@@ -27,5 +27,7 @@ import Testing
 
     @Test func timestampsRenderInUTCWithMilliseconds() {
         #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 1_511_414_527.519)) == "2017-11-23T05:22:07.519Z")
+        #expect(Timestamp.iso8601(Date(timeIntervalSince1970: -0.001)) == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 4_102_444_800)) == "2100-01-01T00:00:00.000Z")
     }
 }

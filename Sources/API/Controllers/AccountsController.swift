@@ -5,6 +5,7 @@ import Shared
 /// `/api/accounts`: super admins only.
 struct AccountsController {
     let accounts: AccountRepository
+    let authenticated: AuthenticatedAccounts
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post("accounts", use: create)
@@ -52,6 +53,7 @@ struct AccountsController {
         let id = try context.recordID()
         let parameters = try await RequestParameters.parse(request)
         try await accounts.update(id: id, try Self.changes(from: parameters))
+        authenticated.forget(accountID: id)
         return JSONResponse.noContent()
     }
 
@@ -62,6 +64,7 @@ struct AccountsController {
             throw ValidationErrors("base", "Cannot delete the account of the access token in use")
         }
         try await accounts.delete(id: id)
+        authenticated.forget(accountID: id)
         return JSONResponse.noContent()
     }
 }

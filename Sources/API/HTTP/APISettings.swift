@@ -13,6 +13,9 @@ struct APISettings: Sendable {
     /// `PUBLIC_BASE_URL` (`https://scfm.example.org`): the scheme and host providers reach this API at, which
     /// their request signatures cover. Unset, it is taken from `X-Forwarded-Proto`/`X-Forwarded-Host` or `Host`.
     var publicBaseURL: String?
+    /// `API_TOKEN_CACHE_SECONDS` (5; 0 turns it off): how long a token's account is kept in memory
+    /// (AuthenticatedAccounts). Off unless configured, so tests see every change at once.
+    var tokenCacheDuration: Duration = .zero
 
     init() {}
 
@@ -25,5 +28,6 @@ struct APISettings: Sendable {
         }
         providerDefaults = try ProviderDefaults(environment: environment)
         publicBaseURL = try PublicBaseURL.read(environment)
+        tokenCacheDuration = .milliseconds(Int64(try environment.number("API_TOKEN_CACHE_SECONDS", default: 5, range: 0...3600) * 1000))
     }
 }

@@ -8,10 +8,11 @@ import Shared
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let accounts: AccountRepository
+    let cache: AuthenticatedAccounts
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token = Self.token(from: request.headers[.authorization]),
-            let account = try await accounts.find(tokenDigest: AccessTokenSecret.digest(token))
+            let account = try await cache.account(tokenDigest: AccessTokenSecret.digest(token), load: accounts.find(tokenDigest:))
         else { throw APIError.unauthorized }
         var context = context
         context.account = account

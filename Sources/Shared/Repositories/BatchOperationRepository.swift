@@ -32,7 +32,7 @@ public struct BatchOperationRepository: Sendable {
 
     static let table = RecordTable<BatchOperation>(
         from: "batch_operations b", columns: BatchOperation.columns, accountColumn: "b.account_id", idColumn: "b.id",
-        decode: BatchOperation.init(row:))
+        decode: BatchOperation.init(row:), countedTable: "batch_operations")
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client

@@ -18,7 +18,7 @@ public struct CalloutRepository: Sendable {
 
     static let table = RecordTable<Callout>(
         from: "callouts co", columns: Callout.columns, accountColumn: "co.account_id", idColumn: "co.id",
-        decode: Callout.init(row:))
+        decode: Callout.init(row:), countedTable: "callouts")
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client

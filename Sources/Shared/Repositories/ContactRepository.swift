@@ -77,7 +77,7 @@ public struct ContactRepository: Sendable {
 
     static let table = RecordTable<Contact>(
         from: "contacts c", columns: Contact.columns, accountColumn: "c.account_id", idColumn: "c.id",
-        decode: Contact.init(row:))
+        decode: Contact.init(row:), countedTable: "contacts")
 
     public func index(accountID: Int64, filter: RecordFilter, page: PageRequest) async throws -> Page<Contact> {
         try await Self.table.index(client, logger: logger, accountID: accountID, filter: filter, page: page)
