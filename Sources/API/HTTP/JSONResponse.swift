@@ -15,7 +15,7 @@ enum JSONResponse {
     static func make(_ status: HTTPResponse.Status = .ok, _ body: JSONValue, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = contentType
-        let buffer = ByteBuffer(string: JSONSerializer.string(body))
+        let buffer = ByteBuffer(bytes: JSONSerializer.bytes(body))
         headers[.contentLength] = String(buffer.readableBytes)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
     }
