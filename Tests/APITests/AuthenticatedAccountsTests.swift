@@ -1,0 +1,45 @@
+import Logging
+import NIOCore
+import Shared
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import API
+
+/// The token cache of `API_TOKEN_CACHE_SECONDS`: one lookup per token and time to live, unknown tokens never
+/// kept, an account forgotten when it changes, and no caching at all when the time to live is zero.
+@Suite struct AuthenticatedAccountsTests {
+    let logger = Logger(label: "scfm.tests.token-cache")
+
+    @Test func keepsKnownTokensForTheirTimeToLiveOnly() async throws {
+        let database = try await TestDatabases.shared.client(suite: "token_cache")
+        let account = try await AccountRepository(client: database, logger: logger).create(AccountChanges())
+        let lookups = Atomic<Int>(0)
+        let known = ByteBuffer(string: "known"), unknown = ByteBuffer(string: "unknown")
+        let load: (ByteBuffer) async throws -> Account? = { digest in
+            lookups.add(1, ordering: .relaxed)
+            return digest == known ? account : nil
+        }
+
+        let cache = AuthenticatedAccounts(timeToLive: .milliseconds(300))
+        #expect(try await cache.account(tokenDigest: known, load: load)?.id == account.id)
+        #expect(try await cache.account(tokenDigest: known, load: load)?.id == account.id)
+        #expect(lookups.load(ordering: .relaxed) == 1)
+        #expect(try await cache.account(tokenDigest: unknown, load: load) == nil)
+        #expect(try await cache.account(tokenDigest: unknown, load: load) == nil)
+        #expect(lookups.load(ordering: .relaxed) == 3)
+
+        cache.forget(accountID: account.id)
+        _ = try await cache.account(tokenDigest: known, load: load)
+        #expect(lookups.load(ordering: .relaxed) == 4)
+        try await Task.sleep(for: .milliseconds(350))
+        _ = try await cache.account(tokenDigest: known, load: load)
+        #expect(lookups.load(ordering: .relaxed) == 5)
+
+        let uncached = AuthenticatedAccounts(timeToLive: .zero)
+        _ = try await uncached.account(tokenDigest: known, load: load)
+        _ = try await uncached.account(tokenDigest: known, load: load)
+        #expect(lookups.load(ordering: .relaxed) == 7)
+    }
+}
