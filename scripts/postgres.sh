@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A PostgreSQL cluster of the project's own, in a folder of the checkout: `postgres.sh start DIR PORT`,
-# `postgres.sh stop DIR`. The cluster trusts local connections: it is for development and tests only.
+# `postgres.sh stop DIR`, `postgres.sh crash DIR` (immediate shutdown: no checkpoint, the next start replays the
+# WAL as after a power cut; make chaos uses it). The cluster trusts local connections: it is for development and tests only.
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
 set -euo pipefail
 
@@ -39,8 +40,11 @@ stop)
         "${as_server_user[@]}" "${bin_dir}pg_ctl" -D "$data_dir" -m fast -w stop >/dev/null 2>&1 || true
     fi
     ;;
+crash)
+    "${as_server_user[@]}" "${bin_dir}pg_ctl" -D "$data_dir" -m immediate -w stop >/dev/null
+    ;;
 *)
-    echo "usage: postgres.sh start DIR PORT | stop DIR" >&2
+    echo "usage: postgres.sh start DIR PORT | stop DIR | crash DIR" >&2
     exit 2
     ;;
 esac

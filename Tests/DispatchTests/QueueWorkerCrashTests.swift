@@ -32,7 +32,7 @@ import Testing
         process.environment = [
             "DATABASE_URL": harness.databaseURL, "KAFKA_BROKERS": harness.broker.bootstrapServers,
             "KAFKA_TOPIC_PREFIX": harness.kafka.topicPrefix, "TWILIO_REST_API_BASE_URL": harness.providerURL,
-            "WORKER_HTTP_PORT": "0", "DIAL_CLAIM_TIMEOUT_SECONDS": "3", "PROVIDER_REQUEST_TIMEOUT_SECONDS": "2",
+            "WORKER_HTTP_PORT": "0", "DIAL_CLAIM_TIMEOUT_SECONDS": "3", "PROVIDER_REQUEST_TIMEOUT_SECONDS": "1.5",
             "LOG_LEVEL": "error",
             "KAFKA_CONSUMER_PROPERTIES": harness.kafka.consumerProperties.map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
         ]

@@ -61,7 +61,9 @@ extension ProviderOutcome where Success == JSONValue {
 /// over one pooled HTTP client.
 public final class ProviderClient: Sendable {
     private let http: HTTPClient
-    private let requestTimeout: TimeAmount
+    private let requestTimeoutAmount: TimeAmount
+    /// How long one request may take.
+    public let requestTimeout: Duration
     private let logger: Logger
     /// `scfm_provider_errors_total{request,code}`: every answer that was not a success, by HTTP status, or
     /// `transport` for a timeout or a lost connection.
@@ -79,7 +81,8 @@ public final class ProviderClient: Sendable {
 
     public init(http: HTTPClient, requestTimeout: Duration = .seconds(15), logger: Logger) {
         self.http = http
-        self.requestTimeout = .nanoseconds(requestTimeout.nanoseconds)
+        self.requestTimeout = requestTimeout
+        requestTimeoutAmount = .nanoseconds(requestTimeout.nanoseconds)
         self.logger = logger
     }
 
@@ -111,7 +114,7 @@ public final class ProviderClient: Sendable {
         let deadline = NIODeadline.now() + .nanoseconds(max(0, wait.nanoseconds))
         let latenessNanoseconds = lateness.nanoseconds
         let http = self.http
-        let timeout = requestTimeout
+        let timeout = requestTimeoutAmount
         let logger = self.logger
         let promise = eventLoop.makePromise(of: HTTPClient.Response?.self)
         eventLoop.scheduleTask(deadline: deadline) {
@@ -190,7 +193,7 @@ public final class ProviderClient: Sendable {
 
     private func execute(_ request: HTTPClientRequest, action: String) async -> ProviderOutcome<JSONValue> {
         do {
-            let response = try await http.execute(request, timeout: requestTimeout, logger: logger)
+            let response = try await http.execute(request, timeout: requestTimeoutAmount, logger: logger)
             let bytes = try await response.body.collect(upTo: 4 << 20)
             return outcome(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView), action: action)
         } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 
 /// The `queue` role: dials the call of each `phone-calls.queue` job, exactly once, at the account's rate.
 ///
@@ -11,13 +12,11 @@ import Metrics
 ///    its message for a 4xx. A 429 or an outage is not the call's failure: back off and dial again (after an
 ///    outage, only once a lookup at the provider shows the call was not created).
 ///
-/// A claim found without an outcome (its worker died mid-dial) is resolved after `claimTimeout` by looking the
-/// call up at the provider, never by a blind re-dial.
+/// A claim found without an outcome (its worker died mid-dial) is resolved after the claim timeout, once the
+/// claiming worker's lease shows it gone, by looking the call up at the provider, never by a blind re-dial. A
+/// worker whose lease lapsed (it lost its database for a while) confirms its claims before dialling them.
 public struct QueueHandler: MessageHandler {
     public struct Settings: Sendable {
-        /// How long a claim may stay without an outcome before another worker resolves it: longer than a
-        /// provider request can take.
-        public var claimTimeout: Duration = .seconds(30)
         public var firstRetryDelay: Duration = .milliseconds(500)
         public var maximumRetryDelay: Duration = .seconds(30)
         /// How often a call held by the account's `max_concurrent_calls` checks for a free place.
@@ -40,6 +39,9 @@ public struct QueueHandler: MessageHandler {
     /// the account's limit. Provider errors are counted by the provider client, by HTTP status.
     private static let dials = LabelledCounters(label: "scfm_calls_dialled_total", dimensionNames: ["account_id", "outcome"])
     private let resolvedClaims = Counter(label: "scfm_dial_claims_resolved_total")
+    private let confirmedClaims = Counter(label: "scfm_dial_claims_confirmed_total")
+    /// The calls this process's lanes are dialling: a claim of ours on one of them is not an unknown outcome.
+    private let dialling = DiallingCalls()
 
     public init(
         claims: DialClaims, accounts: ProviderAccounts, limiter: DialRateLimiter, provider: ProviderClient,
@@ -65,22 +67,38 @@ public struct QueueHandler: MessageHandler {
                 return
             case .failure(.atConcurrencyCap):
                 try await pause(for: settings.concurrencyPoll)
-            case .failure(.claimedAt(let claimedAt)):
+            case .failure(.claimedAt(let claimedAt, let byThisWorker)):
+                if byThisWorker && dialling.contains(job.phoneCallID) {
+                    // Another lane of this process has it (the job delivered twice): its outcome comes.
+                    try await pause(for: .milliseconds(500))
+                    continue
+                }
                 let age = Date().timeIntervalSince(claimedAt)
-                let timeout = settings.claimTimeout.seconds
-                if age < timeout {
+                let timeout = claims.lease.timeout.seconds
+                if !byThisWorker && age < timeout {
                     // Maybe another worker is dialling it right now (a job delivered twice across a rebalance):
                     // look again every half second, until its outcome is applied or its claim has timed out.
                     try await pause(for: .seconds(min(0.5, timeout - age + 0.05)))
                     continue
                 }
-                guard let call = try await resolveUnknownOutcome(job, claimedAt: claimedAt, account: account) else { return }
-                return try await dial(call, account: account)
+                // Ours from an attempt that ended without an outcome, or another worker's past the timeout.
+                switch try await resolveUnknownOutcome(job, claimedAt: claimedAt, account: account) {
+                case .dial(let call):
+                    return try await dial(call, account: account)
+                case .settled:
+                    return
+                case .heldByLiveWorker:
+                    // Its worker is alive (its lease is fresh): it will dial or give the claim back.
+                    try await pause(for: .seconds(1))
+                }
             }
         }
     }
 
-    private func dial(_ call: ClaimedCall, account: ProviderAccount) async throws {
+    private func dial(_ claimed: ClaimedCall, account: ProviderAccount) async throws {
+        dialling.insert(claimed.phoneCallID)
+        defer { dialling.remove(claimed.phoneCallID) }
+        var call = claimed
         await provider.warmUp(account)
         let parameters = CallbackParameters.adding(
             to: call.remoteRequestParams, phoneCallID: call.phoneCallID, publicBaseURL: settings.publicBaseURL)
@@ -88,6 +106,15 @@ public struct QueueHandler: MessageHandler {
         var delay = settings.firstRetryDelay
         while true {
             let slot = try await limiter.nextSlot(accountID: call.accountID, rate: account.maxCallsPerSecond)
+            guard claims.lease.permits(epoch: call.leaseEpoch, at: slot + limiter.lateness) else {
+                // The lease lapsed since the claim (or would by the slot): another worker may own the call by
+                // now. Dial only after the database confirms the claim is still ours.
+                limiter.recordMissedSlot()
+                guard let confirmed = try await claims.confirm(call) else { return }
+                confirmedClaims.increment()
+                call = confirmed
+                continue
+            }
             guard let outcome = await provider.send(request, at: slot, lateness: limiter.lateness) else {
                 // The dial could not leave in time for its slot: nothing was sent; take the next slot.
                 limiter.recordMissedSlot()
@@ -127,18 +154,26 @@ public struct QueueHandler: MessageHandler {
         }
     }
 
-    /// A claim older than the timeout with no outcome: its worker died between claim and outcome. If the
-    /// provider has the call, record it; if not, take the claim over (compare-and-set) and dial.
-    private func resolveUnknownOutcome(_ job: PhoneCallJob, claimedAt: Date, account: ProviderAccount) async throws -> ClaimedCall? {
-        guard let call = try await claims.reclaim(phoneCallID: job.phoneCallID, claimedAt: claimedAt) else { return nil }
+    enum Resolution {
+        case dial(ClaimedCall)
+        /// Found at the provider and recorded, or no longer queued.
+        case settled
+        case heldByLiveWorker
+    }
+
+    /// A claim with no outcome: its worker died between claim and outcome (or an earlier attempt of ours ended
+    /// without one). If the provider has the call, record it; if not, take the claim over (compare-and-set)
+    /// and dial.
+    private func resolveUnknownOutcome(_ job: PhoneCallJob, claimedAt: Date, account: ProviderAccount) async throws -> Resolution {
+        guard let call = try await claims.reclaim(phoneCallID: job.phoneCallID, claimedAt: claimedAt) else { return .heldByLiveWorker }
         resolvedClaims.increment()
         if let existing = try await findAtProvider(call, account: account) {
             try await events.publish(.remotelyQueued(phoneCallID: call.phoneCallID, accountID: call.accountID, call: existing))
             Self.dials.increment(String(call.accountID), "remotely_queued")
-            return nil
+            return .settled
         }
         logger.info("claimed call never reached the provider; dialling it", metadata: ["phone_call_id": "\(call.phoneCallID)"])
-        return call
+        return .dial(call)
     }
 
     /// The provider's newest call to the number that no other phone call has recorded, if any. Retries while
@@ -164,4 +199,12 @@ public struct QueueHandler: MessageHandler {
             delay = min(delay * 2, settings.maximumRetryDelay)
         }
     }
+}
+
+/// The phone calls this process is dialling now.
+final class DiallingCalls: Sendable {
+    private let ids = Mutex<Set<Int64>>([])
+    func insert(_ id: Int64) { _ = ids.withLock { $0.insert(id) } }
+    func remove(_ id: Int64) { _ = ids.withLock { $0.remove(id) } }
+    func contains(_ id: Int64) -> Bool { ids.withLock { $0.contains(id) } }
 }

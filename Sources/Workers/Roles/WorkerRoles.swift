@@ -47,15 +47,23 @@ enum WorkerRoles {
     /// call, so lanes go by key: many calls of one partition wait for slots or the provider at once.
     static func queue(_ context: WorkerRoleContext) throws -> [any Service] {
         let environment = context.environment
+        let claimTimeout = try environment.seconds("DIAL_CLAIM_TIMEOUT_SECONDS", default: .seconds(30), range: 1...3600)
+        // A dial leaves only while the worker's lease has half the claim timeout left, and must reach the
+        // provider within that half, before another worker can look for it there.
+        let requestTimeout = try providerRequestTimeout(context)
+        guard claimTimeout >= requestTimeout * 2 else {
+            throw EnvironmentVariables.InvalidValue(
+                name: "DIAL_CLAIM_TIMEOUT_SECONDS", value: "\(claimTimeout.seconds)",
+                expected: "at least twice PROVIDER_REQUEST_TIMEOUT_SECONDS (\(requestTimeout.seconds))")
+        }
         let producer = try KafkaProducer(configuration: context.kafka, logger: context.logger)
         let (http, provider) = try providerClient(context)
         var limiterSettings = DialRateLimiter.Settings()
         limiterSettings.headroom = try environment.number("DIAL_RATE_HEADROOM", default: limiterSettings.headroom, range: 0...0.5)
         var settings = QueueHandler.Settings()
-        settings.claimTimeout = try environment.seconds("DIAL_CLAIM_TIMEOUT_SECONDS", default: settings.claimTimeout, range: 1...3600)
         settings.publicBaseURL = try PublicBaseURL.read(environment)
         let handler = QueueHandler(
-            claims: DialClaims(client: context.database, logger: context.logger),
+            claims: DialClaims(client: context.database, logger: context.logger, claimTimeout: claimTimeout),
             accounts: try providerAccounts(context),
             limiter: DialRateLimiter(schedule: DialSchedule(client: context.database, logger: context.logger), settings: limiterSettings),
             provider: provider, events: StatusEventPublisher(producer: producer, kafka: context.kafka),
@@ -87,9 +95,13 @@ enum WorkerRoles {
         ProviderAccounts(client: context.database, defaults: try ProviderDefaults(environment: context.environment), logger: context.logger)
     }
 
+    static func providerRequestTimeout(_ context: WorkerRoleContext) throws -> Duration {
+        try context.environment.seconds("PROVIDER_REQUEST_TIMEOUT_SECONDS", default: .seconds(15), range: 0.1...300)
+    }
+
     /// The provider client and the service that closes its connections when the role has stopped.
     static func providerClient(_ context: WorkerRoleContext) throws -> (HTTPClientService, ProviderClient) {
-        let timeout = try context.environment.seconds("PROVIDER_REQUEST_TIMEOUT_SECONDS", default: .seconds(15), range: 0.1...300)
+        let timeout = try providerRequestTimeout(context)
         let connections = try context.environment.integer("PROVIDER_MAX_CONNECTIONS", default: 64, range: 1...4096)
         let http = ProviderClient.makeHTTPClient(maximumConnections: connections)
         return (HTTPClientService(client: http, logger: context.logger), ProviderClient(http: http, requestTimeout: timeout, logger: context.logger))

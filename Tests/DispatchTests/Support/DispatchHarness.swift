@@ -77,11 +77,10 @@ final class DispatchHarness: Sendable {
         group: String, claimTimeout: Duration = .seconds(30), concurrency: Int = 128, producer: KafkaProducer
     ) throws -> WorkerRuntime {
         var settings = QueueHandler.Settings()
-        settings.claimTimeout = claimTimeout
         settings.firstRetryDelay = .milliseconds(100)
         settings.maximumRetryDelay = .seconds(1)
         let handler = QueueHandler(
-            claims: DialClaims(client: database, logger: logger),
+            claims: DialClaims(client: database, logger: logger, claimTimeout: claimTimeout),
             accounts: ProviderAccounts(client: database, defaults: defaults, logger: logger),
             limiter: DialRateLimiter(schedule: DialSchedule(client: database, logger: logger)),
             provider: ProviderClient(http: Self.providerHTTP, requestTimeout: .seconds(5), logger: logger),
