@@ -37,6 +37,9 @@ fuzz: deps ## schemathesis against the API and its OpenAPI document: no 5xx, not
 loadtest: deps ## HTTP throughput and latency under wrk: contacts index and create (targets in docs/benchmarks.md)
 	@scripts/loadtest.sh
 
+chaos: release ## A 100,000-call campaign through worker kills, a PostgreSQL crash and a frozen broker, checked call by call (docs/reliability.md)
+	@python3 scripts/chaos.py
+
 bench: deps ## Print performance figures (see docs/benchmarks.md)
 	@scripts/bench.sh
 

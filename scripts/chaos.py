@@ -352,6 +352,8 @@ def main():
     parser.add_argument("--provider-port", type=int, default=4019)
     parser.add_argument("--worker-port", type=int, default=9190)
     options = parser.parse_args()
+    # A SIGTERM (make's or timeout's) still stops the system it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     generator = random.Random(options.seed)
     log(f"chaos run: {options.calls} calls at {options.rate:g} calls/s, seed {options.seed}")
 
@@ -430,11 +432,16 @@ def main():
 
         # Calls whose final callback was lost are fetched from the provider, as SCFM's update_calls task.
         fetches = 0
+        last_final, last_change = -1, time.time()
         while True:
             if time.time() > deadline:
                 raise SystemExit("calls not final at the timeout")
             counts = database_counts(system, callout) or {}
             final = sum(counts.get(status, 0) for status in FINAL)
+            if final != last_final:
+                last_final, last_change = final, time.time()
+            elif time.time() - last_change > 300:
+                raise SystemExit(f"no call became final for 5 minutes ({final}/{options.calls} final): the system is stuck")
             log(f"final {final}/{options.calls}, phone calls by status {counts}")
             if final == options.calls:
                 break

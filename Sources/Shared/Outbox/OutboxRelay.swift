@@ -2,6 +2,7 @@ import Logging
 import Metrics
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// Publishes `outbox_messages` to Kafka in id order and marks each row published only after the broker
 /// acknowledged it. One relay publishes at a time (a PostgreSQL advisory lock), so order per key holds
@@ -14,6 +15,10 @@ public final class OutboxRelay: Service, Sendable {
         public var maximumBackoff: Duration = .seconds(30)
         /// Published rows are deleted after this long.
         public var retention: Duration = .seconds(3600)
+        /// How long the publishing loop may go without finishing a step (a batch acknowledged or failed, an
+        /// idle look at the table) before it is abandoned and started over: longer than a delivery timeout
+        /// (`message.timeout.ms`, 30 s) plus the longest back-off.
+        public var stallTimeout: Duration = .seconds(120)
         public init() {}
     }
 
@@ -28,6 +33,10 @@ public final class OutboxRelay: Service, Sendable {
     private let published = Counter(label: "scfm_outbox_published_total")
     private let failures = Counter(label: "scfm_outbox_publish_failures_total")
     private let backlog = Gauge(label: "scfm_outbox_backlog")
+    private let stalls = Counter(label: "scfm_outbox_relay_stalls_total")
+    /// When the publishing loop last finished a step (ContinuousClock nanoseconds since `started`).
+    private let lastStep = Atomic<Int64>(0)
+    private let started = ContinuousClock.now
 
     public init(
         database: PostgresClient, producer: KafkaProducer, kafka: KafkaConfiguration, settings: Settings = Settings(),
@@ -43,16 +52,62 @@ public final class OutboxRelay: Service, Sendable {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do {
-                    try await self.leadWhileHoldingTheLock()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    self.logger.error("outbox relay interrupted", metadata: ["error": "\(String(reflecting: error))"])
+                self.markStep()
+                // Leadership runs as its own task, watched: a step that never finishes (seen once after a
+                // PostgreSQL crash in make chaos, with nothing logged) must not stop publishing for good.
+                let leading = Task { try await self.leadWhileHoldingTheLock() }
+                let finished = await self.watch(leading)
+                if !finished {
+                    self.stalls.increment()
+                    self.logger.error(
+                        "outbox relay stalled; starting it over",
+                        metadata: ["stall_timeout_seconds": "\(self.settings.stallTimeout.seconds)"])
+                    leading.cancel()
+                } else {
+                    do {
+                        try await leading.value
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        self.logger.error("outbox relay interrupted", metadata: ["error": "\(String(reflecting: error))"])
+                    }
                 }
                 try await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Waits for `leading` to end (true), or for its loop to go `stallTimeout` without a step (false).
+    /// Cancellation (shutdown) is passed on and waited for.
+    private func watch(_ leading: Task<Void, any Error>) async -> Bool {
+        let finished = Atomic<Bool>(false)
+        let watcher = Task {
+            _ = await leading.result
+            finished.store(true, ordering: .releasing)
+        }
+        defer { watcher.cancel() }
+        return await withTaskCancellationHandler {
+            while !finished.load(ordering: .acquiring) {
+                if Task.isCancelled {
+                    leading.cancel()
+                    _ = await leading.result
+                    return true
+                }
+                if ContinuousClock.now - stepInstant() > settings.stallTimeout { return false }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            return true
+        } onCancel: {
+            leading.cancel()
+        }
+    }
+
+    private func markStep() {
+        lastStep.store((ContinuousClock.now - started).nanoseconds, ordering: .relaxed)
+    }
+
+    private func stepInstant() -> ContinuousClock.Instant {
+        started + .nanoseconds(lastStep.load(ordering: .relaxed))
     }
 
     /// Holds one connection for the advisory lock (a session lock lives as long as its connection) and
@@ -85,6 +140,7 @@ public final class OutboxRelay: Service, Sendable {
                 try await deletePublished()
                 lastCleanup = .now
             }
+            markStep()
             guard let lastID = batch.last?.id else {
                 try await markPublished(acknowledged)
                 acknowledged = []
@@ -99,6 +155,7 @@ public final class OutboxRelay: Service, Sendable {
             async let marked: Void = markPublished(previous)
             async let ahead = readBatch(after: lastID)
             let results = await inFlight.reports()
+            markStep()
             try await marked
             let delivered = results.firstIndex { if case .failure = $0 { true } else { false } } ?? batch.count
             guard delivered == batch.count else {
@@ -110,6 +167,7 @@ public final class OutboxRelay: Service, Sendable {
                     "outbox publish failed; will retry",
                     metadata: ["published": "\(delivered)", "pending": "\(batch.count - delivered)"])
                 try await Task.sleep(for: backoff)
+                markStep()
                 backoff = min(backoff * 2, settings.maximumBackoff)
                 batch = try await readBatch(after: 0)
                 continue
