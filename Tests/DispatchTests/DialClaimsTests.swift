@@ -51,6 +51,22 @@ import Testing
         #expect(try await second.reclaim(phoneCallID: calls[1], claimedAt: orphanClaimedAt)?.phoneCallID == calls[1])
     }
 
+    /// A takeover looks the number up at the provider and skips calls other phone calls hold, but not the one
+    /// this call holds itself: its own dial's event may land between the takeover and the lookup.
+    @Test func theCallsOwnSidIsNotAnotherCallsDial() async throws {
+        let database = try await TestDatabases.shared.client(suite: "dial_claims_recorded")
+        let seed = DispatchSeed(client: database, logger: logger)
+        let account = try await seed.createAccount(rate: 10)
+        let calls = try await seed.queuedCalls(accountID: account, count: 2)
+        try await database.query(
+            """
+            UPDATE phone_calls SET remote_call_id = CASE id WHEN \(calls[0]) THEN 'CAown' ELSE 'CAother' END
+            WHERE id = ANY(\(calls))
+            """, logger: logger)
+        let claims = DialClaims(client: database, logger: logger)
+        #expect(try await claims.recordedRemoteCallIDs(among: ["CAown", "CAother", "CAnew"], byOtherThan: calls[0]) == ["CAother"])
+    }
+
     @Test func aLeaseThatLapsedMovesToANewEpoch() async throws {
         let database = try await TestDatabases.shared.client(suite: "dial_claims_lease")
         let lease = DialClaimLease(client: database, timeout: .seconds(1), logger: logger)

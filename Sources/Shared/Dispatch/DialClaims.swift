@@ -178,10 +178,12 @@ public struct DialClaims: Sendable {
 }
 
 extension DialClaims {
-    /// Which of these provider call sids some phone call already holds.
-    public func recordedRemoteCallIDs(among sids: [String]) async throws -> Set<String> {
+    /// Which of these provider call sids a phone call other than `phoneCallID` already holds. The call's own
+    /// sid is not among them: its dial's event may be applied between the takeover and this lookup, and that
+    /// sid is the answer, not another call's (make chaos caught a re-dial from exactly that race).
+    public func recordedRemoteCallIDs(among sids: [String], byOtherThan phoneCallID: Int64) async throws -> Set<String> {
         let rows = try await client.query(
-            "SELECT remote_call_id FROM phone_calls WHERE remote_call_id = ANY(\(sids))", logger: logger)
+            "SELECT remote_call_id FROM phone_calls WHERE remote_call_id = ANY(\(sids)) AND id <> \(phoneCallID)", logger: logger)
         var recorded = Set<String>()
         for try await sid in rows.decode(String.self) { recorded.insert(sid) }
         return recorded

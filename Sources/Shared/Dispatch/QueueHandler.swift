@@ -185,7 +185,7 @@ public struct QueueHandler: MessageHandler {
             case .success(let calls):
                 let candidates = calls.filter { $0.to == nil || $0.to == call.msisdn }
                 guard !candidates.isEmpty else { return nil }
-                let recorded = try await claims.recordedRemoteCallIDs(among: candidates.map(\.sid))
+                let recorded = try await claims.recordedRemoteCallIDs(among: candidates.map(\.sid), byOtherThan: call.phoneCallID)
                 return candidates.first { !recorded.contains($0.sid) }
             case .rejected(_, let message):
                 // Credentials or the account are wrong: a dial would be refused the same way.
