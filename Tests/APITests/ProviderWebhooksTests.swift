@@ -156,6 +156,12 @@ import Testing
             let unknown = Self.parameters(callSid: "CA-nobody", accountSid: "AC-nobody", status: "completed")
             #expect(try await post(client, unknown, signedWith: "whatever").status == .forbidden)
 
+            // A NUL character anywhere (PostgreSQL stores none): 400, before any lookup (found by make fuzz).
+            let withNUL = Self.parameters(callSid: "CA-\u{0}forged", accountSid: "AC-\(call.account.id)", status: "completed")
+            let refused = try await post(client, withNUL, signedWith: "secret-\(call.account.id)")
+            #expect(refused.status == .badRequest)
+            #expect(try refused.json["status"] == 400)
+
             #expect(try await count("remote_phone_call_events", phoneCallID: call.phoneCallID) == eventsBefore)
             #expect(try await count("outbox_messages", phoneCallID: call.phoneCallID) == outboxBefore)
             #expect(try await client.request(.get, "/api/phone_calls/\(call.phoneCallID)", token: call.token).json["status"] == "remotely_queued")

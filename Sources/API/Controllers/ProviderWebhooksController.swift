@@ -35,6 +35,10 @@ struct ProviderWebhooksController {
         }
         let body = try await request.collectBody(upTo: RequestParameters.maximumBodySize)
         let callback = ProviderCallback(form: String(buffer: body))
+        // PostgreSQL stores no U+0000: refused before the call and account lookups would fail on it (make fuzz).
+        guard !callback.parameters.contains(where: { $0.0.utf8.contains(0) || $0.1.utf8.contains(0) }) else {
+            throw APIError.badRequest("parameters may not contain the NUL character (\\u0000)")
+        }
         let phoneCallID = request.uri.queryParameters.get("phone_call_id").flatMap { Int64($0) }
         let result = try await recorder.record(
             callback, signature: request.headers[Self.signatureHeader], url: signedURL(of: request), phoneCallID: phoneCallID)
