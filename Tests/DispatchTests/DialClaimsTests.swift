@@ -69,14 +69,17 @@ import Testing
 
     @Test func aLeaseThatLapsedMovesToANewEpoch() async throws {
         let database = try await TestDatabases.shared.client(suite: "dial_claims_lease")
-        let lease = DialClaimLease(client: database, timeout: .seconds(1), logger: logger)
+        // Connected first, so that no renewal below pays for opening a connection; a timeout of 4 s leaves a
+        // 2 s window, wide against a busy machine's round trips (the suites run side by side).
+        _ = try await database.query("SELECT 1", logger: logger).collect()
+        let lease = DialClaimLease(client: database, timeout: .seconds(4), logger: logger)
         #expect(lease.epoch(validAt: .now) == nil, "not valid before its first renewal")
         await lease.renewOnce()
         #expect(lease.permits(epoch: 0, at: .now))
-        #expect(!lease.permits(epoch: 0, at: .now + .seconds(0.6)), "valid for half the timeout after the renewal was sent")
+        #expect(!lease.permits(epoch: 0, at: .now + .seconds(2.1)), "valid for half the timeout after the renewal was sent")
         await lease.renewOnce()
         #expect(lease.permits(epoch: 0, at: .now), "renewed in time: the same epoch")
-        try await Task.sleep(for: .seconds(0.6))
+        try await Task.sleep(for: .seconds(2.2))
         #expect(!lease.permits(epoch: 0, at: .now))
         await lease.renewOnce()
         #expect(!lease.permits(epoch: 0, at: .now), "claims of before the lapse need confirming")
