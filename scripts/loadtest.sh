@@ -20,19 +20,11 @@ CONNECTIONS="${LOADTEST_CONNECTIONS:-64}"
 command -v wrk >/dev/null || { echo "wrk is missing: run make deps" >&2; exit 1; }
 swift build -c release --product API
 
-api_pid=""
-cleanup() {
-    [ -z "$api_pid" ] || { kill -TERM "$api_pid" 2>/dev/null; wait "$api_pid" 2>/dev/null || true; }
-    scripts/postgres.sh stop "$DATA"
-}
-trap cleanup EXIT
-PG_SHARED_BUFFERS="${PG_SHARED_BUFFERS:-1GB}" scripts/postgres.sh start "$DATA" "$PG_PORT"
-scripts/create-database.sh "$PG_PORT" scfm_loadtest
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/scfm_loadtest"
+source scripts/standalone-api.sh
 export LOG_LEVEL=warning
+standalone_database "$DATA" "$PG_PORT" scfm_loadtest "${PG_SHARED_BUFFERS:-1GB}"
 psql_() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d scfm_loadtest -v ON_ERROR_STOP=1 -qtAc "$1"; }
 
-.build/release/API migrate >/dev/null
 # One account holding the contacts, made once and reused by later runs.
 account_id="$(psql_ "SELECT id FROM accounts WHERE metadata->>'loadtest' = 'true' LIMIT 1")"
 if [ -z "$account_id" ]; then
@@ -50,11 +42,7 @@ fi
 psql_ "VACUUM ANALYZE contacts, account_record_count_deltas"
 TOKEN="$(.build/release/API access-tokens create --account-id "$account_id")"
 
-KAFKA_BROKERS=127.0.0.1:1 KAFKA_PROPERTIES="log_level=0" OUTBOX_RELAY=false PORT="$API_PORT" LOG_LEVEL=error \
-    .build/release/API serve &
-api_pid=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$API_PORT/metrics" && break; sleep 0.1; done
-kill -0 "$api_pid" 2>/dev/null || { echo "the API did not start (is port $API_PORT in use?)" >&2; exit 1; }
+LOG_LEVEL=error standalone_api "$API_PORT"
 
 LUA="$(mktemp -d)"
 cat > "$LUA/report.lua" <<'EOF'

@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         // Swift concurrency's jobs run on NIO's event loops, the threads that already serve the sockets: a
         // request's handler and each of its database queries stop hopping between the cooperative pool and the
-        // loops (the contacts index went from ~2,000 to ~N requests/s on two cores). Only the main task has
+        // loops (the contacts index went from about 2,000 to 2,400 requests/s on two cores, docs/benchmarks.md). Only the main task has
         // run so far, on the main thread, so nothing is queued on the default executor yet.
         let onEventLoops = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let environment = EnvironmentVariables()

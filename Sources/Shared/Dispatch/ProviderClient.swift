@@ -61,7 +61,6 @@ extension ProviderOutcome where Success == JSONValue {
 /// over one pooled HTTP client.
 public final class ProviderClient: Sendable {
     private let http: HTTPClient
-    private let requestTimeoutAmount: TimeAmount
     /// How long one request may take.
     public let requestTimeout: Duration
     private let logger: Logger
@@ -79,10 +78,12 @@ public final class ProviderClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// `requestTimeout` as AsyncHTTPClient takes it.
+    private var requestTimeoutAmount: TimeAmount { .nanoseconds(requestTimeout.nanoseconds) }
+
     public init(http: HTTPClient, requestTimeout: Duration = .seconds(15), logger: Logger) {
         self.http = http
         self.requestTimeout = requestTimeout
-        requestTimeoutAmount = .nanoseconds(requestTimeout.nanoseconds)
         self.logger = logger
     }
 
