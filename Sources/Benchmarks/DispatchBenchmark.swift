@@ -178,7 +178,8 @@ final class DispatchWorld: Sendable {
             claims: DialClaims(client: client, logger: logger),
             accounts: ProviderAccounts(client: client, defaults: ProviderDefaults(baseURL: providerURL), logger: logger),
             limiter: DialRateLimiter(schedule: DialSchedule(client: client, logger: logger)),
-            provider: provider, events: StatusEventPublisher(producer: producer, kafka: kafka), logger: logger)
+            provider: provider, events: StatusEventPublisher(producer: producer, kafka: kafka),
+            holds: CalloutHolds(client: client, logger: logger), logger: logger)
         return try runtime(role: "queue", group: group, topic: .phoneCallsQueue, handler: handler, concurrency: 256)
     }
 

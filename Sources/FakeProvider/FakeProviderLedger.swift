@@ -7,6 +7,8 @@ import Synchronization
 final class FakeProviderLedger: Sendable {
     struct Create: Sendable {
         let at: ContinuousClock.Instant
+        /// The wall clock, to compare with times recorded elsewhere (a callout's pause).
+        let wallClock: Date
         let to: String
         let sid: String
     }
@@ -82,7 +84,7 @@ final class FakeProviderLedger: Sendable {
             state.calls[call.sid] = call
             state.callsByAccount[accountSID, default: []].append(call.sid)
             state.callsByNumber[accountSID + " " + call.to, default: []].append(call.sid)
-            state.creates.append(Create(at: now, to: call.to, sid: call.sid))
+            state.creates.append(Create(at: now, wallClock: Date(), to: call.to, sid: call.sid))
             return .created(call)
         }
     }
@@ -159,6 +161,7 @@ final class FakeProviderLedger: Sendable {
                 "call_flow_requests_failed": .integer(Int64(state.callFlowRequests.failed)),
                 "max_creates_in_any_second": .integer(Int64(CreateRate.busiestSlidingSecond(times))),
                 "first_to_last_create_seconds": .number(times.last ?? 0),
+                "last_create_at": .timestamp(state.creates.last?.wallClock),
                 "creates_per_second": .array(perSecond.map { .integer(Int64($0)) }),
             ]
         }

@@ -9,22 +9,6 @@ import Testing
 
 /// Queue and status workers over the mock cluster, a real PostgreSQL and the fake provider.
 @Suite(.serialized) struct QueueWorkerTests {
-    /// Runs `services` until `body` returns, then shuts them down gracefully.
-    func running<T: Sendable>(_ services: [any Service], logger: Logger, _ body: () async throws -> T) async throws -> T {
-        let group = ServiceGroup(services: services, logger: logger)
-        let task = Task { try await group.run() }
-        do {
-            let result = try await body()
-            await group.triggerGracefulShutdown()
-            try await task.value
-            return result
-        } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await task.value
-            throw error
-        }
-    }
-
     /// Three workers share one account's 50 calls/s. The exact targets (never more than 50 in any second, at
     /// least 49 on average) are measured by `make bench` (`dispatch`, limit 50/s); this test holds the
     /// behaviour with a little room for the timing noise of a debug build on two shared cores: nothing dialled

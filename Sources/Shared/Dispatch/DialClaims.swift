@@ -6,6 +6,8 @@ import PostgresNIO
 public struct ClaimedCall: Sendable, Equatable {
     public let phoneCallID: Int64
     public let accountID: Int64
+    /// The call's callout, if any: its pause holds the call back (`CalloutHolds`).
+    public let calloutID: Int64?
     public let msisdn: String
     public let remoteRequestParams: JSONValue
     public let claimedAt: Date
@@ -92,20 +94,20 @@ public struct DialClaims: Sendable {
                   AND NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))
                 RETURNING \(unescaped: returning)
             )
-            SELECT id, account_id, msisdn, remote_request_params, dial_claimed_at, NULL::text, NULL::text, NULL::uuid FROM claimed
+            SELECT id, account_id, callout_id, msisdn, remote_request_params, dial_claimed_at, NULL::text, NULL::text, NULL::uuid FROM claimed
             UNION ALL
-            SELECT p.id, p.account_id, p.msisdn, p.remote_request_params, p.dial_claimed_at, p.status, c.status, p.dial_claimed_by
+            SELECT p.id, p.account_id, p.callout_id, p.msisdn, p.remote_request_params, p.dial_claimed_at, p.status, c.status, p.dial_claimed_by
             FROM phone_calls p LEFT JOIN callouts c ON c.id = p.callout_id
             WHERE p.id = ANY(\(ids)) AND p.id NOT IN (SELECT id FROM claimed)
             """, logger: logger)
         var outcomes: [Int64: Result<ClaimedCall, ClaimRefusal>] = [:]
         for try await row in rows {
-            let (id, accountID, msisdn, params, claimedAt, status, calloutStatus, claimedBy) = try row.decode(
-                (Int64, Int64, String, JSONValue, Date?, String?, String?, UUID?).self)
+            let (id, accountID, calloutID, msisdn, params, claimedAt, status, calloutStatus, claimedBy) = try row.decode(
+                (Int64, Int64, Int64?, String, JSONValue, Date?, String?, String?, UUID?).self)
             guard let status else {
                 outcomes[id] = .success(
                     ClaimedCall(
-                        phoneCallID: id, accountID: accountID, msisdn: msisdn, remoteRequestParams: params,
+                        phoneCallID: id, accountID: accountID, calloutID: calloutID, msisdn: msisdn, remoteRequestParams: params,
                         claimedAt: claimedAt!, leaseEpoch: epoch))
                 continue
             }
@@ -166,13 +168,30 @@ public struct DialClaims: Sendable {
             """, logger: logger)
     }
 
+    /// Gives back the claim of a call whose callout was paused or stopped after the claim, before its dial
+    /// left: the call stays `queued`, and resuming the callout queues it again. The callout row is locked
+    /// while checking, so a resume cannot commit between this check and the release (its re-queue would miss
+    /// the call). False when the callout runs again: dial after all.
+    public func releaseHeld(_ call: ClaimedCall) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            UPDATE phone_calls p SET dial_claimed_at = NULL, dial_claimed_by = NULL
+            WHERE p.id = \(call.phoneCallID) AND p.status = 'queued' AND p.dial_claimed_at = \(call.claimedAt)
+              AND p.dial_claimed_by = \(lease.ownerID)
+              AND EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped') FOR SHARE)
+            RETURNING p.id
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
     static let capLockNamespace: Int32 = 0x5CF0_0001
-    static let returning = "p.id, p.account_id, p.msisdn, p.remote_request_params, p.dial_claimed_at"
+    static let returning = "p.id, p.account_id, p.callout_id, p.msisdn, p.remote_request_params, p.dial_claimed_at"
 
     static func claimedCall(_ row: PostgresRow, epoch: Int) throws -> ClaimedCall {
-        let (id, accountID, msisdn, params, claimedAt) = try row.decode((Int64, Int64, String, JSONValue, Date).self)
+        let (id, accountID, calloutID, msisdn, params, claimedAt) = try row.decode((Int64, Int64, Int64?, String, JSONValue, Date).self)
         return ClaimedCall(
-            phoneCallID: id, accountID: accountID, msisdn: msisdn, remoteRequestParams: params, claimedAt: claimedAt,
+            phoneCallID: id, accountID: accountID, calloutID: calloutID, msisdn: msisdn, remoteRequestParams: params, claimedAt: claimedAt,
             leaseEpoch: epoch)
     }
 }

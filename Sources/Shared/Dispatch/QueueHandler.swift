@@ -32,6 +32,9 @@ public struct QueueHandler: MessageHandler {
     let limiter: DialRateLimiter
     let provider: ProviderClient
     let events: StatusEventPublisher
+    /// Paused or stopped callouts, checked just before a dial leaves; nil dials without looking (tests of
+    /// calls without callouts).
+    let holds: CalloutHolds?
     let settings: Settings
     let logger: Logger
 
@@ -40,13 +43,15 @@ public struct QueueHandler: MessageHandler {
     private static let dials = LabelledCounters(label: "scfm_calls_dialled_total", dimensionNames: ["account_id", "outcome"])
     private let resolvedClaims = Counter(label: "scfm_dial_claims_resolved_total")
     private let confirmedClaims = Counter(label: "scfm_dial_claims_confirmed_total")
+    private let heldBeforeDial = Counter(label: "scfm_dials_held_by_callout_pause_total")
     /// The calls this process's lanes are dialling: a claim of ours on one of them is not an unknown outcome.
     private let dialling = DiallingCalls()
 
     public init(
         claims: DialClaims, accounts: ProviderAccounts, limiter: DialRateLimiter, provider: ProviderClient,
-        events: StatusEventPublisher, settings: Settings = Settings(), logger: Logger
+        events: StatusEventPublisher, holds: CalloutHolds? = nil, settings: Settings = Settings(), logger: Logger
     ) {
+        self.holds = holds
         self.claims = claims
         self.accounts = accounts
         self.limiter = limiter
@@ -115,6 +120,7 @@ public struct QueueHandler: MessageHandler {
                 call = confirmed
                 continue
             }
+            if try await heldByPause(call, slot: slot) { return }
             guard let outcome = await provider.send(request, at: slot, lateness: limiter.lateness) else {
                 // The dial could not leave in time for its slot: nothing was sent; take the next slot.
                 limiter.recordMissedSlot()
@@ -152,6 +158,19 @@ public struct QueueHandler: MessageHandler {
             }
             delay = min(delay * 2, settings.maximumRetryDelay)
         }
+    }
+
+    /// Whether the call's callout was paused or stopped since the claim, looked at just before the slot so
+    /// that a dial never leaves more than the holds' maximum age after a pause; the claim is then given back
+    /// (resuming queues the call again).
+    private func heldByPause(_ call: ClaimedCall, slot: ContinuousClock.Instant) async throws -> Bool {
+        guard let holds, let calloutID = call.calloutID else { return false }
+        let release: () async -> Void = { try? await claims.release(phoneCallID: call.phoneCallID, claimedAt: call.claimedAt) }
+        let lookAt = slot - holds.maximumAge
+        if lookAt > .now { try await pause(for: lookAt - .now, beforeAbandoning: release) }
+        guard try await holds.isHeld(calloutID), try await claims.releaseHeld(call) else { return false }
+        heldBeforeDial.increment()
+        return true
     }
 
     enum Resolution {

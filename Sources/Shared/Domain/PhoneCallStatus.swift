@@ -12,6 +12,10 @@ public enum PhoneCallStatus: String, Sendable, CaseIterable {
         default: false
         }
     }
+
+    public static let finalStatuses = allCases.filter(\.isFinal)
+    /// Between queued and final: the call holds its participation until its outcome is known.
+    public static let unfinishedStatuses: [PhoneCallStatus] = [.created, .queued, .remotelyQueued, .inProgress, .remoteFetchQueued]
 }
 
 /// `POST /api/phone_calls/:id/phone_call_events`.

@@ -58,7 +58,7 @@ public struct TimestampFilter: Sendable, Equatable {
     nonisolated(unsafe) private static let pattern =
         /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?)?$/
 
-    static func parseValue(_ text: String) -> Value? {
+    public static func parseValue(_ text: String) -> Value? {
         guard let match = text.trimmingWhitespace().wholeMatch(of: pattern) else { return nil }
         guard let year = Int(match.1), let month = Int(match.2), let day = Int(match.3),
             (1...12).contains(month), (1...31).contains(day)

@@ -70,13 +70,19 @@ public struct CalloutRepository: Sendable {
                 """, logger: logger
             ).first(Callout.init(row:))
             if updated != nil, event == .resume {
+                // The calls' updated_at is touched: the time they entered the queue again, from which the stuck
+                // call sweeper measures how long they have waited.
                 try await connection.query(
                     """
+                    WITH requeued AS (
+                        UPDATE phone_calls SET updated_at = now()
+                        WHERE callout_id = \(id) AND status = 'queued' AND dial_claimed_at IS NULL
+                        RETURNING id, account_id
+                    )
                     INSERT INTO outbox_messages (topic, message_key, payload)
                     SELECT \(Topic.phoneCallsQueue.rawValue), id::text,
                            jsonb_build_object('version', \(PhoneCallJob.version), 'phone_call_id', id, 'account_id', account_id)
-                    FROM phone_calls
-                    WHERE callout_id = \(id) AND status = 'queued' AND dial_claimed_at IS NULL
+                    FROM requeued
                     ORDER BY id
                     """, logger: logger)
             }

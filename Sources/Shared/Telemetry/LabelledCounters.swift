@@ -19,6 +19,11 @@ public final class LabelledCounters: Sendable {
         counter(values).increment()
     }
 
+    /// Adds `amount` to the counter of these label values.
+    public func add(_ amount: Int, _ values: String...) {
+        if amount > 0 { counter(values).increment(by: Int64(amount)) }
+    }
+
     private func counter(_ values: [String]) -> Counter {
         counters.withLock { counters in
             if let existing = counters[values] { return existing }

@@ -19,6 +19,7 @@ enum WorkerRoles {
         "population": population,
         "queue": queue,
         "remote-fetch": remoteFetch,
+        "scheduler": scheduler,
         "status": status,
     ]
 
@@ -67,7 +68,7 @@ enum WorkerRoles {
             accounts: try providerAccounts(context),
             limiter: DialRateLimiter(schedule: DialSchedule(client: context.database, logger: context.logger), settings: limiterSettings),
             provider: provider, events: StatusEventPublisher(producer: producer, kafka: context.kafka),
-            settings: settings, logger: context.logger)
+            holds: CalloutHolds(client: context.database, logger: context.logger), settings: settings, logger: context.logger)
         return [http, producer]
             + (try consumer(role: "queue", topic: .phoneCallsQueue, handler: handler, context: context, ordering: .key, defaultConcurrency: 256))
     }
@@ -89,6 +90,33 @@ enum WorkerRoles {
             updates: PhoneCallStatusUpdates(client: context.database, logger: context.logger),
             maximumBatch: try context.environment.integer("STATUS_BATCH_SIZE", default: 1000, range: 1...100_000))
         return try consumer(role: "status", topic: .phoneCallEvents, handler: handler, context: context, ordering: .key, defaultConcurrency: 512)
+    }
+
+    /// Drives running callouts whose account enables the autopilot (see AutopilotScheduler), and settles calls
+    /// stuck in a state for too long (StuckCallSweeper). Replicas share the callouts by lease.
+    static func scheduler(_ context: WorkerRoleContext) throws -> [any Service] {
+        let environment = context.environment
+        var settings = AutopilotScheduler.Settings()
+        settings.tick = try environment.seconds("AUTOPILOT_TICK_SECONDS", default: settings.tick, range: 0.01...60)
+        settings.queueAhead = try environment.seconds("AUTOPILOT_QUEUE_AHEAD_SECONDS", default: settings.queueAhead, range: 0.1...600)
+        settings.maximumQueueDepth = try environment.integer("AUTOPILOT_MAX_QUEUE_DEPTH", default: settings.maximumQueueDepth, range: 1...1_000_000)
+        var defaults = AutopilotPolicy()
+        if let statuses = try environment.list("CALLOUT_PARTICIPATION_RETRY_STATUSES", allowed: PhoneCallStatus.finalStatuses.map(\.rawValue)) {
+            defaults.retryStatuses = statuses
+        }
+        let leases = AutopilotLeases(
+            client: context.database, logger: context.logger,
+            ttl: try environment.seconds("AUTOPILOT_LEASE_SECONDS", default: .seconds(10), range: 1...3600), defaults: defaults)
+        let scheduler = AutopilotScheduler(
+            leases: leases, steps: AutopilotSteps(client: context.database, logger: context.logger, owner: leases.owner),
+            accounts: try providerAccounts(context), settings: settings, logger: context.logger)
+        var sweeping = StuckCallSweeper.Settings()
+        sweeping.interval = try environment.seconds("STUCK_CALLS_SWEEP_SECONDS", default: sweeping.interval, range: 0.1...3600)
+        sweeping.queuedMaxAge = try environment.seconds("PHONE_CALL_QUEUED_MAX_AGE_SECONDS", default: sweeping.queuedMaxAge, range: 1...31_536_000)
+        sweeping.claimMaxAge = try environment.seconds("PHONE_CALL_CLAIM_MAX_AGE_SECONDS", default: sweeping.claimMaxAge, range: 1...31_536_000)
+        sweeping.fetchAfter = try environment.seconds("PHONE_CALL_FETCH_AFTER_SECONDS", default: sweeping.fetchAfter, range: 1...31_536_000)
+        sweeping.expireAfter = try environment.seconds("PHONE_CALL_EXPIRE_AFTER_SECONDS", default: sweeping.expireAfter, range: 1...31_536_000)
+        return [scheduler, StuckCallSweeper(client: context.database, settings: sweeping, logger: context.logger)]
     }
 
     static func providerAccounts(_ context: WorkerRoleContext) throws -> ProviderAccounts {

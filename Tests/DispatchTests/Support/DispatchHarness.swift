@@ -84,7 +84,8 @@ final class DispatchHarness: Sendable {
             accounts: ProviderAccounts(client: database, defaults: defaults, logger: logger),
             limiter: DialRateLimiter(schedule: DialSchedule(client: database, logger: logger)),
             provider: ProviderClient(http: Self.providerHTTP, requestTimeout: .seconds(5), logger: logger),
-            events: StatusEventPublisher(producer: producer, kafka: kafka), settings: settings, logger: logger)
+            events: StatusEventPublisher(producer: producer, kafka: kafka), holds: CalloutHolds(client: database, logger: logger),
+            settings: settings, logger: logger)
         return try runtime(role: "queue", group: group, topic: .phoneCallsQueue, handler: handler, concurrency: concurrency)
     }
 
@@ -100,6 +101,35 @@ final class DispatchHarness: Sendable {
             events: StatusEventPublisher(producer: producer, kafka: kafka), logger: logger)
         return try runtime(role: "remote-fetch", group: group, topic: .phoneCallsRemoteFetch, handler: handler, concurrency: 64)
     }
+
+    /// The `scheduler` role's autopilot, ticking fast for tests.
+    func scheduler(tick: Duration = .milliseconds(100), owner: UUID = UUID()) -> AutopilotScheduler {
+        var settings = AutopilotScheduler.Settings()
+        settings.tick = tick
+        settings.progressInterval = .milliseconds(300)
+        let leases = AutopilotLeases(client: database, logger: logger, owner: owner, ttl: .seconds(3))
+        return AutopilotScheduler(
+            leases: leases, steps: AutopilotSteps(client: database, logger: logger, owner: owner),
+            accounts: ProviderAccounts(client: database, defaults: defaults, maximumAge: .milliseconds(200), logger: logger),
+            settings: settings, logger: logger)
+    }
+
+    /// The `scheduler` role's stuck-call sweeper; `fetchAfter` short, so that calls reach their final status by
+    /// being fetched from the provider (these tests run no API to take the provider's status callbacks).
+    func sweeper(fetchAfter: Duration = .milliseconds(300)) -> StuckCallSweeper {
+        var settings = StuckCallSweeper.Settings()
+        settings.interval = .milliseconds(200)
+        settings.fetchAfter = fetchAfter
+        return StuckCallSweeper(client: database, settings: settings, logger: logger)
+    }
+
+    func outboxRelay(producer: KafkaProducer) -> OutboxRelay {
+        var settings = OutboxRelay.Settings()
+        settings.idleInterval = .milliseconds(20)
+        return OutboxRelay(database: database, producer: producer, kafka: kafka, settings: settings, logger: logger)
+    }
+
+    var autopilotSeed: AutopilotSeed { AutopilotSeed(client: database, logger: logger) }
 
     private func runtime(role: String, group: String, topic: Topic, handler: any MessageHandler, concurrency: Int) throws -> WorkerRuntime {
         var settings = WorkerRuntime.Settings()

@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// The `scheduler` role: drives every running callout whose account (or the callout itself) enables the
+/// autopilot. Each tick it settles finished calls by the retry policy, then tops each account's queue up to a
+/// couple of seconds of dialling at the account's rate, callout by callout, as capacity frees up; the queue
+/// workers dial at the rate limit as usual. Several replicas run side by side: each callout is driven by the
+/// replica that holds its lease (`AutopilotLeases`).
+///
+/// Pausing or stopping a callout ends its lease at the next tick and its calls stay in our queue undialled
+/// (the queue workers hold them; see `CalloutHolds`); resuming queues them again.
+public final class AutopilotScheduler: Service, Sendable {
+    public struct Settings: Sendable {
+        /// AUTOPILOT_TICK_SECONDS.
+        public var tick: Duration = .milliseconds(250)
+        /// AUTOPILOT_QUEUE_AHEAD_SECONDS: how much dialling at the account's rate is kept queued ahead.
+        public var queueAhead: Duration = .seconds(2)
+        /// AUTOPILOT_MAX_QUEUE_DEPTH: the most calls queued ahead for one account, whatever its rate.
+        public var maximumQueueDepth = 5000
+        /// How often progress is sampled and finished callouts are marked.
+        public var progressInterval: Duration = .seconds(1)
+        public init() {}
+    }
+
+    let leases: AutopilotLeases
+    let steps: AutopilotSteps
+    let accounts: ProviderAccounts
+    let settings: Settings
+    let logger: Logger
+
+    private let queuedCalls = Counter(label: "scfm_autopilot_calls_queued_total")
+    private let retriesScheduled = Counter(label: "scfm_autopilot_retries_scheduled_total")
+    private let participationsFinished = Counter(label: "scfm_autopilot_participations_settled_total")
+    private let doNotCallSkips = Counter(label: "scfm_autopilot_do_not_call_skips_total")
+    private let deferredToCallingHours = Counter(label: "scfm_autopilot_deferred_to_calling_hours_total")
+    private let leasedCallouts = Gauge(label: "scfm_autopilot_callouts_leased")
+    private let tickDuration = Metrics.Timer(label: "scfm_autopilot_tick_seconds")
+
+    public init(leases: AutopilotLeases, steps: AutopilotSteps, accounts: ProviderAccounts, settings: Settings = Settings(), logger: Logger) {
+        self.leases = leases
+        self.steps = steps
+        self.accounts = accounts
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var lastProgress = ContinuousClock.now - self.settings.progressInterval
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let started = ContinuousClock.now
+                do {
+                    let sampleProgress = started - lastProgress >= self.settings.progressInterval
+                    try await self.tick(sampleProgress: sampleProgress)
+                    if sampleProgress { lastProgress = started }
+                } catch is CancellationError {
+                    break
+                } catch {
+                    self.logger.error("autopilot tick failed", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                let elapsed = ContinuousClock.now - started
+                self.tickDuration.recordNanoseconds(elapsed.nanoseconds)
+                try? await Task.sleep(for: max(.zero, self.settings.tick - elapsed))
+            }
+        }
+        // Hand the callouts to another replica at once instead of after the lease time.
+        try? await leases.releaseAll()
+    }
+
+    /// One pass over this replica's callouts.
+    public func tick(sampleProgress: Bool = true) async throws {
+        let callouts = try await leases.acquire()
+        leasedCallouts.record(callouts.count)
+        guard !callouts.isEmpty else { return }
+        for callout in callouts {
+            let settled = try await steps.settle(callout)
+            participationsFinished.increment(by: settled.finished)
+            retriesScheduled.increment(by: settled.retrying)
+            participationsFinished.increment(by: try await steps.expirePending(callout))
+        }
+        try await fill(callouts)
+        if sampleProgress {
+            for callout in callouts {
+                try await steps.sampleProgress(callout)
+                if try await steps.markFinished(callout) {
+                    logger.info("autopilot finished a callout", metadata: ["callout_id": "\(callout.id)"])
+                }
+            }
+        }
+    }
+
+    /// Tops each account's queue up to its depth, shared by its callouts: an equal share each, then what
+    /// callouts with less work left unused goes to those that took all they were offered.
+    func fill(_ callouts: [AutopilotCallout]) async throws {
+        let byAccount = Dictionary(grouping: callouts, by: \.accountID)
+        let queued = try await steps.queuedCalls(accountIDs: Array(byAccount.keys), cap: settings.maximumQueueDepth)
+        for (accountID, accountCallouts) in byAccount.sorted(by: { $0.key < $1.key }) {
+            let provider = try await accounts.provider(for: accountID)
+            let depth = Self.queueDepth(rate: provider.maxCallsPerSecond, ahead: settings.queueAhead, maximum: settings.maximumQueueDepth)
+            var remaining = max(0, depth - (queued[accountID] ?? 0))
+            var open = accountCallouts
+            var round = 0
+            while remaining > 0 && !open.isEmpty && round < 3 {
+                round += 1
+                let share = max(1, remaining / open.count)
+                var hungry: [AutopilotCallout] = []
+                for callout in open where remaining > 0 {
+                    let limit = min(share, remaining)
+                    let filled = try await steps.fill(callout, limit: limit)
+                    remaining -= filled.queued
+                    queuedCalls.increment(by: filled.queued)
+                    doNotCallSkips.increment(by: filled.doNotCall)
+                    deferredToCallingHours.increment(by: filled.outsideCallingHours)
+                    // Skipped rows took places in the limit: a callout that used them all may have more.
+                    if filled.queued + filled.doNotCall + filled.outsideCallingHours >= limit { hungry.append(callout) }
+                }
+                open = hungry
+            }
+        }
+    }
+
+    /// Calls kept queued ahead for an account dialling at `rate` per second.
+    static func queueDepth(rate: Double, ahead: Duration, maximum: Int) -> Int {
+        min(maximum, max(1, Int((rate * ahead.seconds).rounded(.up))))
+    }
+}

@@ -1,0 +1,279 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The set-based statements of one scheduler tick for one callout. Each is one statement whatever the
+/// callout's size, and each is safe to run twice or from two replicas at once (row locks with SKIP LOCKED,
+/// compare-and-set on `awaiting_phone_call_id`, the lease checked inside the statement).
+public struct AutopilotSteps: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    let owner: UUID
+
+    public init(client: PostgresClient, logger: Logger, owner: UUID) {
+        self.client = client
+        self.logger = logger
+        self.owner = owner
+    }
+
+    /// What settling found: participations given a final outcome, and those scheduled for another attempt.
+    public struct Settled: Sendable, Equatable {
+        public var finished = 0
+        public var retrying = 0
+    }
+
+    /// Settles the participations whose awaited call reached a final status: `answered` after `completed`;
+    /// another attempt after the policy's delay for a retry status while attempts remain; `expired` after an
+    /// expired call; `exhausted` otherwise. A call that disappeared (deleted before dialling) frees its
+    /// participation without counting an attempt.
+    public func settle(_ callout: AutopilotCallout) async throws -> Settled {
+        let policy = callout.policy
+        let delays = policy.retryDelays.map(\.seconds)
+        let rows = try await client.query(
+            """
+            WITH settled AS (
+                SELECT p.id, c.status,
+                       p.attempts + CASE WHEN c.id IS NULL THEN 0 ELSE 1 END AS attempts
+                FROM callout_participations p LEFT JOIN phone_calls c ON c.id = p.awaiting_phone_call_id
+                WHERE p.callout_id = \(callout.id) AND p.awaiting_phone_call_id IS NOT NULL
+                  AND (c.id IS NULL OR NOT c.status = ANY(\(PhoneCallStatus.unfinishedStatuses.map(\.rawValue))))
+                FOR UPDATE OF p SKIP LOCKED
+            ), decided AS (
+                SELECT id, attempts,
+                       CASE
+                           WHEN status IS NULL THEN NULL
+                           WHEN status = 'completed' THEN 'answered'
+                           WHEN status = ANY(\(policy.retryStatuses)) AND attempts < \(policy.maxAttempts) THEN NULL
+                           WHEN status = 'expired' THEN 'expired'
+                           ELSE 'exhausted'
+                       END AS outcome,
+                       status IS NOT NULL AND status <> 'completed' AND status = ANY(\(policy.retryStatuses))
+                           AND attempts < \(policy.maxAttempts) AS retry
+                FROM settled
+            )
+            UPDATE callout_participations p SET
+                awaiting_phone_call_id = NULL,
+                attempts = d.attempts,
+                outcome = d.outcome,
+                finished_at = CASE WHEN d.outcome IS NOT NULL THEN now() END,
+                next_attempt_at = CASE WHEN d.retry
+                    THEN clock_timestamp() + make_interval(secs => (\(delays)::float8[])[least(d.attempts, \(delays.count))])
+                END,
+                updated_at = now()
+            FROM decided d WHERE p.id = d.id
+            RETURNING d.outcome IS NOT NULL, d.retry
+            """, logger: logger)
+        var settled = Settled()
+        for try await (finished, retry) in rows.decode((Bool, Bool).self) {
+            if finished { settled.finished += 1 }
+            if retry { settled.retrying += 1 }
+        }
+        return settled
+    }
+
+    /// What filling did: calls created and queued, participations found on the do-not-call list, and those
+    /// put off until their calling window opens.
+    public struct Filled: Sendable, Equatable {
+        public var queued = 0
+        public var doNotCall = 0
+        public var outsideCallingHours = 0
+    }
+
+    /// Creates and queues a call (and its `phone-calls.queue` job) for up to `limit` participations that are
+    /// due, fresh ones first, in one statement; while this replica holds the callout's lease and the callout
+    /// is running. Participations on the do-not-call list are finished as `do_not_call` instead; those outside
+    /// their calling window get their next attempt time set to its opening.
+    public func fill(_ callout: AutopilotCallout, limit: Int) async throws -> Filled {
+        guard limit > 0 else { return Filled() }
+        let policy = callout.policy
+        var sql = SQLBuilder(
+            """
+            WITH candidates AS (
+                SELECT p.id, p.contact_id, p.msisdn, p.call_flow_logic,
+                       EXISTS (SELECT 1 FROM do_not_call_entries d WHERE d.account_id = p.account_id AND d.msisdn = p.msisdn) AS do_not_call,
+            """)
+        if let hours = policy.callingHours, !policy.urgent {
+            sql.append(
+                """
+                 calling_window_opens_at(
+                    participation_time_zone((SELECT ct.metadata ->> 'time_zone' FROM contacts ct WHERE ct.id = p.contact_id), p.msisdn,
+                """)
+            sql.bind(policy.timeZone)
+            sql.append("), ")
+            sql.bind(hours.days)
+            sql.append("::integer[], ")
+            sql.bind(hours.start)
+            sql.append("::time, ")
+            sql.bind(hours.end)
+            sql.append("::time, now()) AS opens_at")
+        } else {
+            sql.append(" now() AS opens_at")
+        }
+        sql.append(
+            """
+
+                FROM callout_participations p
+                WHERE p.callout_id =
+            """)
+        sql.bind(callout.id)
+        sql.append(
+            """
+             AND p.outcome IS NULL AND p.awaiting_phone_call_id IS NULL
+                  AND (p.next_attempt_at IS NULL OR p.next_attempt_at <= now())
+                  AND NOT EXISTS (
+                      SELECT 1 FROM phone_calls l
+                      WHERE l.callout_participation_id = p.id AND l.is_latest AND l.status = ANY(
+            """)
+        sql.bind(PhoneCallStatus.unfinishedStatuses.map(\.rawValue))
+        sql.append(
+            """
+            ))
+                  AND EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status = 'running')
+                  AND EXISTS (SELECT 1 FROM autopilot_leases l WHERE l.callout_id = p.callout_id AND l.owner =
+            """)
+        sql.bind(owner)
+        sql.append(
+            """
+             AND l.expires_at > clock_timestamp())
+                ORDER BY p.next_attempt_at NULLS FIRST, p.id
+                LIMIT
+            """)
+        sql.append(" ")
+        sql.bind(limit)
+        sql.append(
+            """
+             FOR UPDATE OF p SKIP LOCKED
+            ), held_back AS (
+                UPDATE callout_participations p SET
+                    outcome = CASE WHEN s.do_not_call THEN 'do_not_call' END,
+                    finished_at = CASE WHEN s.do_not_call THEN now() END,
+                    next_attempt_at = CASE WHEN s.do_not_call THEN NULL ELSE s.opens_at END,
+                    updated_at = now()
+                FROM candidates s WHERE p.id = s.id AND (s.do_not_call OR s.opens_at IS NULL OR s.opens_at > now())
+                RETURNING s.do_not_call
+            ), created AS (
+                INSERT INTO phone_calls (account_id, callout_participation_id, contact_id, callout_id, msisdn, status, remote_request_params, call_flow_logic)
+                SELECT
+            """)
+        sql.append(" ")
+        sql.bind(callout.accountID)
+        sql.append(", s.id, s.contact_id, ")
+        sql.bind(callout.id)
+        sql.append(", s.msisdn, 'queued', ")
+        sql.bind(policy.remoteRequestParams)
+        sql.append(
+            """
+            , coalesce(s.call_flow_logic, co.call_flow_logic)
+                FROM candidates s JOIN callouts co ON co.id =
+            """)
+        sql.bind(callout.id)
+        sql.append(
+            """
+             WHERE NOT s.do_not_call AND s.opens_at <= now()
+                ORDER BY s.id
+                RETURNING id, callout_participation_id
+            ), linked AS (
+                UPDATE callout_participations p SET awaiting_phone_call_id = c.id, updated_at = now()
+                FROM created c WHERE p.id = c.callout_participation_id
+            ), jobs AS (
+                INSERT INTO outbox_messages (topic, message_key, payload)
+                SELECT
+            """)
+        sql.append(" ")
+        sql.bind(Topic.phoneCallsQueue.rawValue)
+        sql.append(", id::text, jsonb_build_object('version', ")
+        sql.bind(PhoneCallJob.version)
+        sql.append(", 'phone_call_id', id, 'account_id', ")
+        sql.bind(callout.accountID)
+        sql.append(
+            """
+            ) FROM created ORDER BY id
+            )
+            SELECT (SELECT count(*) FROM created),
+                   (SELECT count(*) FILTER (WHERE do_not_call) FROM held_back),
+                   (SELECT count(*) FILTER (WHERE NOT do_not_call) FROM held_back)
+            """)
+        let (queued, doNotCall, outside) = try await client.query(sql.query, logger: logger).single {
+            try $0.decode((Int64, Int64, Int64).self)
+        }
+        return Filled(queued: Int(queued), doNotCall: Int(doNotCall), outsideCallingHours: Int(outside))
+    }
+
+    /// Calls of these accounts waiting in our queue for a dial (queued, their callout not held), at most
+    /// `cap` counted per account: what the scheduler subtracts from each account's queue depth.
+    public func queuedCalls(accountIDs: [Int64], cap: Int) async throws -> [Int64: Int] {
+        let rows = try await client.query(
+            """
+            SELECT a.id, q.count FROM unnest(\(accountIDs)::bigint[]) a (id)
+            CROSS JOIN LATERAL (
+                SELECT count(*) FROM (
+                    SELECT 1 FROM phone_calls p
+                    WHERE p.account_id = a.id AND p.status = 'queued'
+                      AND NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))
+                    LIMIT \(cap)
+                ) limited
+            ) q
+            """, logger: logger)
+        var counts: [Int64: Int] = [:]
+        for try await (id, count) in rows.decode((Int64, Int64).self) { counts[id] = Int(count) }
+        return counts
+    }
+
+    /// Finishes as `expired` the participations still waiting for an attempt once the callout's policy
+    /// expiry has passed (calls under way finish on their own). Returns how many.
+    public func expirePending(_ callout: AutopilotCallout) async throws -> Int {
+        guard let expiresAt = callout.policy.expiresAt, expiresAt <= Date() else { return 0 }
+        let rows = try await client.query(
+            """
+            UPDATE callout_participations SET outcome = 'expired', finished_at = now(), next_attempt_at = NULL, updated_at = now()
+            WHERE callout_id = \(callout.id) AND outcome IS NULL AND awaiting_phone_call_id IS NULL
+            RETURNING id
+            """, logger: logger)
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+
+    /// Marks the callout finished when no participation is pending and no population of it is still to run;
+    /// clears the mark if work appeared again (a later population). Returns whether it finished just now.
+    public func markFinished(_ callout: AutopilotCallout) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            WITH state AS (
+                SELECT NOT EXISTS (SELECT 1 FROM callout_participations WHERE callout_id = \(callout.id) AND outcome IS NULL)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM batch_operations
+                       WHERE callout_id = \(callout.id) AND type = 'BatchOperation::CalloutPopulation' AND status IN ('queued', 'running')
+                   ) AS done
+            )
+            UPDATE callouts SET autopilot_finished_at = CASE WHEN state.done THEN now() END
+            FROM state
+            WHERE id = \(callout.id) AND (autopilot_finished_at IS NULL) = state.done
+            RETURNING state.done
+            """, logger: logger)
+        for try await done in rows.decode(Bool.self) { return done }
+        return false
+    }
+
+    /// Samples how many of the callout's calls were dialled, and keeps a smoothed calls-per-second figure for
+    /// the progress endpoint (one row per callout).
+    public func sampleProgress(_ callout: AutopilotCallout) async throws {
+        try await client.query(
+            """
+            WITH dialled AS (
+                SELECT coalesce(sum(delta), 0)::bigint AS total FROM callout_statistic_deltas
+                WHERE callout_id = \(callout.id) AND metric LIKE 'calls:%' AND metric NOT IN ('calls:created', 'calls:queued')
+            )
+            INSERT INTO callout_progress_samples AS s (callout_id, dialled, sampled_at, calls_per_second)
+            SELECT \(callout.id), total, clock_timestamp(), 0 FROM dialled
+            ON CONFLICT (callout_id) DO UPDATE SET
+                dialled = excluded.dialled,
+                sampled_at = excluded.sampled_at,
+                calls_per_second = CASE
+                    WHEN excluded.sampled_at - s.sampled_at > interval '30 seconds' THEN 0
+                    ELSE 0.5 * s.calls_per_second + 0.5 * greatest(excluded.dialled - s.dialled, 0)
+                         / greatest(extract(epoch FROM excluded.sampled_at - s.sampled_at), 0.001)
+                END
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Which callouts are paused or stopped, as a queue worker sees them just before a dial leaves: a call claimed
+/// before its callout was paused may wait for its dial slot for a while, and must not be dialled after the
+/// pause. Answers are at most `maximumAge` old; one query refreshes every callout asked about recently, so the
+/// cost is a query per `maximumAge` per worker, not one per dial.
+public final class CalloutHolds: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    let maximumAge: Duration
+    private struct State {
+        var held: [Int64: Bool] = [:]
+        var checkedAt: ContinuousClock.Instant?
+        var refreshing: Task<[Int64: Bool], any Error>?
+        /// When each callout was last asked about: callouts not asked about for a minute are forgotten.
+        var askedAt: [Int64: ContinuousClock.Instant] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init(client: PostgresClient, logger: Logger, maximumAge: Duration = .milliseconds(100)) {
+        self.client = client
+        self.logger = logger
+        self.maximumAge = maximumAge
+    }
+
+    /// Whether the callout was paused or stopped at most `maximumAge` ago.
+    public func isHeld(_ calloutID: Int64) async throws -> Bool {
+        let now = ContinuousClock.now
+        enum Next { case answer(Bool), wait(Task<[Int64: Bool], any Error>) }
+        let next: Next = state.withLock { state in
+            state.askedAt[calloutID] = now
+            if let checkedAt = state.checkedAt, now - checkedAt < maximumAge, let held = state.held[calloutID] {
+                return .answer(held)
+            }
+            if let refreshing = state.refreshing { return .wait(refreshing) }
+            state.askedAt = state.askedAt.filter { now - $0.value < .seconds(60) }
+            let ids = Array(state.askedAt.keys)
+            let task = Task { [client, logger] in try await Self.read(ids, client: client, logger: logger) }
+            state.refreshing = task
+            return .wait(task)
+        }
+        switch next {
+        case .answer(let held):
+            return held
+        case .wait(let task):
+            let result = await task.result
+            let fresh = state.withLock { state -> [Int64: Bool]? in
+                if state.refreshing == task {
+                    state.refreshing = nil
+                    if case .success(let held) = result {
+                        state.held = held
+                        state.checkedAt = now
+                    }
+                }
+                return try? result.get()
+            }
+            if let held = fresh?[calloutID] { return held }
+            _ = try result.get()
+            // Asked while a refresh without it was under way: ask again, now part of the next refresh.
+            return try await isHeld(calloutID)
+        }
+    }
+
+    private static func read(_ ids: [Int64], client: PostgresClient, logger: Logger) async throws -> [Int64: Bool] {
+        var held: [Int64: Bool] = Dictionary(uniqueKeysWithValues: ids.map { ($0, false) })
+        let rows = try await client.query(
+            "SELECT id FROM callouts WHERE id = ANY(\(ids)) AND status IN ('paused', 'stopped')", logger: logger)
+        for try await id in rows.decode(Int64.self) { held[id] = true }
+        return held
+    }
+}

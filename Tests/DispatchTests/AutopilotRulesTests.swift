@@ -1,0 +1,248 @@
+import FakeProvider
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+import TestSupport
+import Testing
+
+/// Each autopilot rule on its own, one scheduler tick or sweep at a time against a real PostgreSQL. Serialized:
+/// a scheduler drives every running autopilot callout of the database it holds a lease on.
+@Suite(.serialized) struct AutopilotRulesTests {
+    let database: PostgresClient
+    let logger = Logger(label: "scfm.tests.autopilot")
+    var seed: AutopilotSeed { AutopilotSeed(client: database, logger: logger) }
+
+    init() async throws {
+        database = try await TestDatabases.shared.client(suite: "autopilotrules")
+    }
+
+    func scheduler(owner: UUID = UUID()) -> AutopilotScheduler {
+        AutopilotScheduler(
+            leases: AutopilotLeases(client: database, logger: logger, owner: owner, ttl: .seconds(5)),
+            steps: AutopilotSteps(client: database, logger: logger, owner: owner),
+            accounts: ProviderAccounts(client: database, defaults: ProviderDefaults(baseURL: "http://127.0.0.1:9"), logger: logger),
+            logger: logger)
+    }
+
+    func count(_ query: PostgresQuery) async throws -> Int {
+        Int(try await database.query(query, logger: logger).single { try $0.decode(Int64.self) })
+    }
+
+    /// Finishes the awaited call of each of the callout's participations with the given statuses, in id order.
+    func finishCalls(callout: Int64, statuses: [String]) async throws {
+        try await database.query(
+            """
+            UPDATE phone_calls c SET status = s.status, updated_at = now()
+            FROM (SELECT p.awaiting_phone_call_id AS id, row_number() OVER (ORDER BY p.id) AS n
+                  FROM callout_participations p WHERE p.callout_id = \(callout) AND p.awaiting_phone_call_id IS NOT NULL) a
+            JOIN unnest(\(statuses)::text[]) WITH ORDINALITY s (status, n) ON s.n = a.n
+            WHERE c.id = a.id
+            """, logger: logger)
+    }
+
+    struct Participation: Equatable {
+        let outcome: String?
+        let attempts: Int
+        let retryInSeconds: Double?
+        let awaiting: Bool
+    }
+
+    func participations(callout: Int64) async throws -> [Participation] {
+        let rows = try await database.query(
+            """
+            SELECT outcome, attempts, EXTRACT(epoch FROM next_attempt_at - clock_timestamp())::float8, awaiting_phone_call_id IS NOT NULL
+            FROM callout_participations WHERE callout_id = \(callout) ORDER BY id
+            """, logger: logger)
+        var result: [Participation] = []
+        for try await (outcome, attempts, retry, awaiting) in rows.decode((String?, Int, Double?, Bool).self) {
+            result.append(Participation(outcome: outcome, attempts: attempts, retryInSeconds: retry, awaiting: awaiting))
+        }
+        return result
+    }
+
+    /// completed → answered; a retry status with attempts left → another attempt after the delay for that
+    /// attempt; a retry status on the last attempt → exhausted; a status not retried → exhausted; expired →
+    /// expired; a call deleted before it was dialled → back to pending, no attempt counted.
+    @Test func settlingAppliesEachRetryRule() async throws {
+        let account = try await seed.createAccount(
+            rate: 100,
+            autopilot: ["enabled": true, "retry": ["statuses": ["busy", "not_answered"], "delays": ["60s", "600s"], "max_attempts": 2]])
+        let callout = try await seed.createCallout(accountID: account, participants: 6)
+        let scheduler = scheduler()
+        try await scheduler.tick()
+        #expect(try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(callout) AND status = 'queued'") == 6)
+        #expect(try await count("SELECT count(*) FROM outbox_messages WHERE topic = 'phone-calls.queue'") >= 6)
+
+        try await finishCalls(callout: callout, statuses: ["completed", "busy", "not_answered", "failed", "expired"])
+        // The sixth call is deleted, as a client may delete a call that was not dialled yet.
+        try await database.query(
+            """
+            DELETE FROM phone_calls WHERE id = (
+                SELECT awaiting_phone_call_id FROM callout_participations WHERE callout_id = \(callout) ORDER BY id DESC LIMIT 1)
+            """, logger: logger)
+        var policy = AutopilotPolicy(retryStatuses: ["busy", "not_answered"])
+        policy.enabled = true
+        policy.maxAttempts = 2
+        policy.retryDelays = [.seconds(60), .seconds(600)]
+        let settled = try await AutopilotSteps(client: database, logger: logger, owner: UUID()).settle(
+            AutopilotCallout(id: callout, accountID: account, policy: policy))
+        #expect(settled.finished == 3 && settled.retrying == 2, "\(settled)")
+        let after = try await participations(callout: callout)
+        #expect(after[0] == Participation(outcome: "answered", attempts: 1, retryInSeconds: nil, awaiting: false))
+        #expect(after[1].outcome == nil && after[1].attempts == 1 && (after[1].retryInSeconds ?? 0) > 55 && (after[1].retryInSeconds ?? 0) <= 60)
+        #expect(after[2].outcome == nil && after[2].attempts == 1 && (after[2].retryInSeconds ?? 0) > 55)
+        #expect(after[3] == Participation(outcome: "exhausted", attempts: 1, retryInSeconds: nil, awaiting: false))
+        #expect(after[4] == Participation(outcome: "expired", attempts: 1, retryInSeconds: nil, awaiting: false))
+        #expect(after[5] == Participation(outcome: nil, attempts: 0, retryInSeconds: nil, awaiting: false))
+
+        // The next tick calls the sixth at once; the retries wait for their time. Made due, they are called,
+        // and a second busy is the last attempt of two: exhausted.
+        try await scheduler.tick()
+        #expect(try await participations(callout: callout)[5].awaiting)
+        #expect(!(try await participations(callout: callout)[1].awaiting))
+        try await database.query(
+            "UPDATE callout_participations SET next_attempt_at = now() - interval '1 second' WHERE callout_id = \(callout) AND next_attempt_at IS NOT NULL",
+            logger: logger)
+        try await scheduler.tick()
+        try await finishCalls(callout: callout, statuses: ["busy", "completed", "completed"])
+        try await scheduler.tick()
+        let final = try await participations(callout: callout)
+        #expect(final.map(\.outcome) == ["answered", "exhausted", "answered", "exhausted", "expired", "answered"])
+        #expect(final.map(\.attempts) == [1, 2, 2, 1, 1, 1])
+        #expect(try await seed.isFinished(calloutID: callout))
+    }
+
+    /// The delay list: the first retry waits the first delay, later ones the next, the last one repeating.
+    @Test func retryDelaysFollowTheListAndRepeatItsLast() async throws {
+        let account = try await seed.createAccount(
+            rate: 100, autopilot: ["enabled": true, "retry": ["delays": ["10s", "20m"], "max_attempts": 5]])
+        let callout = try await seed.createCallout(accountID: account, participants: 1, firstNumber: 85_520_000_000)
+        let scheduler = scheduler()
+        var waits: [Double] = []
+        for _ in 1...3 {
+            try await scheduler.tick()
+            try await finishCalls(callout: callout, statuses: ["failed"])
+            try await scheduler.tick()
+            waits.append(try await participations(callout: callout)[0].retryInSeconds ?? -1)
+            try await database.query(
+                "UPDATE callout_participations SET next_attempt_at = now() WHERE callout_id = \(callout)", logger: logger)
+        }
+        #expect(waits.count == 3)
+        #expect(abs(waits[0] - 10) < 3 && abs(waits[1] - 1200) < 3 && abs(waits[2] - 1200) < 3, "waits: \(waits)")
+    }
+
+    /// Numbers on the account's do-not-call list are never called: their participations finish as
+    /// `do_not_call` and no phone call is made for them.
+    @Test func doNotCallNumbersAreSkippedAndRecorded() async throws {
+        let account = try await seed.createAccount(rate: 100, autopilot: ["enabled": true])
+        let callout = try await seed.createCallout(accountID: account, participants: 20, firstNumber: 85_530_000_000)
+        try await database.query(
+            """
+            INSERT INTO do_not_call_entries (account_id, msisdn)
+            SELECT \(account), '+' || (85530000000 + n)::text FROM generate_series(1, 5) n
+            """, logger: logger)
+        try await scheduler().tick()
+        #expect(try await seed.outcomes(calloutID: callout) == ["do_not_call": 5, "pending": 15])
+        #expect(try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(callout)") == 15)
+        #expect(try await count(
+            """
+            SELECT count(*) FROM phone_calls c JOIN do_not_call_entries d ON d.account_id = c.account_id AND d.msisdn = c.msisdn
+            WHERE c.callout_id = \(callout)
+            """) == 0)
+    }
+
+    /// Outside its calling hours a callout calls no one: each participation waits for the window's next opening
+    /// in the contact's time zone. An urgent callout calls at once whatever the hours.
+    @Test func callingHoursDeferCallsUnlessUrgent() async throws {
+        // A one-hour window two hours from now, in the contacts' own time zone (metadata), so it is closed now.
+        let zone = "Asia/Tokyo"
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: zone)!
+        let opening = calendar.dateInterval(of: .hour, for: Date().addingTimeInterval(7200))!.start
+        let hour = calendar.component(.hour, from: opening)
+        let hours: JSONValue = ["start": .string(String(format: "%02d:00", hour)), "end": .string(String(format: "%02d:00", (hour + 1) % 24))]
+        let account = try await seed.createAccount(rate: 100, autopilot: ["enabled": true, "time_zone": "UTC"])
+        let deferred = try await seed.createCallout(
+            accountID: account, participants: 10, settings: ["autopilot": ["calling_hours": hours]],
+            firstNumber: 85_540_000_000, contactMetadata: ["time_zone": .string(zone)])
+        let urgent = try await seed.createCallout(
+            accountID: account, participants: 10, settings: ["autopilot": ["calling_hours": hours, "urgent": true]],
+            firstNumber: 85_541_000_000, contactMetadata: ["time_zone": .string(zone)])
+        try await scheduler().tick()
+
+        #expect(try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(deferred)") == 0)
+        let waits = try await participations(callout: deferred).compactMap(\.retryInSeconds)
+        let expected = opening.timeIntervalSinceNow
+        #expect(waits.count == 10 && waits.allSatisfy { abs($0 - expected) < 5 }, "each waits for \(expected) s: \(waits)")
+        #expect(try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(urgent)") == 10)
+    }
+
+    /// The window is evaluated in local time, including windows that run past midnight and days of week that
+    /// differ between UTC and the contact's zone.
+    @Test(arguments: [
+        // Weekdays 08:00–20:00 in Phnom Penh (UTC+7). Saturday 10:00 local → Monday 08:00 local.
+        ("Asia/Phnom_Penh", [1, 2, 3, 4, 5], "08:00", "20:00", "2026-12-05T03:00:00Z", "2026-12-07T01:00:00Z"),
+        // Wednesday 10:00 local: open now.
+        ("Asia/Phnom_Penh", [1, 2, 3, 4, 5], "08:00", "20:00", "2026-12-02T03:00:00Z", "2026-12-02T03:00:00Z"),
+        // Friday 20:00–06:00: Saturday 03:00 local is still Friday's window.
+        ("Asia/Phnom_Penh", [5], "20:00", "06:00", "2026-12-04T20:00:00Z", "2026-12-04T20:00:00Z"),
+        // Saturday 06:30 local: Friday's window closed; the next is Friday week.
+        ("Asia/Phnom_Penh", [5], "20:00", "06:00", "2026-12-04T23:30:00Z", "2026-12-11T13:00:00Z"),
+        // Thursday 23:00 UTC is already Friday 08:00 in Tokyo: a Friday-only window is open.
+        ("Asia/Tokyo", [5], "08:00", "12:00", "2026-12-03T23:00:00Z", "2026-12-03T23:00:00Z"),
+        // New York, Sunday 23:30 local → Monday 07:00 local, across the day boundary in UTC.
+        ("America/New_York", [1], "07:00", "09:00", "2026-12-07T04:30:00Z", "2026-12-07T12:00:00Z"),
+    ])
+    func callingWindowInLocalTime(zone: String, days: [Int], opens: String, closes: String, at: String, expected: String) async throws {
+        let result = try await database.query(
+            "SELECT to_char(calling_window_opens_at(\(zone), \(days)::integer[], \(opens)::time, \(closes)::time, \(at)::timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+            logger: logger
+        ).single { try $0.decode(String.self) }
+        #expect(result == expected)
+    }
+
+    /// A contact's time zone: its metadata when valid, else its number's prefix, else the policy's default.
+    @Test func participationTimeZoneFallsBack() async throws {
+        let zones = try await database.query(
+            """
+            SELECT participation_time_zone('Europe/Paris', '+85512345678', 'UTC'),
+                   participation_time_zone('Not/AZone', '+85512345678', 'UTC'),
+                   participation_time_zone(NULL, '+12015550123', 'UTC'),
+                   participation_time_zone(NULL, '+99912345', 'Asia/Tokyo')
+            """, logger: logger
+        ).single { try $0.decode((String, String, String, String).self) }
+        #expect(zones.0 == "Europe/Paris" && zones.1 == "Asia/Phnom_Penh" && zones.2 == "America/New_York" && zones.3 == "Asia/Tokyo")
+    }
+
+    /// Two scheduler replicas: a callout is driven by one lease holder at a time, and a replica that stops
+    /// renewing loses its callouts to the other once the lease ran out.
+    @Test func leasesGiveEachCalloutOneSchedulerAtATime() async throws {
+        let account = try await seed.createAccount(rate: 100, autopilot: ["enabled": true])
+        let callout = try await seed.createCallout(accountID: account, participants: 1, firstNumber: 85_550_000_000)
+        let first = AutopilotLeases(client: database, logger: logger, ttl: .seconds(1))
+        let second = AutopilotLeases(client: database, logger: logger, ttl: .seconds(1))
+        #expect(try await first.acquire().contains { $0.id == callout })
+        #expect(!(try await second.acquire().contains { $0.id == callout }))
+        #expect(try await first.acquire().contains { $0.id == callout }, "renewed by its holder")
+        try await Task.sleep(for: .milliseconds(1200))
+        #expect(try await second.acquire().contains { $0.id == callout }, "taken over once the lease ran out")
+        #expect(!(try await first.acquire().contains { $0.id == callout }))
+        try await second.releaseAll()
+        #expect(try await first.acquire().contains { $0.id == callout }, "released on shutdown")
+    }
+
+    /// Settings that do not parse are refused with the seeds' error format.
+    @Test func invalidPoliciesAreRefused() throws {
+        #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["retry": ["max_attempts": 100]]]) }
+        #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["retry": ["statuses": ["completed"]]]]) }
+        #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["calling_hours": ["start": "8:00", "end": "20:00"]]]) }
+        #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["time_zone": "Mars/Olympus"]]) }
+        #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["enabled": "yes"]]) }
+        try AutopilotPolicy.validate(settings: ["autopilot": ["enabled": true, "retry": ["delays": ["5m", 30, "1h"]]]])
+        let policy = try AutopilotPolicy.parse(
+            account: ["autopilot": ["enabled": true, "retry": ["max_attempts": 4, "delays": ["1m"]]]],
+            callout: ["autopilot": ["retry": ["max_attempts": 2]], "urgent": true])
+        #expect(policy.enabled && policy.maxAttempts == 2 && policy.retryDelays == [.seconds(60)])
+    }
+}
