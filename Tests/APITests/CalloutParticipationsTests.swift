@@ -18,8 +18,9 @@ import Testing
             let body = try response.json
             #expect(body.objectValue?.keys == [
                 "id", "callout_id", "contact_id", "callout_population_id", "msisdn", "call_flow_logic", "metadata",
-                "created_at", "updated_at",
+                "outcome", "attempts", "next_attempt_at", "created_at", "updated_at",
             ])
+            #expect(body["outcome"] == .null && body["attempts"] == 0 && body["next_attempt_at"] == .null)
             #expect(body["msisdn"] == "+252662345700")
             #expect(body["callout_population_id"] == .null)
             #expect(body["call_flow_logic"] == "CallFlowLogic::HelloWorld", "inherited from the callout")

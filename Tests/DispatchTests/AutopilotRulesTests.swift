@@ -232,6 +232,69 @@ import Testing
         #expect(try await first.acquire().contains { $0.id == callout }, "released on shutdown")
     }
 
+    /// Each stuck state is settled by the sweeper: a call never claimed from the queue expires; a claim with no
+    /// outcome gets its queue job again (the queue worker then looks the call up at the provider); a dialled
+    /// call without news is fetched; one dialled too long ago expires. A paused callout's calls are left alone.
+    @Test func stuckCallsAreFetchedRedeliveredOrExpired() async throws {
+        let account = try await seed.createAccount(rate: 100, autopilot: ["enabled": false])
+        let running = try await seed.createCallout(accountID: account, participants: 6, firstNumber: 85_560_000_000)
+        let paused = try await seed.createCallout(accountID: account, participants: 1, status: "paused", firstNumber: 85_561_000_000)
+        // One call per participation, in the states below, their last news an hour old.
+        let states: [(status: String, claimed: Bool, remote: Bool, dialledHoursAgo: Double?)] = [
+            ("queued", false, false, nil),  // never claimed
+            ("queued", true, false, nil),  // claimed, no outcome
+            ("remotely_queued", false, true, 1),  // no news
+            ("in_progress", false, true, 1),  // no news
+            ("remote_fetch_queued", false, true, 1),  // its fetch never came back
+            ("in_progress", false, true, 30),  // dialled longer ago than the call may live
+        ]
+        for (index, state) in states.enumerated() {
+            try await database.query(
+                """
+                INSERT INTO phone_calls (account_id, callout_participation_id, contact_id, callout_id, msisdn, status,
+                                         dial_claimed_at, remote_call_id, remotely_queued_at, created_at, updated_at)
+                SELECT account_id, id, contact_id, callout_id, msisdn, \(state.status),
+                       CASE WHEN \(state.claimed) THEN now() - interval '1 hour' END,
+                       CASE WHEN \(state.remote) THEN 'CA-stuck-' || id END,
+                       now() - make_interval(secs => \((state.dialledHoursAgo ?? 0) * 3600)),
+                       now() - interval '31 hours', now() - interval '1 hour'
+                FROM callout_participations WHERE callout_id = \(running) ORDER BY id OFFSET \(index) LIMIT 1
+                """, logger: logger)
+        }
+        try await database.query(
+            """
+            INSERT INTO phone_calls (account_id, callout_participation_id, contact_id, callout_id, msisdn, status, created_at, updated_at)
+            SELECT account_id, id, contact_id, callout_id, msisdn, 'queued', now() - interval '31 hours', now() - interval '31 hours'
+            FROM callout_participations WHERE callout_id = \(paused)
+            """, logger: logger)
+        var settings = StuckCallSweeper.Settings()
+        settings.queuedMaxAge = .seconds(1800)
+        settings.claimMaxAge = .seconds(1800)
+        settings.fetchAfter = .seconds(1800)
+        settings.expireAfter = .seconds(24 * 3600)
+        let sweeper = StuckCallSweeper(client: database, settings: settings, logger: logger)
+        let counts = try await sweeper.sweep()
+        #expect(counts == ["expired_after_dial": 1, "expired_in_queue": 1, "claim_redelivered": 1, "fetched": 3])
+
+        let rows = try await database.query(
+            "SELECT status FROM phone_calls WHERE callout_id = \(running) ORDER BY callout_participation_id", logger: logger)
+        var statuses: [String] = []
+        for try await status in rows.decode(String.self) { statuses.append(status) }
+        #expect(statuses == ["expired", "queued", "remote_fetch_queued", "remote_fetch_queued", "remote_fetch_queued", "expired"])
+        #expect(try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(paused) AND status = 'queued'") == 1)
+        let jobs = try await database.query(
+            """
+            SELECT topic, count(*) FROM outbox_messages
+            WHERE (payload ->> 'phone_call_id')::bigint IN (SELECT id FROM phone_calls WHERE callout_id = \(running))
+            GROUP BY topic ORDER BY topic
+            """, logger: logger)
+        var byTopic: [String: Int64] = [:]
+        for try await (topic, count) in jobs.decode((String, Int64).self) { byTopic[topic] = count }
+        #expect(byTopic == ["phone-calls.queue": 1, "phone-calls.remote-fetch": 3])
+        // A second sweep finds nothing: each call's news is fresh now.
+        #expect(try await sweeper.sweep().values.allSatisfy { $0 == 0 })
+    }
+
     /// Settings that do not parse are refused with the seeds' error format.
     @Test func invalidPoliciesAreRefused() throws {
         #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["retry": ["max_attempts": 100]]]) }

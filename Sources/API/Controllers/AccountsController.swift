@@ -21,6 +21,7 @@ struct AccountsController {
         changes.metadata = try parameters.object("metadata")
         changes.metadataMergeMode = try parameters.mergeMode()
         changes.settings = try parameters.object("settings")
+        if let settings = changes.settings { try AutopilotPolicy.validate(settings: settings) }
         changes.permissions = try parameters.stringArray("permissions")
         changes.platformProviderName = try parameters.nullableString("platform_provider_name")
         changes.twilioAccountSID = try parameters.nullableString("twilio_account_sid")

@@ -24,6 +24,7 @@ struct CalloutsController {
                 return (callout.json, "/api/callouts/\(callout.id)")
             })
         group.get("callouts/:id/callout_statistics", use: statistics)
+        group.get("callouts/:id/callout_progress", use: progress)
     }
 
     func changes(_ parameters: RequestParameters) throws -> CalloutChanges {
@@ -33,6 +34,7 @@ struct CalloutsController {
         changes.metadata = try parameters.object("metadata")
         changes.metadataMergeMode = try parameters.mergeMode()
         changes.settings = try parameters.object("settings")
+        if let settings = changes.settings { try AutopilotPolicy.validate(settings: settings) }
         return changes
     }
 
@@ -54,5 +56,12 @@ struct CalloutsController {
             database, logger: context.logger, accountID: account.id, calloutID: try context.recordID(),
             retryStatuses: settings.retryStatuses)
         return JSONResponse.make(.ok, statistics.json)
+    }
+
+    @Sendable func progress(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireAccount()
+        let progress = try await CalloutProgress.compute(
+            database, logger: context.logger, accountID: account.id, calloutID: try context.recordID())
+        return JSONResponse.make(.ok, progress.json)
     }
 }

@@ -14,6 +14,7 @@ enum OpenAPIDocument {
         addAccounts(&paths)
         addContacts(&paths)
         addCallouts(&paths)
+        addDoNotCall(&paths)
         addParticipations(&paths)
         addPhoneCalls(&paths)
         addRemoteEvents(&paths)
@@ -100,7 +101,9 @@ enum OpenAPIDocument {
             .boolean("has_phone_calls", "Whether it has any phone call."), .boolean("no_phone_calls", "Whether it has none."),
             .list("last_phone_call_attempt", PhoneCallStatus.allCases.map(\.rawValue), "Statuses of its latest phone call."),
             .list("no_phone_calls_or_last_attempt", PhoneCallStatus.allCases.map(\.rawValue), "No phone call, or a latest one in these statuses."),
+            .list("outcome", RecordFilter.participationOutcomes, "The autopilot's outcomes, comma separated (pending: none yet)."),
         ] + Filter.timestamps
+    static let doNotCallFilters: [Filter] = [.hash("metadata"), .text("msisdn", "The number.")] + Filter.timestamps
     static let phoneCallFilters: [Filter] =
         [
             .hash("metadata"), .integer("callout_participation_id", "The participation."), .integer("contact_id", "The contact."),
@@ -155,6 +158,20 @@ enum OpenAPIDocument {
         var statistics = Op.show(tag: "Callouts", summary: "A callout's statistics", schema: "CalloutStatistics").objectValue!
         statistics["parameters"] = [Op.pathID("The callout's id.")]
         paths.add("/api/callouts/{id}/callout_statistics", "get", .object(statistics))
+        var progress = Op.show(tag: "Callouts", summary: "A callout's live progress (autopilot), cheap enough to poll every second", schema: "CalloutProgress").objectValue!
+        progress["parameters"] = [Op.pathID("The callout's id.")]
+        paths.add("/api/callouts/{id}/callout_progress", "get", .object(progress))
+    }
+
+    static func addDoNotCall(_ paths: inout Paths) {
+        let tag = "Do-not-call list"
+        paths.add(
+            "/api/do_not_call_entries", "post",
+            Op.create(tag: tag, summary: "Add a number to the do-not-call list", body: "DoNotCallEntryInput", schema: "DoNotCallEntry"))
+        paths.add(
+            "/api/do_not_call_entries", "get",
+            Op.index(tag: tag, summary: "List the do-not-call list", schema: "DoNotCallEntry", filters: doNotCallFilters))
+        paths.member("do_not_call_entries", tag: tag, name: "do-not-call entry", schema: "DoNotCallEntry", body: "MetadataInput", deletable: true)
     }
 
     static func addParticipations(_ paths: inout Paths) {

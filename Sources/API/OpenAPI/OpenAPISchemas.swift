@@ -66,6 +66,12 @@ enum OpenAPISchemas {
             "CalloutParticipation": record([
                 "id": id, "callout_id": id, "contact_id": id, "callout_population_id": optionalID, "msisdn": text,
                 "call_flow_logic": optionalText, "metadata": hash, "created_at": timestamp, "updated_at": timestamp,
+                "outcome": [
+                    "type": ["string", "null"], "enum": ["answered", "exhausted", "do_not_call", "expired", nil],
+                    "description": "The autopilot's final outcome; null while pending.",
+                ],
+                "attempts": ["type": "integer", "description": "Calls that reached the provider and ended."],
+                "next_attempt_at": optionalTimestamp,
             ]),
             "CalloutParticipationInput": body([
                 "contact_id": ["type": ["integer", "string"]], "msisdn": text, "call_flow_logic": optionalText, "metadata": hash,
@@ -90,6 +96,26 @@ enum OpenAPISchemas {
                 "id": id, "phone_call_id": id, "details": hash, "metadata": hash, "remote_call_id": text,
                 "remote_direction": text, "call_flow_logic": text, "created_at": timestamp, "updated_at": timestamp,
             ]),
+            "DoNotCallEntry": record(["id": id, "msisdn": text, "metadata": hash, "created_at": timestamp, "updated_at": timestamp]),
+            "DoNotCallEntryInput": body([
+                "msisdn": ["type": "string", "description": "The number never to call; unique per account."],
+                "metadata": hash, "metadata_merge_mode": metadataMergeMode,
+            ]),
+            "CalloutProgress": [
+                "type": "object",
+                "required": [
+                    "callout_status", "participations", "dialled", "answered", "exhausted", "do_not_call", "expired", "remaining",
+                    "calls_per_second", "estimated_finish_at", "finished_at",
+                ],
+                "properties": [
+                    "callout_status": ["type": "string", "enum": strings(CalloutStatus.allCases.map(\.rawValue))],
+                    "participations": ["type": "integer"], "dialled": ["type": "integer", "description": "Calls that reached the provider."],
+                    "answered": ["type": "integer"], "exhausted": ["type": "integer"], "do_not_call": ["type": "integer"],
+                    "expired": ["type": "integer"], "remaining": ["type": "integer", "description": "Participations without an outcome."],
+                    "calls_per_second": ["type": "number", "description": "Dialling rate over the last seconds."],
+                    "estimated_finish_at": optionalTimestamp, "finished_at": optionalTimestamp,
+                ],
+            ],
             "MetadataInput": body(["metadata": hash, "metadata_merge_mode": metadataMergeMode]),
             "BatchOperation": record([
                 "id": id, "callout_id": optionalID, "parameters": hash, "metadata": hash,

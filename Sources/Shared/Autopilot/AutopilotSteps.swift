@@ -256,23 +256,22 @@ public struct AutopilotSteps: Sendable {
     }
 
     /// Samples how many of the callout's calls were dialled, and keeps a smoothed calls-per-second figure for
-    /// the progress endpoint (one row per callout).
+    /// the progress endpoint (one row per callout). Reading the totals folds them when they piled up, so they
+    /// stay small while nobody polls the statistics.
     public func sampleProgress(_ callout: AutopilotCallout) async throws {
+        let (_, totals) = try await CalloutTotals.read(client, logger: logger, accountID: callout.accountID, calloutID: callout.id)
+        let dialled = CalloutProgress.dialled(totals)
         try await client.query(
             """
-            WITH dialled AS (
-                SELECT coalesce(sum(delta), 0)::bigint AS total FROM callout_statistic_deltas
-                WHERE callout_id = \(callout.id) AND metric LIKE 'calls:%' AND metric NOT IN ('calls:created', 'calls:queued')
-            )
             INSERT INTO callout_progress_samples AS s (callout_id, dialled, sampled_at, calls_per_second)
-            SELECT \(callout.id), total, clock_timestamp(), 0 FROM dialled
+            VALUES (\(callout.id), \(dialled), clock_timestamp(), 0)
             ON CONFLICT (callout_id) DO UPDATE SET
                 dialled = excluded.dialled,
                 sampled_at = excluded.sampled_at,
                 calls_per_second = CASE
                     WHEN excluded.sampled_at - s.sampled_at > interval '30 seconds' THEN 0
                     ELSE 0.5 * s.calls_per_second + 0.5 * greatest(excluded.dialled - s.dialled, 0)
-                         / greatest(extract(epoch FROM excluded.sampled_at - s.sampled_at), 0.001)
+                         / greatest(extract(epoch FROM excluded.sampled_at - s.sampled_at)::float8, 0.001)
                 END
             """, logger: logger)
     }

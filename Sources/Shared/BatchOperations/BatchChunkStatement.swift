@@ -7,6 +7,9 @@ struct BatchChunkStatement {
     let selection: BatchSelection
     let afterID: Int64
     let size: Int64
+    /// CalloutPopulation: participations of numbers on the account's do-not-call list are recorded with the
+    /// outcome `do_not_call` (never called by the autopilot) instead of pending.
+    var marksDoNotCall = false
 
     var query: PostgresQuery {
         var sql = SQLBuilder()
@@ -42,15 +45,26 @@ struct BatchChunkStatement {
         sql.append(
             """
             , inserted AS (
-                INSERT INTO callout_participations (account_id, callout_id, contact_id, callout_population_id, msisdn, call_flow_logic)
+                INSERT INTO callout_participations (
+                    account_id, callout_id, contact_id, callout_population_id, msisdn, call_flow_logic, outcome, finished_at)
                 SELECT co.account_id, co.id, chunk.id,
             """)
         sql.bind(operation.id)
-        sql.append(
-            """
-            , chunk.msisdn, co.call_flow_logic
-                FROM chunk CROSS JOIN callouts co WHERE co.id =
-            """)
+        sql.append(", chunk.msisdn, co.call_flow_logic, ")
+        if marksDoNotCall {
+            sql.append(
+                """
+                d.outcome, CASE WHEN d.outcome IS NOT NULL THEN now() END
+                    FROM chunk CROSS JOIN callouts co
+                    LEFT JOIN LATERAL (
+                        SELECT 'do_not_call'::text AS outcome FROM do_not_call_entries
+                        WHERE account_id = co.account_id AND msisdn = chunk.msisdn
+                    ) d ON true
+                    WHERE co.id =
+                """)
+        } else {
+            sql.append(" NULL, NULL FROM chunk CROSS JOIN callouts co WHERE co.id = ")
+        }
         sql.bind(operation.calloutID)
         sql.append(" ORDER BY chunk.id ON CONFLICT (callout_id, contact_id) DO NOTHING)")
     }

@@ -89,7 +89,13 @@ public struct BatchOperationRunner: Sendable {
             if let limit = selection.limit { size = min(size, limit - state.2) }
             var done: (count: Int64, lastID: Int64?) = (0, nil)
             if size > 0 {
-                let statement = BatchChunkStatement(operation: operation, selection: selection, afterID: state.1, size: size)
+                var statement = BatchChunkStatement(operation: operation, selection: selection, afterID: state.1, size: size)
+                if operation.type == .calloutPopulation {
+                    // Only an account with a do-not-call list pays for the lookup per row.
+                    statement.marksDoNotCall = try await connection.query(
+                        "SELECT EXISTS (SELECT 1 FROM do_not_call_entries WHERE account_id = \(operation.accountID))", logger: logger
+                    ).single { try $0.decode(Bool.self) }
+                }
                 done = try await connection.query(statement.query, logger: logger).single { try $0.decode((Int64, Int64?).self) }
             }
             guard done.count > 0, let lastID = done.lastID else {

@@ -11,12 +11,18 @@ public struct CalloutParticipation: Sendable {
     public var msisdn: String
     public var callFlowLogic: String?
     public var metadata: JSONValue
+    /// The autopilot's verdict once final (`answered`, `exhausted`, `do_not_call`, `expired`); nil while pending.
+    public var outcome: String?
+    /// Calls that reached the provider and ended.
+    public var attempts: Int
+    /// When the autopilot calls again (a retry's delay, or the opening of the calling window).
+    public var nextAttemptAt: Date?
     public let createdAt: Date
     public var updatedAt: Date
 
     public static let columns: TrustedSQL = """
         id, account_id, callout_id, contact_id, callout_population_id, msisdn, call_flow_logic, metadata,
-        created_at, updated_at
+        outcome, attempts, next_attempt_at, created_at, updated_at
         """
 
     init(row: PostgresRow) throws {
@@ -29,6 +35,9 @@ public struct CalloutParticipation: Sendable {
         msisdn = try columns["msisdn"].decode(String.self)
         callFlowLogic = try columns["call_flow_logic"].decode(String?.self)
         metadata = try columns["metadata"].decode(JSONValue.self)
+        outcome = try columns["outcome"].decode(String?.self)
+        attempts = Int(try columns["attempts"].decode(Int32.self))
+        nextAttemptAt = try columns["next_attempt_at"].decode(Date?.self)
         createdAt = try columns["created_at"].decode(Date.self)
         updatedAt = try columns["updated_at"].decode(Date.self)
     }
@@ -42,6 +51,9 @@ public struct CalloutParticipation: Sendable {
             "msisdn": .string(msisdn),
             "call_flow_logic": .optional(callFlowLogic),
             "metadata": metadata,
+            "outcome": .optional(outcome),
+            "attempts": .integer(Int64(attempts)),
+            "next_attempt_at": .timestamp(nextAttemptAt),
             "created_at": .timestamp(createdAt),
             "updated_at": .timestamp(updatedAt),
         ]

@@ -20,29 +20,7 @@ public struct CalloutStatistics: Sendable {
     public static func compute(
         _ client: PostgresClient, logger: Logger, accountID: Int64, calloutID: Int64, retryStatuses: [String]
     ) async throws -> CalloutStatistics {
-        var status: String?
-        var totals: [String: Int64] = [:]
-        var deltaRows: Int64 = 0
-        for try await (calloutStatus, metric, total, rows) in try await client.query(
-            """
-            SELECT co.status, d.metric, d.total, d.rows
-            FROM callouts co
-            LEFT JOIN LATERAL (
-                SELECT metric, sum(delta)::bigint AS total, count(*) AS rows
-                FROM callout_statistic_deltas WHERE callout_id = co.id GROUP BY metric
-            ) d ON true
-            WHERE co.id = \(calloutID) AND co.account_id = \(accountID)
-            """, logger: logger
-        ).decode((String, String?, Int64?, Int64?).self) {
-            status = calloutStatus
-            if let metric, let total { totals[metric] = total }
-            deltaRows += rows ?? 0
-        }
-        guard let status else { throw RecordNotFound() }
-        if deltaRows > foldThreshold {
-            try await fold(client, logger: logger, calloutID: calloutID)
-        }
-
+        let (status, totals) = try await CalloutTotals.read(client, logger: logger, accountID: accountID, calloutID: calloutID)
         func calls(_ status: String) -> Int64 { totals["calls:\(status)"] ?? 0 }
         let latest = totals.filter { $0.key.hasPrefix("latest:") }.values.reduce(0, +)
         let latestToRetry = retryStatuses.reduce(0) { $0 + (totals["latest:\($1)"] ?? 0) }
@@ -68,6 +46,47 @@ public struct CalloutStatistics: Sendable {
         return CalloutStatistics(values: values, calloutStatus: status)
     }
 
+    public var json: JSONValue {
+        var object = JSONObject()
+        object["callout_status"] = .string(calloutStatus)
+        for (name, value) in values { object[name] = .integer(value) }
+        return .object(object)
+    }
+}
+
+/// A callout's running totals (`callout_statistic_deltas`, appended by triggers on every change of
+/// participations and phone calls): a few rows per callout whatever its size, summed per metric, and folded
+/// into one row per metric once they pile up.
+enum CalloutTotals {
+    /// The callout's status and its totals by metric; `RecordNotFound` if the account has no such callout.
+    static func read(
+        _ client: PostgresClient, logger: Logger, accountID: Int64, calloutID: Int64
+    ) async throws -> (status: String, totals: [String: Int64]) {
+        var status: String?
+        var totals: [String: Int64] = [:]
+        var deltaRows: Int64 = 0
+        for try await (calloutStatus, metric, total, rows) in try await client.query(
+            """
+            SELECT co.status, d.metric, d.total, d.rows
+            FROM callouts co
+            LEFT JOIN LATERAL (
+                SELECT metric, sum(delta)::bigint AS total, count(*) AS rows
+                FROM callout_statistic_deltas WHERE callout_id = co.id GROUP BY metric
+            ) d ON true
+            WHERE co.id = \(calloutID) AND co.account_id = \(accountID)
+            """, logger: logger
+        ).decode((String, String?, Int64?, Int64?).self) {
+            status = calloutStatus
+            if let metric, let total { totals[metric] = total }
+            deltaRows += rows ?? 0
+        }
+        guard let status else { throw RecordNotFound() }
+        if deltaRows > foldThreshold {
+            try await fold(client, logger: logger, calloutID: calloutID)
+        }
+        return (status, totals)
+    }
+
     /// More rows than this for one callout are folded into one per metric.
     static let foldThreshold: Int64 = 1000
 
@@ -80,12 +99,5 @@ public struct CalloutStatistics: Sendable {
             INSERT INTO callout_statistic_deltas (callout_id, metric, delta)
             SELECT \(calloutID), metric, sum(delta) FROM folded GROUP BY metric HAVING sum(delta) <> 0
             """, logger: logger)
-    }
-
-    public var json: JSONValue {
-        var object = JSONObject()
-        object["callout_status"] = .string(calloutStatus)
-        for (name, value) in values { object[name] = .integer(value) }
-        return .object(object)
     }
 }

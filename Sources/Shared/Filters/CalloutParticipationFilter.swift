@@ -29,9 +29,15 @@ extension RecordFilter {
                 "NOT EXISTS (SELECT 1 FROM phone_calls latest WHERE latest.callout_participation_id = p.id AND latest.is_latest AND NOT latest.status = ANY(",
                 attempts, "))"))
         }
+        // The autopilot's outcome; `pending` for participations that have none yet.
+        if let outcomes = try parameters.list("outcome", allowed: Self.participationOutcomes) {
+            filter.append(.predicateWithList("coalesce(p.outcome, 'pending') = ANY(", outcomes, ")"))
+        }
         try filter.appendCreatedAndUpdated(parameters, created: "p.created_at", updated: "p.updated_at")
         return filter
     }
+
+    public static let participationOutcomes = ["pending", "answered", "exhausted", "do_not_call", "expired"]
 
     static let hasPhoneCalls: TrustedSQL = "EXISTS (SELECT 1 FROM phone_calls any_call WHERE any_call.callout_participation_id = p.id)"
     static let hasNoPhoneCalls: TrustedSQL =

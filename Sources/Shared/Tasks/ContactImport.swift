@@ -43,12 +43,20 @@ public struct ContactImport: Sendable {
         public let description: String
     }
 
+    /// Where the numbers go: the account's contacts, or its do-not-call list (same columns, same merge).
+    public enum Destination: String, Sendable {
+        case contacts
+        case doNotCallList = "do_not_call_entries"
+    }
+
     let client: PostgresClient
     let logger: Logger
+    let destination: Destination
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, destination: Destination = .contacts) {
         self.client = client
         self.logger = logger
+        self.destination = destination
     }
 
     public func run(
@@ -120,10 +128,10 @@ public struct ContactImport: Sendable {
                     SELECT DISTINCT ON (msisdn) msisdn, metadata FROM contact_import ORDER BY msisdn, line DESC
                 ),
                 upserted AS (
-                    INSERT INTO contacts (account_id, msisdn, metadata)
+                    INSERT INTO \(unescaped: destination.rawValue) AS target (account_id, msisdn, metadata)
                     SELECT \(accountID), msisdn, metadata FROM latest
                     ON CONFLICT (account_id, msisdn)
-                    DO UPDATE SET metadata = contacts.metadata || excluded.metadata, updated_at = now()
+                    DO UPDATE SET metadata = target.metadata || excluded.metadata, updated_at = now()
                     RETURNING (xmax = 0) AS created
                 )
                 SELECT (SELECT count(*) FILTER (WHERE created) FROM upserted), (SELECT count(*) FROM contact_import),

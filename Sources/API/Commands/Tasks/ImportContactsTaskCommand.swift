@@ -22,6 +22,42 @@ struct ImportContactsTaskCommand: AsyncParsableCommand {
     var errors: String?
 
     func run() async throws {
+        let summary = try await CSVImportRun(task: task, file: file, errors: errors).run(into: .contacts)
+        print("\(summary.lines) lines: \(summary.created) contacts created, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)")
+    }
+}
+
+/// Numbers the account must never call, from a CSV file, in one set-based load.
+struct ImportDoNotCallTaskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-do-not-call",
+        abstract: "Import do-not-call numbers from a CSV file (header: msisdn, then metadata columns such as reason).",
+        discussion: """
+            Same format and rules as import-contacts. The numbers join the account's do-not-call list: the \
+            autopilot never calls them (their participations finish as do_not_call) and callout populations \
+            record them as do_not_call instead of leaving them to be called.
+            """)
+
+    @OptionGroup var task: TaskOptions
+    @Argument(help: "The CSV file.")
+    var file: String
+    @Option(help: "Also write the rejected lines' reports to this file.")
+    var errors: String?
+
+    func run() async throws {
+        let summary = try await CSVImportRun(task: task, file: file, errors: errors).run(into: .doNotCallList)
+        print("\(summary.lines) lines: \(summary.created) numbers added to the do-not-call list, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)")
+    }
+}
+
+/// What both CSV imports do: check the files, stream the file with a progress figure, report rejected lines
+/// on standard error (and to `errors` when given).
+struct CSVImportRun {
+    let task: TaskOptions
+    let file: String
+    let errors: String?
+
+    func run(into destination: ContactImport.Destination) async throws -> ContactImport.Summary {
         guard FileManager.default.isReadableFile(atPath: file) else { throw ValidationError("cannot read \(file)") }
         let report = try errors.map { path -> FileHandle in
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
@@ -32,7 +68,7 @@ struct ImportContactsTaskCommand: AsyncParsableCommand {
         let progress = TaskProgress(label: "reading \(file)")
         let file = self.file
         let summary = try await task.run { client, account, logger in
-            try await ContactImport(client: client, logger: logger).run(
+            try await ContactImport(client: client, logger: logger, destination: destination).run(
                 accountID: account, path: file,
                 onError: { error in
                     let line = Data("line \(error.line): \(error.message)\n".utf8)
@@ -43,6 +79,6 @@ struct ImportContactsTaskCommand: AsyncParsableCommand {
         }
         progress.finish()
         try report?.close()
-        print("\(summary.lines) lines: \(summary.created) contacts created, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)")
+        return summary
     }
 }

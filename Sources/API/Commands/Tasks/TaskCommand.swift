@@ -15,7 +15,7 @@ struct TaskCommand: AsyncParsableCommand {
             DATABASE_URL and the seeds' task variables (CALLOUTS_TASK_*, ENQUEUE_CALLS_TASK_*, \
             UPDATE_CALLS_TASK_*); options given on the command line win over the variables.
             """,
-        subcommands: [CalloutsTaskCommand.self, EnqueueCallsTaskCommand.self, UpdateCallsTaskCommand.self, ImportContactsTaskCommand.self, ExportResultsTaskCommand.self])
+        subcommands: [CalloutsTaskCommand.self, EnqueueCallsTaskCommand.self, UpdateCallsTaskCommand.self, ImportContactsTaskCommand.self, ImportDoNotCallTaskCommand.self, ExportResultsTaskCommand.self])
 }
 
 /// What every task takes: the account, and a connection for the task's duration.
