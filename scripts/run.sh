@@ -69,7 +69,7 @@ export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://${HOST:-127.0.0.1}:${PORT:-300
 children+=($!)
 # One process per worker role, each with its own /health and /metrics port.
 worker_port=9090
-for role in population queue remote-fetch status; do
+for role in population queue remote-fetch status scheduler webhooks; do
     WORKER_HTTP_PORT=$worker_port "$BIN/Workers" run --role "$role" &
     children+=($!)
     worker_port=$((worker_port + 1))

@@ -57,6 +57,7 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let batchOperations = BatchOperationRepository(client: database, logger: logger)
     BatchOperationsController(operations: batchOperations, database: database).addRoutes(to: api)
     CalloutPopulationsController(operations: batchOperations, database: database).addRoutes(to: api)
+    WebhooksController(webhooks: WebhookRepository(client: database, logger: logger), database: database).addRoutes(to: api)
     DoNotCallEntriesController(entries: DoNotCallRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
     RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)

@@ -11,10 +11,12 @@ import Shared
 /// (`To`, `PageSize`, `Page`). While a call runs it asks the call's `Url` for TwiML and posts its
 /// `StatusCallback`, signed like Twilio (see `CallEventSender`). `POST /_fake/inbound_calls` simulates a call
 /// to one of the account's numbers. `/_fake/ledger` shows every create it received (`DELETE` clears it).
+/// `/_fake/webhooks/{name}` receives SCFM's own outbound webhooks (see `FakeWebhookSink`).
 public final class FakeProviderServer: Sendable {
     let ledger: FakeProviderLedger
     let logger: Logger
     let callEvents: CallEventSender
+    let webhooks = FakeWebhookSink()
 
     public init(settings: FakeProviderSettings, logger: Logger) {
         ledger = FakeProviderLedger(settings: settings)
@@ -61,6 +63,7 @@ public final class FakeProviderServer: Sendable {
             return Response(status: .noContent)
         }
         router.get("health") { _, _ in Self.json(.ok, ["status": "ok"]) }
+        webhooks.add(to: router)
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "scfm-fake-provider"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },

@@ -43,12 +43,37 @@ import Testing
                 "retry": ["statuses": ["busy", "not_answered"], "delays": ["0.3s"], "max_attempts": 3],
             ])
         let callout = try await seed.createCallout(accountID: account, participants: 300)
+        // Results pushed to the account's own system, which fails every delivery once.
+        let endpoint = try await WebhookRepository(client: harness.database, logger: harness.logger).createEndpoint(
+            accountID: account, url: harness.providerURL + "/_fake/webhooks/results?fail=1", eventTypes: nil, enabled: nil, metadata: nil)
 
         let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
-        let finished = try await running(try campaignServices(harness, producer: producer), logger: harness.logger) {
-            try await harness.wait(timeout: .seconds(180)) { try await seed.isFinished(calloutID: callout) }
+        let services = try campaignServices(harness, producer: producer) + harness.webhookServices(group: "scfm-webhooks-\(UUID().uuidString)")
+        let finished = try await running(services, logger: harness.logger) {
+            let finished = try await harness.wait(timeout: .seconds(180)) { try await seed.isFinished(calloutID: callout) }
+            // Then every result reached the endpoint.
+            _ = try await harness.wait(timeout: .seconds(30)) {
+                try await harness.database.query(
+                    "SELECT count(*) = 0 FROM webhook_deliveries WHERE webhook_endpoint_id = \(endpoint.id) AND status <> 'delivered'",
+                    logger: harness.logger
+                ).single { try $0.decode(Bool.self) }
+            }
+            return finished
         }
         #expect(finished)
+        let deliveries = try await harness.database.query(
+            "SELECT event_type, count(*)::int8, min(attempts) FROM webhook_deliveries WHERE webhook_endpoint_id = \(endpoint.id) AND status = 'delivered' GROUP BY 1",
+            logger: harness.logger)
+        var delivered: [String: Int] = [:]
+        for try await (type, count, attempts) in deliveries.decode((String, Int64, Int32).self) {
+            delivered[type] = Int(count)
+            #expect(attempts == 2, "each delivery failed once, then arrived")
+        }
+        #expect(delivered["callout_participation.finished"] == 300)
+        #expect(delivered["callout.finished"] == 1)
+        #expect((delivered["phone_call.status_changed"] ?? 0) >= 300)
+        let received = try await harness.receivedWebhooks("results", secret: endpoint.secret)
+        #expect(received.allSatisfy { $0["signature_valid"] == true })
 
         let outcomes = try await seed.outcomes(calloutID: callout)
         #expect(outcomes.keys.sorted() == ["answered", "exhausted"], "outcomes: \(outcomes)")

@@ -80,6 +80,17 @@ struct RequestParameters: Sendable {
         return value
     }
 
+    /// A boolean as JSON or form text (`true`/`false`, `1`/`0`); 422 for anything else.
+    func boolean(_ key: String) throws -> Bool? {
+        guard let value = values[key], !value.isNull else { return nil }
+        if case .bool(let flag) = value { return flag }
+        switch value.scalarText?.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw ValidationErrors(key, "must be true or false")
+        }
+    }
+
     func stringArray(_ key: String) throws -> [String]? {
         guard let value = values[key] else { return nil }
         switch value {

@@ -15,6 +15,7 @@ enum OpenAPIDocument {
         addContacts(&paths)
         addCallouts(&paths)
         addDoNotCall(&paths)
+        addWebhooks(&paths)
         addParticipations(&paths)
         addPhoneCalls(&paths)
         addRemoteEvents(&paths)
@@ -161,6 +162,29 @@ enum OpenAPIDocument {
         var progress = Op.show(tag: "Callouts", summary: "A callout's live progress (autopilot), cheap enough to poll every second", schema: "CalloutProgress").objectValue!
         progress["parameters"] = [Op.pathID("The callout's id.")]
         paths.add("/api/callouts/{id}/callout_progress", "get", .object(progress))
+    }
+
+    static func addWebhooks(_ paths: inout Paths) {
+        let tag = "Webhooks"
+        paths.add(
+            "/api/webhook_endpoints", "post",
+            Op.create(tag: tag, summary: "Register an endpoint for result events (answers its signing secret, once)", body: "WebhookEndpointInput", schema: "WebhookEndpointWithSecret"))
+        paths.add(
+            "/api/webhook_endpoints", "get",
+            Op.index(tag: tag, summary: "List webhook endpoints", schema: "WebhookEndpoint", filters: [.hash("metadata"), .boolean("enabled", "Whether it receives events.")] + Filter.timestamps))
+        paths.member("webhook_endpoints", tag: tag, name: "webhook endpoint", schema: "WebhookEndpoint", body: "WebhookEndpointInput", deletable: true)
+        paths.add(
+            "/api/webhook_deliveries", "get",
+            Op.index(
+                tag: tag, summary: "List webhook deliveries", schema: "WebhookDelivery",
+                filters: [
+                    .integer("webhook_endpoint_id", "The endpoint."), .list("status", ["pending", "delivered", "failed"], "Statuses, comma separated."),
+                    .list("event_type", WebhookEventType.allCases.map(\.rawValue), "Event types, comma separated."),
+                ] + Filter.timestamps))
+        paths.member("webhook_deliveries", tag: tag, name: "webhook delivery", schema: "WebhookDelivery", body: nil, deletable: false)
+        var replay = Op.show(tag: tag, summary: "Send a delivery again (pending now, attempts counted afresh)", schema: "WebhookDelivery").objectValue!
+        replay["parameters"] = [Op.pathID("The delivery's id.")]
+        paths.add("/api/webhook_deliveries/{id}/replay", "post", .object(replay))
     }
 
     static func addDoNotCall(_ paths: inout Paths) {

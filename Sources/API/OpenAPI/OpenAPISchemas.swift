@@ -20,6 +20,19 @@ enum OpenAPISchemas {
         return ["type": "object", "properties": .object(properties), "required": .array(names.map { .string($0) })]
     }
 
+    static var webhookEndpoint: JSONObject {
+        [
+            "id": id, "url": text, "event_types": ["type": "array", "items": text], "enabled": ["type": "boolean"],
+            "metadata": hash, "created_at": timestamp, "updated_at": timestamp,
+        ]
+    }
+
+    static var webhookEndpointWithSecret: JSONObject {
+        var object = webhookEndpoint
+        object["secret"] = ["type": "string", "description": "The HMAC-SHA256 key of X-SCFM-Signature; shown only here."]
+        return object
+    }
+
     static func body(_ properties: JSONObject) -> JSONValue { ["type": "object", "properties": .object(properties)] }
 
     static func strings(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
@@ -95,6 +108,21 @@ enum OpenAPISchemas {
             "RemotePhoneCallEvent": record([
                 "id": id, "phone_call_id": id, "details": hash, "metadata": hash, "remote_call_id": text,
                 "remote_direction": text, "call_flow_logic": text, "created_at": timestamp, "updated_at": timestamp,
+            ]),
+            "WebhookEndpoint": record(webhookEndpoint),
+            "WebhookEndpointWithSecret": record(webhookEndpointWithSecret),
+            "WebhookEndpointInput": body([
+                "url": ["type": "string", "description": "Where deliveries are POSTed (http or https)."],
+                "event_types": ["type": "array", "items": ["type": "string", "enum": strings(WebhookEventType.allCases.map(\.rawValue))]],
+                "enabled": ["type": "boolean"], "metadata": hash, "metadata_merge_mode": metadataMergeMode,
+            ]),
+            "WebhookDelivery": record([
+                "id": id, "webhook_endpoint_id": id,
+                "event_type": ["type": "string", "enum": strings(WebhookEventType.allCases.map(\.rawValue))],
+                "payload": hash, "status": ["type": "string", "enum": ["pending", "delivered", "failed"]],
+                "attempts": ["type": "integer"], "next_attempt_at": optionalTimestamp,
+                "last_response_status": ["type": ["integer", "null"]], "last_response_body": optionalText, "last_error": optionalText,
+                "delivered_at": optionalTimestamp, "created_at": timestamp, "updated_at": timestamp,
             ]),
             "DoNotCallEntry": record(["id": id, "msisdn": text, "metadata": hash, "created_at": timestamp, "updated_at": timestamp]),
             "DoNotCallEntryInput": body([

@@ -50,18 +50,24 @@ public struct AutopilotSteps: Sendable {
                        status IS NOT NULL AND status <> 'completed' AND status = ANY(\(policy.retryStatuses))
                            AND attempts < \(policy.maxAttempts) AS retry
                 FROM settled
+            ), updated AS (
+                UPDATE callout_participations p SET
+                    awaiting_phone_call_id = NULL,
+                    attempts = d.attempts,
+                    outcome = d.outcome,
+                    finished_at = CASE WHEN d.outcome IS NOT NULL THEN now() END,
+                    next_attempt_at = CASE WHEN d.retry
+                        THEN clock_timestamp() + make_interval(secs => (\(delays)::float8[])[least(d.attempts, \(delays.count))])
+                    END,
+                    updated_at = now()
+                FROM decided d WHERE p.id = d.id
+                RETURNING p.id, p.account_id, p.callout_id, p.contact_id, p.msisdn, p.outcome, p.attempts, d.retry
+            ), finished_participations AS (
+                SELECT * FROM updated WHERE outcome IS NOT NULL
+            ), notified AS (
+                \(unescaped: WebhookEvents.participationsFinished)
             )
-            UPDATE callout_participations p SET
-                awaiting_phone_call_id = NULL,
-                attempts = d.attempts,
-                outcome = d.outcome,
-                finished_at = CASE WHEN d.outcome IS NOT NULL THEN now() END,
-                next_attempt_at = CASE WHEN d.retry
-                    THEN clock_timestamp() + make_interval(secs => (\(delays)::float8[])[least(d.attempts, \(delays.count))])
-                END,
-                updated_at = now()
-            FROM decided d WHERE p.id = d.id
-            RETURNING d.outcome IS NOT NULL, d.retry
+            SELECT outcome IS NOT NULL, retry FROM updated
             """, logger: logger)
         var settled = Settled()
         for try await (finished, retry) in rows.decode((Bool, Bool).self) {
@@ -150,7 +156,14 @@ public struct AutopilotSteps: Sendable {
                     next_attempt_at = CASE WHEN s.do_not_call THEN NULL ELSE s.opens_at END,
                     updated_at = now()
                 FROM candidates s WHERE p.id = s.id AND (s.do_not_call OR s.opens_at IS NULL OR s.opens_at > now())
-                RETURNING s.do_not_call
+                RETURNING s.do_not_call, p.id, p.account_id, p.callout_id, p.contact_id, p.msisdn, p.outcome, p.attempts
+            ), finished_participations AS (
+                SELECT * FROM held_back WHERE do_not_call
+            ), notified AS (
+            """)
+        sql.append(trusted: WebhookEvents.participationsFinishedSQL)
+        sql.append(
+            """
             ), created AS (
                 INSERT INTO phone_calls (account_id, callout_participation_id, contact_id, callout_id, msisdn, status, remote_request_params, call_flow_logic)
                 SELECT
@@ -245,11 +258,17 @@ public struct AutopilotSteps: Sendable {
                        SELECT 1 FROM batch_operations
                        WHERE callout_id = \(callout.id) AND type = 'BatchOperation::CalloutPopulation' AND status IN ('queued', 'running')
                    ) AS done
+            ), marked AS (
+                UPDATE callouts SET autopilot_finished_at = CASE WHEN state.done THEN now() END
+                FROM state
+                WHERE id = \(callout.id) AND (autopilot_finished_at IS NULL) = state.done
+                RETURNING callouts.id, callouts.account_id, callouts.autopilot_finished_at, state.done
+            ), finished_callouts AS (
+                SELECT * FROM marked WHERE done
+            ), notified AS (
+                \(unescaped: WebhookEvents.calloutsFinished)
             )
-            UPDATE callouts SET autopilot_finished_at = CASE WHEN state.done THEN now() END
-            FROM state
-            WHERE id = \(callout.id) AND (autopilot_finished_at IS NULL) = state.done
-            RETURNING state.done
+            SELECT done FROM marked
             """, logger: logger)
         for try await done in rows.decode(Bool.self) { return done }
         return false

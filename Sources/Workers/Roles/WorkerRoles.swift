@@ -21,6 +21,7 @@ enum WorkerRoles {
         "remote-fetch": remoteFetch,
         "scheduler": scheduler,
         "status": status,
+        "webhooks": webhooks,
     ]
 
     static var names: [String] { builders.keys.sorted() }
@@ -117,6 +118,22 @@ enum WorkerRoles {
         sweeping.fetchAfter = try environment.seconds("PHONE_CALL_FETCH_AFTER_SECONDS", default: sweeping.fetchAfter, range: 1...31_536_000)
         sweeping.expireAfter = try environment.seconds("PHONE_CALL_EXPIRE_AFTER_SECONDS", default: sweeping.expireAfter, range: 1...31_536_000)
         return [scheduler, StuckCallSweeper(client: context.database, settings: sweeping, logger: context.logger)]
+    }
+
+    /// Records result events for accounts' webhook endpoints (its own consumer group on `phone-call-events`)
+    /// and sends every pending delivery, signed, with retries (WebhookDispatcher).
+    static func webhooks(_ context: WorkerRoleContext) throws -> [any Service] {
+        let environment = context.environment
+        var settings = WebhookDispatcher.Settings()
+        settings.concurrency = try environment.integer("WEBHOOK_CONCURRENCY", default: settings.concurrency, range: 1...4096)
+        settings.perEndpoint = try environment.integer("WEBHOOK_CONCURRENCY_PER_ENDPOINT", default: settings.perEndpoint, range: 1...1024)
+        settings.requestTimeout = try environment.seconds("WEBHOOK_TIMEOUT_SECONDS", default: settings.requestTimeout, range: 0.1...120)
+        settings.maximumAttempts = try environment.integer("WEBHOOK_MAX_ATTEMPTS", default: settings.maximumAttempts, range: 1...100)
+        settings.retryBase = try environment.seconds("WEBHOOK_RETRY_BASE_SECONDS", default: settings.retryBase, range: 0.01...3600)
+        let http = ProviderClient.makeHTTPClient(maximumConnections: settings.concurrency)
+        let recorder = WebhookEventRecorder(client: context.database, logger: context.logger)
+        return [HTTPClientService(client: http, logger: context.logger), WebhookDispatcher(client: context.database, http: http, settings: settings, logger: context.logger)]
+            + (try consumer(role: "webhooks", topic: .phoneCallEvents, handler: recorder, context: context, ordering: .key, defaultConcurrency: 256))
     }
 
     static func providerAccounts(_ context: WorkerRoleContext) throws -> ProviderAccounts {

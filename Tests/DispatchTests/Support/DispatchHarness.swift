@@ -129,6 +129,25 @@ final class DispatchHarness: Sendable {
         return OutboxRelay(database: database, producer: producer, kafka: kafka, settings: settings, logger: logger)
     }
 
+    /// The `webhooks` role: the event recorder on `phone-call-events` and the dispatcher, retrying fast.
+    func webhookServices(group: String, settings: WebhookDispatcher.Settings? = nil) throws -> [any Service] {
+        var dispatching = settings ?? WebhookDispatcher.Settings()
+        if settings == nil {
+            dispatching.retryBase = .milliseconds(50)
+            dispatching.poll = .milliseconds(50)
+        }
+        let recorder = WebhookEventRecorder(client: database, logger: logger, subscriptionsMaximumAge: .milliseconds(200))
+        return [
+            WebhookDispatcher(client: database, http: Self.providerHTTP, settings: dispatching, logger: logger),
+            try runtime(role: "webhooks", group: group, topic: .phoneCallEvents, handler: recorder, concurrency: 64),
+        ]
+    }
+
+    /// What the fake provider's webhook sink `name` received (`secret` checks each signature).
+    func receivedWebhooks(_ name: String, secret: String) async throws -> [JSONValue] {
+        try await getJSON("/_fake/webhooks/\(name)?secret=\(secret)").arrayValue ?? []
+    }
+
     var autopilotSeed: AutopilotSeed { AutopilotSeed(client: database, logger: logger) }
 
     private func runtime(role: String, group: String, topic: Topic, handler: any MessageHandler, concurrency: Int) throws -> WorkerRuntime {

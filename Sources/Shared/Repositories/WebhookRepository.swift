@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// An account's webhook endpoints and their deliveries.
+public struct WebhookRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// An absolute http(s) URL with a host.
+    static func validate(url: String?) throws(ValidationErrors) -> String {
+        guard let url, !url.isEmpty else { throw ValidationErrors("url", ValidationErrors.blank) }
+        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
+            let host = components.host, !host.isEmpty
+        else { throw ValidationErrors("url", "must be an http or https URL") }
+        return url
+    }
+
+    static func validate(eventTypes: [String]?) throws(ValidationErrors) -> [String]? {
+        guard let eventTypes else { return nil }
+        let known = WebhookEventType.allCases.map(\.rawValue)
+        guard !eventTypes.isEmpty, eventTypes.allSatisfy(known.contains) else {
+            throw ValidationErrors("event_types", "must list some of \(known.joined(separator: ", "))")
+        }
+        return Array(Set(eventTypes)).sorted()
+    }
+
+    public func createEndpoint(accountID: Int64, url: String?, eventTypes: [String]?, enabled: Bool?, metadata: JSONValue?) async throws -> WebhookEndpoint {
+        var errors = ValidationErrors()
+        var checkedURL = ""
+        var checkedTypes: [String]?
+        do { checkedURL = try Self.validate(url: url) } catch { errors.add("url", error.messages.first?.messages.first ?? "is invalid") }
+        do { checkedTypes = try Self.validate(eventTypes: eventTypes) } catch {
+            errors.add("event_types", error.messages.first?.messages.first ?? "is invalid")
+        }
+        try errors.throwIfAny()
+        return try await client.query(
+            """
+            INSERT INTO webhook_endpoints (account_id, url, secret, event_types, enabled, metadata)
+            VALUES (\(accountID), \(checkedURL), \(WebhookSignature.newSecret()),
+                    \(checkedTypes ?? WebhookEventType.allCases.map(\.rawValue)), \(enabled ?? true), \(metadata ?? .emptyObject))
+            RETURNING \(unescaped: WebhookEndpoint.columns.text)
+            """, logger: logger
+        ).single(WebhookEndpoint.init(row:))
+    }
+
+    public func findEndpoint(accountID: Int64, id: Int64) async throws -> WebhookEndpoint {
+        try await Self.endpoints.find(client, logger: logger, accountID: accountID, id: id)
+    }
+
+    public func updateEndpoint(
+        accountID: Int64, id: Int64, url: String?, eventTypes: [String]?, enabled: Bool?, metadata: JSONValue?, mergeMode: MetadataMergeMode
+    ) async throws {
+        var statement = UpdateStatement("webhook_endpoints")
+        if let url { statement.set("url", try Self.validate(url: url)) }
+        if let types = try Self.validate(eventTypes: eventTypes) { statement.set("event_types", types) }
+        if let enabled { statement.set("enabled", enabled) }
+        statement.setMetadata("metadata", metadata, mode: mergeMode)
+        try await client.withConnection { try await statement.run(on: $0, logger: logger, id: id, accountID: accountID) }
+    }
+
+    /// Deletes the endpoint and its deliveries.
+    public func deleteEndpoint(accountID: Int64, id: Int64) async throws {
+        _ = try await client.query(
+            "DELETE FROM webhook_endpoints WHERE id = \(id) AND account_id = \(accountID) RETURNING id", logger: logger
+        ).single { try $0.decode(Int64.self) }
+    }
+
+    public func endpointIndex(accountID: Int64, filter: RecordFilter, page: PageRequest) async throws -> Page<WebhookEndpoint> {
+        try await Self.endpoints.index(client, logger: logger, accountID: accountID, filter: filter, page: page)
+    }
+
+    public func findDelivery(accountID: Int64, id: Int64) async throws -> WebhookDelivery {
+        try await Self.deliveries.find(client, logger: logger, accountID: accountID, id: id)
+    }
+
+    public func deliveryIndex(accountID: Int64, filter: RecordFilter, page: PageRequest) async throws -> Page<WebhookDelivery> {
+        try await Self.deliveries.index(client, logger: logger, accountID: accountID, filter: filter, page: page)
+    }
+
+    /// Sends the delivery again (whatever became of it): pending now, its attempts counted afresh.
+    public func replay(accountID: Int64, id: Int64) async throws -> WebhookDelivery {
+        try await client.query(
+            """
+            UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), delivered_at = NULL, updated_at = now()
+            WHERE id = \(id) AND account_id = \(accountID)
+            RETURNING \(unescaped: WebhookDelivery.columns.text)
+            """, logger: logger
+        ).single(WebhookDelivery.init(row:))
+    }
+
+    static let endpoints = RecordTable<WebhookEndpoint>(
+        from: "webhook_endpoints w", columns: WebhookEndpoint.columns, accountColumn: "w.account_id", idColumn: "w.id",
+        decode: WebhookEndpoint.init(row:))
+    static let deliveries = RecordTable<WebhookDelivery>(
+        from: "webhook_deliveries w", columns: WebhookDelivery.columns, accountColumn: "w.account_id", idColumn: "w.id",
+        decode: WebhookDelivery.init(row:))
+}
+
+extension RecordFilter {
+    /// Webhook deliveries (alias `w`).
+    public static func webhookDeliveries(_ values: JSONObject, prefix: String = "q") throws(FilterError) -> RecordFilter {
+        let parameters = FilterParameters(values, prefix: prefix)
+        var filter = RecordFilter()
+        try filter.appendInteger(parameters, "webhook_endpoint_id", column: "w.webhook_endpoint_id")
+        try filter.appendList(parameters, "status", column: "w.status", allowed: ["pending", "delivered", "failed"])
+        try filter.appendList(parameters, "event_type", column: "w.event_type", allowed: WebhookEventType.allCases.map(\.rawValue))
+        try filter.appendCreatedAndUpdated(parameters, created: "w.created_at", updated: "w.updated_at")
+        return filter
+    }
+
+    /// Webhook endpoints (alias `w`).
+    public static func webhookEndpoints(_ values: JSONObject, prefix: String = "q") throws(FilterError) -> RecordFilter {
+        let parameters = FilterParameters(values, prefix: prefix)
+        var filter = RecordFilter()
+        filter.append(try parameters.containment("metadata", column: "w.metadata"))
+        if let enabled = try parameters.boolean("enabled") { filter.append(.predicate(enabled ? "w.enabled" : "NOT w.enabled")) }
+        try filter.appendCreatedAndUpdated(parameters, created: "w.created_at", updated: "w.updated_at")
+        return filter
+    }
+}
