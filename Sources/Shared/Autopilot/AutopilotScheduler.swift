@@ -27,6 +27,8 @@ public final class AutopilotScheduler: Service, Sendable {
     let leases: AutopilotLeases
     let steps: AutopilotSteps
     let accounts: ProviderAccounts
+    /// Shares provider trunks among their accounts every progress interval; nil when none are configured.
+    let trunks: TrunkShares?
     let settings: Settings
     let logger: Logger
 
@@ -38,7 +40,11 @@ public final class AutopilotScheduler: Service, Sendable {
     private let leasedCallouts = Gauge(label: "scfm_autopilot_callouts_leased")
     private let tickDuration = Metrics.Timer(label: "scfm_autopilot_tick_seconds")
 
-    public init(leases: AutopilotLeases, steps: AutopilotSteps, accounts: ProviderAccounts, settings: Settings = Settings(), logger: Logger) {
+    public init(
+        leases: AutopilotLeases, steps: AutopilotSteps, accounts: ProviderAccounts, trunks: TrunkShares? = nil,
+        settings: Settings = Settings(), logger: Logger
+    ) {
+        self.trunks = trunks
         self.leases = leases
         self.steps = steps
         self.accounts = accounts
@@ -71,6 +77,10 @@ public final class AutopilotScheduler: Service, Sendable {
 
     /// One pass over this replica's callouts.
     public func tick(sampleProgress: Bool = true) async throws {
+        if sampleProgress, let trunks {
+            // Manual campaigns on a shared trunk are shared too, so this runs whether or not callouts are leased.
+            try await trunks.refresh()
+        }
         let callouts = try await leases.acquire()
         leasedCallouts.record(callouts.count)
         guard !callouts.isEmpty else { return }
@@ -95,11 +105,14 @@ public final class AutopilotScheduler: Service, Sendable {
     /// callouts with less work left unused goes to those that took all they were offered.
     func fill(_ callouts: [AutopilotCallout]) async throws {
         let byAccount = Dictionary(grouping: callouts, by: \.accountID)
-        let queued = try await steps.queuedCalls(accountIDs: Array(byAccount.keys), cap: settings.maximumQueueDepth)
+        let queues = try await steps.accountQueues(accountIDs: Array(byAccount.keys), cap: settings.maximumQueueDepth)
         for (accountID, accountCallouts) in byAccount.sorted(by: { $0.key < $1.key }) {
             let provider = try await accounts.provider(for: accountID)
-            let depth = Self.queueDepth(rate: provider.maxCallsPerSecond, ahead: settings.queueAhead, maximum: settings.maximumQueueDepth)
-            var remaining = max(0, depth - (queued[accountID] ?? 0))
+            let queue = queues[accountID] ?? AutopilotSteps.AccountQueue()
+            // Queued ahead at the rate the account dials now: its own limit, or its share of a shared trunk.
+            let rate = min(provider.maxCallsPerSecond, queue.trunkShareRate ?? .infinity)
+            let depth = Self.queueDepth(rate: rate, ahead: settings.queueAhead, maximum: settings.maximumQueueDepth)
+            var remaining = max(0, depth - queue.queued)
             var open = accountCallouts
             var round = 0
             while remaining > 0 && !open.isEmpty && round < 3 {
@@ -108,7 +121,7 @@ public final class AutopilotScheduler: Service, Sendable {
                 var hungry: [AutopilotCallout] = []
                 for callout in open where remaining > 0 {
                     let limit = min(share, remaining)
-                    let filled = try await steps.fill(callout, limit: limit)
+                    let filled = try await fill(callout, limit: limit, queue: queue)
                     remaining -= filled.queued
                     queuedCalls.increment(by: filled.queued)
                     doNotCallSkips.increment(by: filled.doNotCall)
@@ -119,6 +132,25 @@ public final class AutopilotScheduler: Service, Sendable {
                 open = hungry
             }
         }
+    }
+
+    /// One callout's fill: the numbers of each prefix capped on the account's trunk within the prefix's
+    /// tokens, then the others.
+    private func fill(_ callout: AutopilotCallout, limit: Int, queue: AutopilotSteps.AccountQueue) async throws -> AutopilotSteps.Filled {
+        guard let trunk = queue.trunk, !queue.prefixCaps.isEmpty else { return try await steps.fill(callout, limit: limit) }
+        var total = AutopilotSteps.Filled()
+        func add(_ filled: AutopilotSteps.Filled) {
+            total.queued += filled.queued
+            total.doNotCall += filled.doNotCall
+            total.outsideCallingHours += filled.outsideCallingHours
+        }
+        for (prefix, cap) in queue.prefixCaps.sorted(by: { $0.key < $1.key }) {
+            let room = limit - total.queued - total.doNotCall - total.outsideCallingHours
+            add(try await steps.fillCapped(callout, trunk: trunk, prefix: prefix, cap: cap, limit: room))
+        }
+        let room = limit - total.queued - total.doNotCall - total.outsideCallingHours
+        add(try await steps.fill(callout, limit: room, numbers: .notStartingWithAny(Array(queue.prefixCaps.keys))))
+        return total
     }
 
     /// Calls kept queued ahead for an account dialling at `rate` per second.

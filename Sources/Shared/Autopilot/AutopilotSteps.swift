@@ -89,7 +89,9 @@ public struct AutopilotSteps: Sendable {
     /// due, fresh ones first, in one statement; while this replica holds the callout's lease and the callout
     /// is running. Participations on the do-not-call list are finished as `do_not_call` instead; those outside
     /// their calling window get their next attempt time set to its opening.
-    public func fill(_ callout: AutopilotCallout, limit: Int) async throws -> Filled {
+    public func fill(
+        _ callout: AutopilotCallout, limit: Int, numbers: NumberScope = .all, on connection: PostgresConnection? = nil
+    ) async throws -> Filled {
         guard limit > 0 else { return Filled() }
         let policy = callout.policy
         var sql = SQLBuilder(
@@ -125,6 +127,20 @@ public struct AutopilotSteps: Sendable {
         sql.append(
             """
              AND p.outcome IS NULL AND p.awaiting_phone_call_id IS NULL
+            """)
+        switch numbers {
+        case .all: break
+        case .startingWith(let prefix):
+            sql.append(" AND p.msisdn LIKE ")
+            sql.bind("+\(prefix)%")
+        case .notStartingWithAny(let prefixes):
+            sql.append(" AND NOT p.msisdn LIKE ANY(")
+            sql.bind(prefixes.map { "+\($0)%" })
+            sql.append(")")
+        }
+        sql.append(
+            """
+
                   AND (p.next_attempt_at IS NULL OR p.next_attempt_at <= now())
                   AND NOT EXISTS (
                       SELECT 1 FROM phone_calls l
@@ -206,18 +222,68 @@ public struct AutopilotSteps: Sendable {
                    (SELECT count(*) FILTER (WHERE do_not_call) FROM held_back),
                    (SELECT count(*) FILTER (WHERE NOT do_not_call) FROM held_back)
             """)
-        let (queued, doNotCall, outside) = try await client.query(sql.query, logger: logger).single {
-            try $0.decode((Int64, Int64, Int64).self)
+        let rows: PostgresRowSequence
+        if let connection {
+            rows = try await connection.query(sql.query, logger: logger)
+        } else {
+            rows = try await client.query(sql.query, logger: logger)
         }
+        let (queued, doNotCall, outside) = try await rows.single { try $0.decode((Int64, Int64, Int64).self) }
         return Filled(queued: Int(queued), doNotCall: Int(doNotCall), outsideCallingHours: Int(outside))
     }
 
-    /// Calls of these accounts waiting in our queue for a dial (queued, their callout not held), at most
-    /// `cap` counted per account: what the scheduler subtracts from each account's queue depth.
-    public func queuedCalls(accountIDs: [Int64], cap: Int) async throws -> [Int64: Int] {
+    /// Which numbers a fill may call: all, or those of one capped prefix, or all but the capped prefixes.
+    public enum NumberScope: Sendable, Equatable {
+        case all
+        case startingWith(String)
+        case notStartingWithAny([String])
+    }
+
+    /// Fills with the numbers of a prefix capped on the account's trunk, as many as the prefix's token bucket
+    /// holds (refilled at `cap` per second, at most one second's worth), in one transaction that holds the
+    /// bucket's row: replicas filling for the same trunk share its tokens.
+    public func fillCapped(_ callout: AutopilotCallout, trunk: String, prefix: String, cap: Double, limit: Int) async throws -> Filled {
+        guard limit > 0 else { return Filled() }
+        return try await client.transaction(logger: logger) { connection in
+            let tokens = try await connection.query(
+                """
+                INSERT INTO prefix_cap_buckets AS b (trunk, prefix, tokens, refilled_at)
+                VALUES (\(trunk), \(prefix), \(cap), clock_timestamp())
+                ON CONFLICT (trunk, prefix) DO UPDATE SET
+                    tokens = least(\(cap), b.tokens + \(cap) * extract(epoch FROM clock_timestamp() - b.refilled_at)::float8),
+                    refilled_at = clock_timestamp()
+                RETURNING tokens
+                """, logger: logger
+            ).single { try $0.decode(Double.self) }
+            let allowed = min(limit, Int(tokens.rounded(.down)))
+            guard allowed > 0 else { return Filled() }
+            let filled = try await fill(callout, limit: allowed, numbers: .startingWith(prefix), on: connection)
+            try await connection.query(
+                "UPDATE prefix_cap_buckets SET tokens = tokens - \(Double(filled.queued)) WHERE trunk = \(trunk) AND prefix = \(prefix)",
+                logger: logger)
+            return filled
+        }
+    }
+
+    /// What the scheduler sizes an account's queue by.
+    public struct AccountQueue: Sendable, Equatable {
+        /// Calls waiting in our queue for a dial (queued, their callout not held), counted up to a cap.
+        public var queued = 0
+        /// The account's share of its trunk now (`TrunkShares`), when it shares one.
+        public var trunkShareRate: Double?
+        /// The account's trunk, and its per-prefix caps (calls per second by number prefix).
+        public var trunk: String?
+        public var prefixCaps: [String: Double] = [:]
+    }
+
+    /// The queue of each of these accounts, counting at most `cap` calls each.
+    public func accountQueues(accountIDs: [Int64], cap: Int) async throws -> [Int64: AccountQueue] {
         let rows = try await client.query(
             """
-            SELECT a.id, q.count FROM unnest(\(accountIDs)::bigint[]) a (id)
+            SELECT a.id, q.count, s.trunk_share_rate, t.name, t.prefix_caps FROM unnest(\(accountIDs)::bigint[]) a (id)
+            LEFT JOIN account_dial_schedules s ON s.account_id = a.id
+            LEFT JOIN accounts ac ON ac.id = a.id
+            LEFT JOIN provider_trunks t ON t.name = ac.settings ->> 'trunk'
             CROSS JOIN LATERAL (
                 SELECT count(*) FROM (
                     SELECT 1 FROM phone_calls p
@@ -227,9 +293,13 @@ public struct AutopilotSteps: Sendable {
                 ) limited
             ) q
             """, logger: logger)
-        var counts: [Int64: Int] = [:]
-        for try await (id, count) in rows.decode((Int64, Int64).self) { counts[id] = Int(count) }
-        return counts
+        var queues: [Int64: AccountQueue] = [:]
+        for try await (id, count, share, trunk, caps) in rows.decode((Int64, Int64, Double?, String?, JSONValue?).self) {
+            var queue = AccountQueue(queued: Int(count), trunkShareRate: share, trunk: trunk)
+            for (prefix, cap) in caps?.objectValue ?? [:] { queue.prefixCaps[prefix] = cap.doubleValue }
+            queues[id] = queue
+        }
+        return queues
     }
 
     /// Finishes as `expired` the participations still waiting for an attempt once the callout's policy

@@ -29,8 +29,9 @@ public struct DialSchedule: Sendable {
         self.horizon = horizon
     }
 
-    /// Takes `count` consecutive slots at `rate` dials per second (times the account's rate factor), unless
-    /// the schedule is booked beyond the horizon.
+    /// Takes `count` consecutive slots at `rate` dials per second (or the account's share of its trunk when
+    /// lower, see `TrunkShares`; times the account's rate factor), unless the schedule is booked beyond the
+    /// horizon.
     ///
     /// One statement: the upsert locks the account's row, so concurrent leases queue on it and never overlap.
     /// It also raises a lowered rate factor by a quarter, at most once a second, after five seconds without
@@ -49,7 +50,7 @@ public struct DialSchedule: Sendable {
                 next_slot_at = CASE
                     WHEN s.next_slot_at < (SELECT now FROM clock) + make_interval(secs => \(horizon.seconds))
                     THEN greatest(s.next_slot_at, (SELECT now FROM clock))
-                         + make_interval(secs => \(Double(count)) / (\(rate) * s.rate_factor))
+                         + make_interval(secs => \(Double(count)) / (least(\(rate), coalesce(s.trunk_share_rate, \(rate))) * s.rate_factor))
                     ELSE s.next_slot_at END,
                 rate_factor = CASE
                     WHEN s.rate_factor < 1 AND s.rate_lowered_at < (SELECT now FROM clock) - interval '5 seconds'

@@ -110,7 +110,9 @@ enum WorkerRoles {
             ttl: try environment.seconds("AUTOPILOT_LEASE_SECONDS", default: .seconds(10), range: 1...3600), defaults: defaults)
         let scheduler = AutopilotScheduler(
             leases: leases, steps: AutopilotSteps(client: context.database, logger: context.logger, owner: leases.owner),
-            accounts: try providerAccounts(context), settings: settings, logger: context.logger)
+            accounts: try providerAccounts(context),
+            trunks: TrunkShares(client: context.database, logger: context.logger, defaults: try ProviderDefaults(environment: environment)),
+            settings: settings, logger: context.logger)
         var sweeping = StuckCallSweeper.Settings()
         sweeping.interval = try environment.seconds("STUCK_CALLS_SWEEP_SECONDS", default: sweeping.interval, range: 0.1...3600)
         sweeping.queuedMaxAge = try environment.seconds("PHONE_CALL_QUEUED_MAX_AGE_SECONDS", default: sweeping.queuedMaxAge, range: 1...31_536_000)

@@ -111,7 +111,7 @@ final class DispatchHarness: Sendable {
         return AutopilotScheduler(
             leases: leases, steps: AutopilotSteps(client: database, logger: logger, owner: owner),
             accounts: ProviderAccounts(client: database, defaults: defaults, maximumAge: .milliseconds(200), logger: logger),
-            settings: settings, logger: logger)
+            trunks: TrunkShares(client: database, logger: logger, defaults: defaults), settings: settings, logger: logger)
     }
 
     /// The `scheduler` role's stuck-call sweeper; `fetchAfter` short, so that calls reach their final status by

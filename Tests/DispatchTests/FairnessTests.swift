@@ -1,0 +1,112 @@
+import FakeProvider
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Shared
+import TestSupport
+import Testing
+
+/// Accounts sharing one provider trunk: capacity by weight, and per-prefix caps.
+@Suite(.serialized) struct FairnessTests {
+    @Test func sharesFollowWeightsCapsAndIdleMembers() {
+        func member(_ id: Int64, weight: Double, own: Double = 1000, waiting: Bool = true) -> TrunkShares.Member {
+            TrunkShares.Member(accountID: id, weight: weight, ownRate: own, waiting: waiting)
+        }
+        #expect(TrunkShares.allocate(rate: 40, members: [member(1, weight: 3), member(2, weight: 1)]) == [1: 30, 2: 10])
+        // An account that cannot use its share (its own limit is lower) leaves the rest to the others.
+        #expect(TrunkShares.allocate(rate: 40, members: [member(1, weight: 3, own: 20), member(2, weight: 1)]) == [1: 20, 2: 20])
+        // An idle account does not take from the busy ones, and keeps what it would get by joining them.
+        let shares = TrunkShares.allocate(rate: 40, members: [member(1, weight: 1), member(2, weight: 1), member(3, weight: 2, waiting: false)])
+        #expect(shares[1] == 20 && shares[2] == 20 && shares[3] == 20)
+        #expect(TrunkShares.allocate(rate: 10, members: [member(1, weight: 1, own: 2), member(2, weight: 1, own: 3)]) == [1: 2, 2: 3])
+    }
+
+    /// Two accounts on a 40 calls/s trunk, weights 3 and 1, both with more calls than the trunk can take: the
+    /// first dials about three times as fast as the second, together at the trunk's rate, neither starved.
+    @Test func twoAccountsShareATrunkByWeight() async throws {
+        var provider = FakeProviderSettings()
+        provider.outcomes = [("completed", 100)]
+        let harness = try await DispatchHarness.start(suite: "fairnessweights", provider: provider)
+        defer { Task { await harness.stop() } }
+        try await ProviderTrunkRepository(client: harness.database, logger: harness.logger).set(name: "telco", maxCallsPerSecond: 40, prefixCaps: [:])
+        let seed = harness.autopilotSeed
+        let autopilot: JSONObject = ["enabled": true, "remote_request_params": ["from": "1234", "url": "https://demo.twilio.com/docs/voice.xml"]]
+        var heavy = autopilot
+        heavy["weight"] = 3
+        let first = try await seed.createAccount(rate: 100, autopilot: heavy, extra: ["trunk": "telco"])
+        let second = try await seed.createAccount(rate: 100, autopilot: autopilot, extra: ["trunk": "telco"])
+        _ = try await seed.createCallout(accountID: first, participants: 600, firstNumber: 85_570_000_000)
+        _ = try await seed.createCallout(accountID: second, participants: 600, firstNumber: 85_571_000_000)
+
+        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
+        let id = UUID().uuidString
+        let services: [any Service] = [
+            producer, harness.outboxRelay(producer: producer), harness.scheduler(),
+            try harness.queueWorker(group: "scfm-queue-\(id)", producer: producer),
+            try harness.queueWorker(group: "scfm-queue-\(id)", producer: producer),
+            try harness.statusWorker(group: "scfm-status-\(id)"),
+        ]
+        let window: (from: Date, to: Date) = try await running(services, logger: harness.logger) {
+            // Past the start (consumers joining, the first shares computed), eight seconds of steady dialling.
+            try await Task.sleep(for: .seconds(4))
+            let from = Date()
+            try await Task.sleep(for: .seconds(8))
+            return (from, Date())
+        }
+        func dialled(_ account: Int64) async throws -> Double {
+            let count = try await harness.database.query(
+                """
+                SELECT count(*) FROM phone_calls
+                WHERE account_id = \(account) AND remotely_queued_at BETWEEN \(window.from) AND \(window.to)
+                """, logger: harness.logger
+            ).single { try $0.decode(Int64.self) }
+            return Double(count) / window.to.timeIntervalSince(window.from)
+        }
+        let (firstRate, secondRate) = (try await dialled(first), try await dialled(second))
+        #expect(secondRate > 6, "the lighter account is not starved: \(secondRate)/s")
+        #expect(firstRate / secondRate > 2.3 && firstRate / secondRate < 3.9, "weights 3:1, rates \(firstRate) and \(secondRate)")
+        #expect(firstRate + secondRate <= 41 && firstRate + secondRate >= 34, "together at the trunk's 40/s: \(firstRate + secondRate)")
+    }
+
+    /// A prefix capped at 5 calls/s on the trunk: its numbers are created no faster, the others at full speed.
+    @Test func prefixCapsLimitOneNetwork() async throws {
+        var provider = FakeProviderSettings()
+        provider.outcomes = [("completed", 100)]
+        let harness = try await DispatchHarness.start(suite: "fairnessprefix", provider: provider)
+        defer { Task { await harness.stop() } }
+        try await ProviderTrunkRepository(client: harness.database, logger: harness.logger).set(
+            name: "regional", maxCallsPerSecond: 100, prefixCaps: ["85599": 5])
+        let seed = harness.autopilotSeed
+        let account = try await seed.createAccount(
+            rate: 100, autopilot: ["enabled": true, "remote_request_params": ["from": "1234", "url": "https://demo.twilio.com/docs/voice.xml"]],
+            extra: ["trunk": "regional"])
+        let capped = try await seed.createCallout(accountID: account, participants: 100, firstNumber: 85_599_000_000)
+        let free = try await seed.createCallout(accountID: account, participants: 100, firstNumber: 85_598_000_000)
+
+        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
+        let id = UUID().uuidString
+        let services: [any Service] = [
+            producer, harness.outboxRelay(producer: producer), harness.scheduler(),
+            try harness.queueWorker(group: "scfm-queue-\(id)", producer: producer), try harness.statusWorker(group: "scfm-status-\(id)"),
+        ]
+        let started = Date()
+        let elapsed = try await running(services, logger: harness.logger) {
+            _ = try await harness.wait(timeout: .seconds(20)) {
+                try await harness.database.query("SELECT count(*) = 100 FROM phone_calls WHERE callout_id = \(free)", logger: harness.logger)
+                    .single { try $0.decode(Bool.self) }
+            }
+            try await Task.sleep(for: .seconds(2))
+            return Date().timeIntervalSince(started)
+        }
+        func calls(_ callout: Int64) async throws -> Int64 {
+            try await harness.database.query("SELECT count(*) FROM phone_calls WHERE callout_id = \(callout)", logger: harness.logger)
+                .single { try $0.decode(Int64.self) }
+        }
+        #expect(try await calls(free) == 100)
+        let cappedCalls = try await calls(capped)
+        // One second's worth to start with, then 5 per second.
+        #expect(Double(cappedCalls) <= 5 + 5 * elapsed + 1, "\(cappedCalls) calls to the capped prefix in \(elapsed) s")
+        #expect(Double(cappedCalls) >= 5 * (elapsed - 2), "the capped prefix still moves: \(cappedCalls) in \(elapsed) s")
+    }
+}
