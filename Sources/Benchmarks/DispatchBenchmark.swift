@@ -173,7 +173,7 @@ final class DispatchWorld: Sendable {
         return (seconds, Double(calls) / seconds)
     }
 
-    private func queueWorker(group: String, producer: KafkaProducer) throws -> WorkerRuntime {
+    func queueWorker(group: String, producer: KafkaProducer) throws -> WorkerRuntime {
         let handler = QueueHandler(
             claims: DialClaims(client: client, logger: logger),
             accounts: ProviderAccounts(client: client, defaults: ProviderDefaults(baseURL: providerURL), logger: logger),
@@ -183,7 +183,7 @@ final class DispatchWorld: Sendable {
         return try runtime(role: "queue", group: group, topic: .phoneCallsQueue, handler: handler, concurrency: 256)
     }
 
-    private func runtime(role: String, group: String, topic: Topic, handler: any MessageHandler, concurrency: Int) throws -> WorkerRuntime {
+    func runtime(role: String, group: String, topic: Topic, handler: any MessageHandler, concurrency: Int) throws -> WorkerRuntime {
         var settings = WorkerRuntime.Settings()
         settings.ordering = .key
         settings.concurrency = concurrency

@@ -85,8 +85,9 @@ import Testing
         policy.enabled = true
         policy.maxAttempts = 2
         policy.retryDelays = [.seconds(60), .seconds(600)]
+        // A full pass: the deleted call is found only by looking at every call the callout waits on.
         let settled = try await AutopilotSteps(client: database, logger: logger, owner: UUID()).settle(
-            AutopilotCallout(id: callout, accountID: account, policy: policy))
+            AutopilotCallout(id: callout, accountID: account, policy: policy), full: true)
         #expect(settled.finished == 3 && settled.retrying == 2, "\(settled)")
         let after = try await participations(callout: callout)
         #expect(after[0] == Participation(outcome: "answered", attempts: 1, retryInSeconds: nil, awaiting: false))

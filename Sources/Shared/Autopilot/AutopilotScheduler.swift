@@ -21,6 +21,8 @@ public final class AutopilotScheduler: Service, Sendable {
         public var maximumQueueDepth = 5000
         /// How often progress is sampled and finished callouts are marked.
         public var progressInterval: Duration = .seconds(1)
+        /// How often every call a callout waits on is looked at, not only those the settle queue names.
+        public var fullSettleInterval: Duration = .seconds(30)
         public init() {}
     }
 
@@ -55,12 +57,15 @@ public final class AutopilotScheduler: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var lastProgress = ContinuousClock.now - self.settings.progressInterval
+            var lastFullSettle = ContinuousClock.now - self.settings.fullSettleInterval
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let started = ContinuousClock.now
                 do {
                     let sampleProgress = started - lastProgress >= self.settings.progressInterval
-                    try await self.tick(sampleProgress: sampleProgress)
+                    let fullSettle = started - lastFullSettle >= self.settings.fullSettleInterval
+                    try await self.tick(sampleProgress: sampleProgress, fullSettle: fullSettle)
                     if sampleProgress { lastProgress = started }
+                    if fullSettle { lastFullSettle = started }
                 } catch is CancellationError {
                     break
                 } catch {
@@ -76,7 +81,7 @@ public final class AutopilotScheduler: Service, Sendable {
     }
 
     /// One pass over this replica's callouts.
-    public func tick(sampleProgress: Bool = true) async throws {
+    public func tick(sampleProgress: Bool = true, fullSettle: Bool = false) async throws {
         if sampleProgress, let trunks {
             // Manual campaigns on a shared trunk are shared too, so this runs whether or not callouts are leased.
             try await trunks.refresh()
@@ -85,7 +90,7 @@ public final class AutopilotScheduler: Service, Sendable {
         leasedCallouts.record(callouts.count)
         guard !callouts.isEmpty else { return }
         for callout in callouts {
-            let settled = try await steps.settle(callout)
+            let settled = try await steps.settle(callout, full: fullSettle)
             participationsFinished.increment(by: settled.finished)
             retriesScheduled.increment(by: settled.retrying)
             participationsFinished.increment(by: try await steps.expirePending(callout))

@@ -26,18 +26,25 @@ public struct AutopilotSteps: Sendable {
     /// another attempt after the policy's delay for a retry status while attempts remain; `expired` after an
     /// expired call; `exhausted` otherwise. A call that disappeared (deleted before dialling) frees its
     /// participation without counting an attempt.
-    public func settle(_ callout: AutopilotCallout) async throws -> Settled {
+    ///
+    /// Normally only the calls that reached a final status since the last pass are looked at (the settle
+    /// queue the status updates append to); `full` looks at every call the callout waits on, which also finds
+    /// calls deleted meanwhile; the scheduler does that now and then.
+    public func settle(_ callout: AutopilotCallout, full: Bool = false) async throws -> Settled {
         let policy = callout.policy
         let delays = policy.retryDelays.map(\.seconds)
         let rows = try await client.query(
             """
-            WITH settled AS (
+            WITH news AS (
+                DELETE FROM autopilot_settle_queue WHERE callout_id = \(callout.id) RETURNING phone_call_id
+            ), settled AS (
                 SELECT p.id, c.status,
                        p.attempts + CASE WHEN c.id IS NULL THEN 0 ELSE 1 END AS attempts
                 FROM callout_participations p LEFT JOIN phone_calls c ON c.id = p.awaiting_phone_call_id
                 WHERE p.callout_id = \(callout.id) AND p.awaiting_phone_call_id IS NOT NULL
+                  AND (\(full) OR p.awaiting_phone_call_id IN (SELECT phone_call_id FROM news))
                   AND (c.id IS NULL OR NOT c.status = ANY(\(PhoneCallStatus.unfinishedStatuses.map(\.rawValue))))
-                FOR UPDATE OF p SKIP LOCKED
+                FOR UPDATE OF p
             ), decided AS (
                 SELECT id, attempts,
                        CASE

@@ -75,6 +75,9 @@ public final class StuckCallSweeper: Service, Sendable {
             counts[action.rawValue] = total
             swept.add(total, action.rawValue)
         }
+        // Settlements nobody took within a day (their callout stopped for good): the scheduler's full passes
+        // settle what a resumed callout still needs.
+        try await client.query("DELETE FROM autopilot_settle_queue WHERE created_at < now() - interval '1 day'", logger: logger)
         return counts
     }
 

@@ -16,8 +16,11 @@ ALTER TABLE callout_participations
 -- then retries as they fall due. Finished participations leave the index, so it shrinks as a campaign runs.
 CREATE INDEX callout_participations_pending
     ON callout_participations (callout_id, next_attempt_at NULLS FIRST, id) WHERE outcome IS NULL;
--- The calls the scheduler waits on, settled as they reach a final status.
+-- The calls the scheduler waits on: by call, to settle the ones that reached a final status; by callout, for the
+-- occasional full pass.
 CREATE INDEX callout_participations_awaiting
+    ON callout_participations (awaiting_phone_call_id) WHERE awaiting_phone_call_id IS NOT NULL;
+CREATE INDEX callout_participations_awaiting_by_callout
     ON callout_participations (callout_id) WHERE awaiting_phone_call_id IS NOT NULL;
 
 -- The stuck-call sweeper's scans: unfinished calls by how long they have gone without news.
@@ -31,6 +34,31 @@ CREATE TABLE autopilot_leases (
     owner uuid NOT NULL,
     expires_at timestamptz NOT NULL
 );
+
+-- Calls of autopilot callouts that reached a final status, for the scheduler to settle: appended by a
+-- statement trigger from the status updates' transition table, consumed (deleted) by the callout's scheduler.
+-- The scheduler so settles only what changed, instead of looking at every call in flight each tick.
+CREATE TABLE autopilot_settle_queue (
+    id bigserial PRIMARY KEY,
+    callout_id bigint NOT NULL,
+    phone_call_id bigint NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX autopilot_settle_queue_callout_id ON autopilot_settle_queue (callout_id);
+
+CREATE FUNCTION phone_calls_queue_settlements() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO autopilot_settle_queue (callout_id, phone_call_id)
+    SELECT callout_id, id FROM new_rows
+    WHERE status IN ('completed', 'busy', 'not_answered', 'failed', 'errored', 'canceled', 'expired')
+      AND callout_id IN (SELECT callout_id FROM autopilot_leases);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER phone_calls_queue_settlements
+AFTER UPDATE ON phone_calls REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION phone_calls_queue_settlements();
 
 -- When the autopilot found nothing left to do for the callout: every participation has an outcome.
 ALTER TABLE callouts ADD COLUMN autopilot_finished_at timestamptz;
