@@ -15,7 +15,6 @@ For the issue's check (30% busy or no answer on first attempts), start
 `FAKE_PROVIDER_OUTCOMES=completed=70,busy=15,no-answer=15 make run`.
 """
 import argparse
-import concurrent.futures
 import datetime
 import http.client
 import json
@@ -25,7 +24,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from campaign import API, batch  # noqa: E402  (the same HTTP client and batch-operation helper)
+from campaign import API, batch, create_contacts  # noqa: E402  (the same HTTP client and helpers)
 
 
 def post_json(api, path, document):
@@ -82,15 +81,7 @@ def main():
     print(f"account {account['id']}: {options.contacts} contacts at {options.rate:g} calls/s, autopilot on", flush=True)
 
     started = time.time()
-    base = 85_513_000_000 + account["id"] * 1_000_000
-
-    def create(index):
-        api.call("POST", "/api/contacts", {"msisdn": f"+{base + index}", "metadata[demo]": str(account["id"])})
-
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        for done, _ in enumerate(pool.map(create, range(options.contacts)), 1):
-            if done % 5000 == 0:
-                print(f"  contacts: {done}/{options.contacts}", flush=True)
+    create_contacts(api, 85_513_000_000 + account["id"] * 1_000_000, options.contacts, {"metadata[demo]": str(account["id"])})
     callout, _ = api.call("POST", "/api/callouts", {
         "metadata[name]": "autopilot demo", "call_flow_logic": "CallFlowLogic::PlayMessage",
         "metadata[message]": "This is a test of the alert system. No action is needed."})

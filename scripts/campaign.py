@@ -61,6 +61,20 @@ class API:
         return int(headers.get("Total", "0"))
 
 
+def create_contacts(api, first_number, count, fields):
+    """`count` contacts numbered from +first_number, with `fields` (form fields such as metadata), 8 at a time."""
+    started = time.time()
+
+    def create(index):
+        api.call("POST", "/api/contacts", {"msisdn": f"+{first_number + index}", **fields})
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        for done, _ in enumerate(pool.map(create, range(count)), 1):
+            if done % 5000 == 0:
+                print(f"  contacts: {done}/{count}", flush=True)
+    print(f"  contacts created in {time.time() - started:.1f} s", flush=True)
+
+
 def batch(api, callout, form, what):
     operation, _ = api.call("POST", f"/api/callouts/{callout}/batch_operations", form)
     api.call("POST", f"/api/batch_operations/{operation['id']}/batch_operation_events", {"event": "queue"})
@@ -101,14 +115,7 @@ def main():
     print(f"account {account['id']}: {options.contacts} contacts at {options.rate:g} calls/s", flush=True)
 
     started = time.time()
-    base = 85_512_000_000 + account["id"] * 1_000_000
-    def create(index):
-        api.call("POST", "/api/contacts", {"msisdn": f"+{base + index}", "metadata[campaign]": str(account["id"])})
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        for done, _ in enumerate(pool.map(create, range(options.contacts)), 1):
-            if done % 2000 == 0:
-                print(f"  contacts: {done}/{options.contacts}", flush=True)
-    print(f"  contacts created in {time.time() - started:.1f} s", flush=True)
+    create_contacts(api, 85_512_000_000 + account["id"] * 1_000_000, options.contacts, {"metadata[campaign]": str(account["id"])})
 
     callout, _ = api.call("POST", "/api/callouts", {
         "metadata[name]": "campaign", "call_flow_logic": "CallFlowLogic::PlayMessage",

@@ -85,4 +85,20 @@ import Testing
         #expect(second?.line == 2)
         #expect(throws: CSVReader.MalformedRecord.self) { try reader.next() }
     }
+
+    /// `API task import-do-not-call`: the same load into the account's do-not-call list.
+    @Test func importsTheDoNotCallList() async throws {
+        let database = try await TestDatabases.shared.client(suite: "contact_import")
+        let account = try await AccountRepository(client: database, logger: logger).create(AccountChanges())
+        let path = try file("msisdn,reason\n+85512000101,asked by SMS\n85512000102,\nnope,x\n+85512000101,asked twice\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let summary = try await ContactImport(client: database, logger: logger, destination: .doNotCallList).run(accountID: account.id, path: path)
+        #expect(summary == ContactImport.Summary(lines: 4, rejected: 1, created: 2, updated: 0, repeated: 1))
+        let entries = try await DoNotCallRepository(client: database, logger: logger).index(
+            accountID: account.id, filter: RecordFilter(), page: PageRequest())
+        #expect(entries.records.map(\.msisdn) == ["+85512000101", "+85512000102"] || entries.records.map(\.msisdn) == ["+85512000102", "+85512000101"])
+        #expect(entries.records.first { $0.msisdn == "+85512000101" }?.metadata == ["reason": "asked twice"])
+        #expect(try await database.query("SELECT count(*) FROM contacts WHERE account_id = \(account.id)", logger: logger)
+            .single { try $0.decode(Int64.self) } == 0, "no contacts made")
+    }
 }

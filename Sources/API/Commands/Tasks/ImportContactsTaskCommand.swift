@@ -15,14 +15,10 @@ struct ImportContactsTaskCommand: AsyncParsableCommand {
             import; the valid lines are loaded in one transaction.
             """)
 
-    @OptionGroup var task: TaskOptions
-    @Argument(help: "The CSV file.")
-    var file: String
-    @Option(help: "Also write the rejected lines' reports to this file.")
-    var errors: String?
+    @OptionGroup var csv: CSVImportRun
 
     func run() async throws {
-        let summary = try await CSVImportRun(task: task, file: file, errors: errors).run(into: .contacts)
+        let summary = try await csv.run(into: .contacts)
         print("\(summary.lines) lines: \(summary.created) contacts created, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)")
     }
 }
@@ -38,24 +34,22 @@ struct ImportDoNotCallTaskCommand: AsyncParsableCommand {
             record them as do_not_call instead of leaving them to be called.
             """)
 
+    @OptionGroup var csv: CSVImportRun
+
+    func run() async throws {
+        let summary = try await csv.run(into: .doNotCallList)
+        print("\(summary.lines) lines: \(summary.created) numbers added to the do-not-call list, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)")
+    }
+}
+
+/// What both CSV imports take and do: check the files, stream the file with a progress figure, report rejected
+/// lines on standard error (and to `errors` when given).
+struct CSVImportRun: ParsableArguments {
     @OptionGroup var task: TaskOptions
     @Argument(help: "The CSV file.")
     var file: String
     @Option(help: "Also write the rejected lines' reports to this file.")
     var errors: String?
-
-    func run() async throws {
-        let summary = try await CSVImportRun(task: task, file: file, errors: errors).run(into: .doNotCallList)
-        print("\(summary.lines) lines: \(summary.created) numbers added to the do-not-call list, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)")
-    }
-}
-
-/// What both CSV imports do: check the files, stream the file with a progress figure, report rejected lines
-/// on standard error (and to `errors` when given).
-struct CSVImportRun {
-    let task: TaskOptions
-    let file: String
-    let errors: String?
 
     func run(into destination: ContactImport.Destination) async throws -> ContactImport.Summary {
         guard FileManager.default.isReadableFile(atPath: file) else { throw ValidationError("cannot read \(file)") }
