@@ -29,13 +29,14 @@ import Testing
         Int(try await database.query(query, logger: logger).single { try $0.decode(Int64.self) })
     }
 
-    /// Finishes the awaited call of each of the callout's participations with the given statuses, in id order.
+    /// Finishes the call under way of each of the callout's participations with the given statuses, in
+    /// participation order.
     func finishCalls(callout: Int64, statuses: [String]) async throws {
         try await database.query(
             """
             UPDATE phone_calls c SET status = s.status, updated_at = now()
-            FROM (SELECT p.awaiting_phone_call_id AS id, row_number() OVER (ORDER BY p.id) AS n
-                  FROM callout_participations p WHERE p.callout_id = \(callout) AND p.awaiting_phone_call_id IS NOT NULL) a
+            FROM (SELECT l.id, row_number() OVER (ORDER BY l.callout_participation_id) AS n
+                  FROM phone_calls l WHERE l.callout_id = \(callout) AND l.is_latest AND l.status = 'queued') a
             JOIN unnest(\(statuses)::text[]) WITH ORDINALITY s (status, n) ON s.n = a.n
             WHERE c.id = a.id
             """, logger: logger)
@@ -51,8 +52,9 @@ import Testing
     func participations(callout: Int64) async throws -> [Participation] {
         let rows = try await database.query(
             """
-            SELECT outcome, attempts, EXTRACT(epoch FROM next_attempt_at - clock_timestamp())::float8, awaiting_phone_call_id IS NOT NULL
-            FROM callout_participations WHERE callout_id = \(callout) ORDER BY id
+            SELECT outcome, attempts, EXTRACT(epoch FROM next_attempt_at - clock_timestamp())::float8,
+                   EXISTS (SELECT 1 FROM phone_calls l WHERE l.callout_participation_id = p.id AND l.is_latest AND l.status = 'queued')
+            FROM callout_participations p WHERE callout_id = \(callout) ORDER BY id
             """, logger: logger)
         var result: [Participation] = []
         for try await (outcome, attempts, retry, awaiting) in rows.decode((String?, Int, Double?, Bool).self) {
@@ -79,13 +81,14 @@ import Testing
         try await database.query(
             """
             DELETE FROM phone_calls WHERE id = (
-                SELECT awaiting_phone_call_id FROM callout_participations WHERE callout_id = \(callout) ORDER BY id DESC LIMIT 1)
+                SELECT id FROM phone_calls WHERE callout_id = \(callout) ORDER BY callout_participation_id DESC LIMIT 1)
             """, logger: logger)
         var policy = AutopilotPolicy(retryStatuses: ["busy", "not_answered"])
         policy.enabled = true
         policy.maxAttempts = 2
         policy.retryDelays = [.seconds(60), .seconds(600)]
-        // A full pass: the deleted call is found only by looking at every call the callout waits on.
+        // A full pass, as if the settle queue had lost its rows.
+        try await database.query("DELETE FROM autopilot_settle_queue", logger: logger)
         let settled = try await AutopilotSteps(client: database, logger: logger, owner: UUID()).settle(
             AutopilotCallout(id: callout, accountID: account, policy: policy), full: true)
         #expect(settled.finished == 3 && settled.retrying == 2, "\(settled)")

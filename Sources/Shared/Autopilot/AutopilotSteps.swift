@@ -4,7 +4,7 @@ import PostgresNIO
 
 /// The set-based statements of one scheduler tick for one callout. Each is one statement whatever the
 /// callout's size, and each is safe to run twice or from two replicas at once (row locks with SKIP LOCKED,
-/// compare-and-set on `awaiting_phone_call_id`, the lease checked inside the statement).
+/// `settled_phone_call_id` moving forward only, the lease checked inside the statement).
 public struct AutopilotSteps: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -22,14 +22,13 @@ public struct AutopilotSteps: Sendable {
         public var retrying = 0
     }
 
-    /// Settles the participations whose awaited call reached a final status: `answered` after `completed`;
-    /// another attempt after the policy's delay for a retry status while attempts remain; `expired` after an
-    /// expired call; `exhausted` otherwise. A call that disappeared (deleted before dialling) frees its
-    /// participation without counting an attempt.
+    /// Settles the participations whose latest call reached a final status and was not settled yet:
+    /// `answered` after `completed`; another attempt after the policy's delay for a retry status while attempts
+    /// remain; `expired` after an expired call; `exhausted` otherwise.
     ///
     /// Normally only the calls that reached a final status since the last pass are looked at (the settle
-    /// queue the status updates append to); `full` looks at every call the callout waits on, which also finds
-    /// calls deleted meanwhile; the scheduler does that now and then.
+    /// queue the status updates append to); `full` looks at every finished latest call of the callout, which
+    /// also finds what the queue could not name; the scheduler does that now and then.
     public func settle(_ callout: AutopilotCallout, full: Bool = false) async throws -> Settled {
         let policy = callout.policy
         let delays = policy.retryDelays.map(\.seconds)
@@ -38,28 +37,27 @@ public struct AutopilotSteps: Sendable {
             WITH news AS (
                 DELETE FROM autopilot_settle_queue WHERE callout_id = \(callout.id) RETURNING phone_call_id
             ), settled AS (
-                SELECT p.id, c.status,
-                       p.attempts + CASE WHEN c.id IS NULL THEN 0 ELSE 1 END AS attempts
-                FROM callout_participations p LEFT JOIN phone_calls c ON c.id = p.awaiting_phone_call_id
-                WHERE p.callout_id = \(callout.id) AND p.awaiting_phone_call_id IS NOT NULL
-                  AND (\(full) OR p.awaiting_phone_call_id IN (SELECT phone_call_id FROM news))
-                  AND (c.id IS NULL OR NOT c.status = ANY(\(PhoneCallStatus.unfinishedStatuses.map(\.rawValue))))
+                SELECT p.id, c.id AS phone_call_id, c.status, p.attempts + 1 AS attempts
+                FROM phone_calls c JOIN callout_participations p ON p.id = c.callout_participation_id
+                WHERE c.callout_id = \(callout.id) AND c.is_latest
+                  AND (\(full) OR c.id IN (SELECT phone_call_id FROM news))
+                  AND NOT c.status = ANY(\(PhoneCallStatus.unfinishedStatuses.map(\.rawValue)))
+                  AND c.id > coalesce(p.settled_phone_call_id, 0) AND p.outcome IS NULL
                 FOR UPDATE OF p
             ), decided AS (
-                SELECT id, attempts,
+                SELECT id, phone_call_id, attempts,
                        CASE
-                           WHEN status IS NULL THEN NULL
                            WHEN status = 'completed' THEN 'answered'
                            WHEN status = ANY(\(policy.retryStatuses)) AND attempts < \(policy.maxAttempts) THEN NULL
                            WHEN status = 'expired' THEN 'expired'
                            ELSE 'exhausted'
                        END AS outcome,
-                       status IS NOT NULL AND status <> 'completed' AND status = ANY(\(policy.retryStatuses))
+                       status <> 'completed' AND status = ANY(\(policy.retryStatuses))
                            AND attempts < \(policy.maxAttempts) AS retry
                 FROM settled
             ), updated AS (
                 UPDATE callout_participations p SET
-                    awaiting_phone_call_id = NULL,
+                    settled_phone_call_id = d.phone_call_id,
                     attempts = d.attempts,
                     outcome = d.outcome,
                     finished_at = CASE WHEN d.outcome IS NOT NULL THEN now() END,
@@ -133,7 +131,7 @@ public struct AutopilotSteps: Sendable {
         sql.bind(callout.id)
         sql.append(
             """
-             AND p.outcome IS NULL AND p.awaiting_phone_call_id IS NULL
+             AND p.outcome IS NULL
             """)
         switch numbers {
         case .all: break
@@ -151,12 +149,13 @@ public struct AutopilotSteps: Sendable {
                   AND (p.next_attempt_at IS NULL OR p.next_attempt_at <= now())
                   AND NOT EXISTS (
                       SELECT 1 FROM phone_calls l
-                      WHERE l.callout_participation_id = p.id AND l.is_latest AND l.status = ANY(
+                      WHERE l.callout_participation_id = p.id AND l.is_latest
+                        AND (l.id > coalesce(p.settled_phone_call_id, 0) OR l.status = ANY(
             """)
         sql.bind(PhoneCallStatus.unfinishedStatuses.map(\.rawValue))
         sql.append(
             """
-            ))
+            )))
                   AND EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status = 'running')
                   AND EXISTS (SELECT 1 FROM autopilot_leases l WHERE l.callout_id = p.callout_id AND l.owner =
             """)
@@ -207,10 +206,7 @@ public struct AutopilotSteps: Sendable {
             """
              WHERE NOT s.do_not_call AND s.opens_at <= now()
                 ORDER BY s.id
-                RETURNING id, callout_participation_id
-            ), linked AS (
-                UPDATE callout_participations p SET awaiting_phone_call_id = c.id, updated_at = now()
-                FROM created c WHERE p.id = c.callout_participation_id
+                RETURNING id
             ), jobs AS (
                 INSERT INTO outbox_messages (topic, message_key, payload)
                 SELECT
@@ -315,9 +311,12 @@ public struct AutopilotSteps: Sendable {
         guard let expiresAt = callout.policy.expiresAt, expiresAt <= Date() else { return 0 }
         let rows = try await client.query(
             """
-            UPDATE callout_participations SET outcome = 'expired', finished_at = now(), next_attempt_at = NULL, updated_at = now()
-            WHERE callout_id = \(callout.id) AND outcome IS NULL AND awaiting_phone_call_id IS NULL
-            RETURNING id
+            UPDATE callout_participations p SET outcome = 'expired', finished_at = now(), next_attempt_at = NULL, updated_at = now()
+            WHERE p.callout_id = \(callout.id) AND p.outcome IS NULL
+              AND NOT EXISTS (
+                  SELECT 1 FROM phone_calls l
+                  WHERE l.callout_participation_id = p.id AND l.is_latest AND l.status = ANY(\(PhoneCallStatus.unfinishedStatuses.map(\.rawValue))))
+            RETURNING p.id
             """, logger: logger)
         var count = 0
         for try await _ in rows { count += 1 }

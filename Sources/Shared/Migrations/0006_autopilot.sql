@@ -2,26 +2,22 @@
 -- itself, retries per policy, keeps calling hours and the do-not-call list, and reports progress.
 
 -- Where each participation stands in the autopilot. `outcome` is final once set (answered, exhausted,
--- do_not_call, expired); while it is NULL the participation is pending: waiting for its call to finish
--- (`awaiting_phone_call_id`), or for its next attempt (`next_attempt_at`, NULL for at once). `attempts`
--- counts the calls that reached the provider and ended (a 429 or 5xx never ends a call, so never counts).
+-- do_not_call, expired); while it is NULL the participation is pending: its latest call is under way or not
+-- settled yet (its id above `settled_phone_call_id`), or it waits for its next attempt (`next_attempt_at`, NULL
+-- for at once). `attempts` counts the calls that reached the provider and ended (a 429 or 5xx never ends a
+-- call, so never counts). Creating a call changes nothing here: the new call, as the participation's latest
+-- (`is_latest`), is what marks it under way, so a fill writes phone calls and no participation.
 ALTER TABLE callout_participations
     ADD COLUMN outcome text CHECK (outcome IN ('answered', 'exhausted', 'do_not_call', 'expired')),
     ADD COLUMN attempts integer NOT NULL DEFAULT 0,
     ADD COLUMN next_attempt_at timestamptz,
-    ADD COLUMN awaiting_phone_call_id bigint,
+    ADD COLUMN settled_phone_call_id bigint,
     ADD COLUMN finished_at timestamptz;
 
 -- The scheduler's work list: pending participations of a callout, fresh ones (no next attempt time) first,
 -- then retries as they fall due. Finished participations leave the index, so it shrinks as a campaign runs.
 CREATE INDEX callout_participations_pending
     ON callout_participations (callout_id, next_attempt_at NULLS FIRST, id) WHERE outcome IS NULL;
--- The calls the scheduler waits on: by call, to settle the ones that reached a final status; by callout, for the
--- occasional full pass.
-CREATE INDEX callout_participations_awaiting
-    ON callout_participations (awaiting_phone_call_id) WHERE awaiting_phone_call_id IS NOT NULL;
-CREATE INDEX callout_participations_awaiting_by_callout
-    ON callout_participations (callout_id) WHERE awaiting_phone_call_id IS NOT NULL;
 
 -- The stuck-call sweeper's scans: unfinished calls by how long they have gone without news.
 CREATE INDEX phone_calls_unfinished_updated_at ON phone_calls (updated_at)
