@@ -73,7 +73,12 @@ struct AutopilotBenchmark: AsyncParsableCommand {
         }
         let steps = AutopilotSteps(client: world.client, logger: world.logger, owner: owner)
         let start = ContinuousClock.now
-        while try await steps.fill(callout, limit: 5000).queued > 0 {}
+        var cursor = AutopilotSteps.FillCursor()
+        while true {
+            let (filled, next) = try await steps.fill(callout, limit: 5000, cursor: cursor)
+            cursor = next
+            if filled.queued == 0 { break }
+        }
         let seconds = (ContinuousClock.now - start).seconds
         // Out of the way of the runs: paused, its calls never dialled, its lease given back.
         try await world.client.query("UPDATE callouts SET status = 'paused' WHERE id = \(calloutID)", logger: world.logger)

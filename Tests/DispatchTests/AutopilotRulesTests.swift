@@ -100,9 +100,9 @@ import Testing
         #expect(after[4] == Participation(outcome: "expired", attempts: 1, retryInSeconds: nil, awaiting: false))
         #expect(after[5] == Participation(outcome: nil, attempts: 0, retryInSeconds: nil, awaiting: false))
 
-        // The next tick calls the sixth at once; the retries wait for their time. Made due, they are called,
-        // and a second busy is the last attempt of two: exhausted.
-        try await scheduler.tick()
+        // The next full pass (every 30 s; it also starts the work list over) calls the sixth again; the retries
+        // wait for their time. Made due, they are called, and a second busy is the last attempt of two: exhausted.
+        try await scheduler.tick(fullSettle: true)
         #expect(try await participations(callout: callout)[5].awaiting)
         #expect(!(try await participations(callout: callout)[1].awaiting))
         try await database.query(

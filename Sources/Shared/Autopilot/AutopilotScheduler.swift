@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// The `scheduler` role: drives every running callout whose account (or the callout itself) enables the
 /// autopilot. Each tick it settles finished calls by the retry policy, then tops each account's queue up to a
@@ -41,6 +42,14 @@ public final class AutopilotScheduler: Service, Sendable {
     private let deferredToCallingHours = Counter(label: "scfm_autopilot_deferred_to_calling_hours_total")
     private let leasedCallouts = Gauge(label: "scfm_autopilot_callouts_leased")
     private let tickDuration = Metrics.Timer(label: "scfm_autopilot_tick_seconds")
+    /// Where each callout's fills stopped (per number scope), kept while this replica holds the callout and
+    /// dropped at each full settle pass, so the next fill walks its work list from the start once.
+    private let cursors = Mutex<[CursorKey: AutopilotSteps.FillCursor]>([:])
+
+    struct CursorKey: Hashable {
+        let calloutID: Int64
+        let scope: String
+    }
 
     public init(
         leases: AutopilotLeases, steps: AutopilotSteps, accounts: ProviderAccounts, trunks: TrunkShares? = nil,
@@ -82,12 +91,15 @@ public final class AutopilotScheduler: Service, Sendable {
 
     /// One pass over this replica's callouts.
     public func tick(sampleProgress: Bool = true, fullSettle: Bool = false) async throws {
+        if fullSettle { cursors.withLock { $0.removeAll() } }
         if sampleProgress, let trunks {
             // Manual campaigns on a shared trunk are shared too, so this runs whether or not callouts are leased.
             try await trunks.refresh()
         }
         let callouts = try await leases.acquire()
         leasedCallouts.record(callouts.count)
+        let held = Set(callouts.map(\.id))
+        cursors.withLock { $0 = $0.filter { held.contains($0.key.calloutID) } }
         guard !callouts.isEmpty else { return }
         for callout in callouts {
             let settled = try await steps.settle(callout, full: fullSettle)
@@ -142,7 +154,7 @@ public final class AutopilotScheduler: Service, Sendable {
     /// One callout's fill: the numbers of each prefix capped on the account's trunk within the prefix's
     /// tokens, then the others.
     private func fill(_ callout: AutopilotCallout, limit: Int, queue: AutopilotSteps.AccountQueue) async throws -> AutopilotSteps.Filled {
-        guard let trunk = queue.trunk, !queue.prefixCaps.isEmpty else { return try await steps.fill(callout, limit: limit) }
+        guard let trunk = queue.trunk, !queue.prefixCaps.isEmpty else { return try await fill(callout, limit: limit, numbers: .all) }
         var total = AutopilotSteps.Filled()
         func add(_ filled: AutopilotSteps.Filled) {
             total.queued += filled.queued
@@ -154,8 +166,17 @@ public final class AutopilotScheduler: Service, Sendable {
             add(try await steps.fillCapped(callout, trunk: trunk, prefix: prefix, cap: cap, limit: room))
         }
         let room = limit - total.queued - total.doNotCall - total.outsideCallingHours
-        add(try await steps.fill(callout, limit: room, numbers: .notStartingWithAny(Array(queue.prefixCaps.keys))))
+        add(try await fill(callout, limit: room, numbers: .notStartingWithAny(queue.prefixCaps.keys.sorted())))
         return total
+    }
+
+    /// A fill from where the callout's last fill of the same numbers stopped.
+    private func fill(_ callout: AutopilotCallout, limit: Int, numbers: AutopilotSteps.NumberScope) async throws -> AutopilotSteps.Filled {
+        let key = CursorKey(calloutID: callout.id, scope: "\(numbers)")
+        let cursor = cursors.withLock { $0[key] } ?? AutopilotSteps.FillCursor()
+        let (filled, next) = try await steps.fill(callout, limit: limit, numbers: numbers, cursor: cursor)
+        cursors.withLock { $0[key] = next }
+        return filled
     }
 
     /// Calls kept queued ahead for an account dialling at `rate` per second.

@@ -94,15 +94,39 @@ public struct AutopilotSteps: Sendable {
     /// due, fresh ones first, in one statement; while this replica holds the callout's lease and the callout
     /// is running. Participations on the do-not-call list are finished as `do_not_call` instead; those outside
     /// their calling window get their next attempt time set to its opening.
+    ///
+    /// The work list is walked from `cursor` (where the previous fill stopped: fresh participations by id,
+    /// then due retries by time and id) and the answer says where this one stopped, so participations already
+    /// under way are not walked past again on every tick. A row skipped because another transaction held it
+    /// is found again when the scheduler resets the cursor.
     public func fill(
-        _ callout: AutopilotCallout, limit: Int, numbers: NumberScope = .all, on connection: PostgresConnection? = nil
+        _ callout: AutopilotCallout, limit: Int, numbers: NumberScope = .all, cursor: FillCursor = FillCursor(),
+        on connection: PostgresConnection? = nil
+    ) async throws -> (filled: Filled, cursor: FillCursor) {
+        var cursor = cursor
+        guard limit > 0 else { return (Filled(), cursor) }
+        var total = try await fillPhase(callout, limit: limit, numbers: numbers, cursor: &cursor, retries: false, on: connection)
+        let taken = total.queued + total.doNotCall + total.outsideCallingHours
+        if taken < limit {
+            let more = try await fillPhase(callout, limit: limit - taken, numbers: numbers, cursor: &cursor, retries: true, on: connection)
+            total.queued += more.queued
+            total.doNotCall += more.doNotCall
+            total.outsideCallingHours += more.outsideCallingHours
+        }
+        return (total, cursor)
+    }
+
+    /// One fill statement over fresh participations (`retries` false: no next attempt time, by id) or due
+    /// retries (by next attempt time and id), after the cursor; moves the cursor past what it took.
+    private func fillPhase(
+        _ callout: AutopilotCallout, limit: Int, numbers: NumberScope, cursor: inout FillCursor, retries: Bool,
+        on connection: PostgresConnection?
     ) async throws -> Filled {
-        guard limit > 0 else { return Filled() }
         let policy = callout.policy
         var sql = SQLBuilder(
             """
             WITH candidates AS (
-                SELECT p.id, p.contact_id, p.msisdn, p.call_flow_logic,
+                SELECT p.id, p.contact_id, p.msisdn, p.call_flow_logic, p.next_attempt_at AS due_at,
                        EXISTS (SELECT 1 FROM do_not_call_entries d WHERE d.account_id = p.account_id AND d.msisdn = p.msisdn) AS do_not_call,
             """)
         if let hours = policy.callingHours, !policy.urgent {
@@ -133,6 +157,16 @@ public struct AutopilotSteps: Sendable {
             """
              AND p.outcome IS NULL
             """)
+        if retries {
+            sql.append(" AND p.next_attempt_at IS NOT NULL AND p.next_attempt_at <= now() AND (p.next_attempt_at, p.id) > (")
+            sql.bind(cursor.retryAfterTime ?? Date(timeIntervalSince1970: 0))
+            sql.append(", ")
+            sql.bind(cursor.retryAfterID)
+            sql.append(")")
+        } else {
+            sql.append(" AND p.next_attempt_at IS NULL AND p.id > ")
+            sql.bind(cursor.freshAfterID)
+        }
         switch numbers {
         case .all: break
         case .startingWith(let prefix):
@@ -146,7 +180,6 @@ public struct AutopilotSteps: Sendable {
         sql.append(
             """
 
-                  AND (p.next_attempt_at IS NULL OR p.next_attempt_at <= now())
                   AND NOT EXISTS (
                       SELECT 1 FROM phone_calls l
                       WHERE l.callout_participation_id = p.id AND l.is_latest
@@ -163,7 +196,7 @@ public struct AutopilotSteps: Sendable {
         sql.append(
             """
              AND l.expires_at > clock_timestamp())
-                ORDER BY p.next_attempt_at NULLS FIRST, p.id
+                ORDER BY p.next_attempt_at, p.id
                 LIMIT
             """)
         sql.append(" ")
@@ -223,7 +256,9 @@ public struct AutopilotSteps: Sendable {
             )
             SELECT (SELECT count(*) FROM created),
                    (SELECT count(*) FILTER (WHERE do_not_call) FROM held_back),
-                   (SELECT count(*) FILTER (WHERE NOT do_not_call) FROM held_back)
+                   (SELECT count(*) FILTER (WHERE NOT do_not_call) FROM held_back),
+                   (SELECT due_at FROM candidates ORDER BY due_at DESC NULLS LAST, id DESC LIMIT 1),
+                   (SELECT id FROM candidates ORDER BY due_at DESC NULLS LAST, id DESC LIMIT 1)
             """)
         let rows: PostgresRowSequence
         if let connection {
@@ -231,8 +266,28 @@ public struct AutopilotSteps: Sendable {
         } else {
             rows = try await client.query(sql.query, logger: logger)
         }
-        let (queued, doNotCall, outside) = try await rows.single { try $0.decode((Int64, Int64, Int64).self) }
+        let (queued, doNotCall, outside, lastDue, lastID) = try await rows.single {
+            try $0.decode((Int64, Int64, Int64, Date?, Int64?).self)
+        }
+        if let lastID {
+            if retries {
+                cursor.retryAfterTime = lastDue
+                cursor.retryAfterID = lastID
+            } else {
+                cursor.freshAfterID = lastID
+            }
+        }
         return Filled(queued: Int(queued), doNotCall: Int(doNotCall), outsideCallingHours: Int(outside))
+    }
+
+    /// Where a callout's last fill stopped in its work list.
+    public struct FillCursor: Sendable, Equatable {
+        /// Fresh participations (never called, no next attempt time) up to this id were taken.
+        public var freshAfterID: Int64 = 0
+        /// Due retries up to this next attempt time and id were taken.
+        public var retryAfterTime: Date?
+        public var retryAfterID: Int64 = 0
+        public init() {}
     }
 
     /// Which numbers a fill may call: all, or those of one capped prefix, or all but the capped prefixes.
@@ -260,7 +315,7 @@ public struct AutopilotSteps: Sendable {
             ).single { try $0.decode(Double.self) }
             let allowed = min(limit, Int(tokens.rounded(.down)))
             guard allowed > 0 else { return Filled() }
-            let filled = try await fill(callout, limit: allowed, numbers: .startingWith(prefix), on: connection)
+            let filled = try await fill(callout, limit: allowed, numbers: .startingWith(prefix), on: connection).filled
             try await connection.query(
                 "UPDATE prefix_cap_buckets SET tokens = tokens - \(Double(filled.queued)) WHERE trunk = \(trunk) AND prefix = \(prefix)",
                 logger: logger)
