@@ -117,7 +117,10 @@ public struct AutopilotSteps: Sendable {
     }
 
     /// One fill statement over fresh participations (`retries` false: no next attempt time, by id) or due
-    /// retries (by next attempt time and id), after the cursor; moves the cursor past what it took.
+    /// retries (by next attempt time and id), after the cursor. It reads a window of the work list from the
+    /// cursor (`scanned`), takes the eligible participations of it (`candidates`), and moves the cursor past
+    /// the last one taken, or past the whole window when it took fewer than `limit`: participations under way
+    /// are passed over once, not on every tick.
     private func fillPhase(
         _ callout: AutopilotCallout, limit: Int, numbers: NumberScope, cursor: inout FillCursor, retries: Bool,
         on connection: PostgresConnection?
@@ -125,7 +128,37 @@ public struct AutopilotSteps: Sendable {
         let policy = callout.policy
         var sql = SQLBuilder(
             """
-            WITH candidates AS (
+            WITH scanned AS (
+                SELECT p.id, p.next_attempt_at FROM callout_participations p
+                WHERE p.callout_id =
+            """)
+        sql.bind(callout.id)
+        sql.append(" AND p.outcome IS NULL")
+        if retries {
+            sql.append(" AND p.next_attempt_at IS NOT NULL AND p.next_attempt_at <= now() AND (p.next_attempt_at, p.id) > (")
+            sql.bind(cursor.retryAfterTime ?? Date(timeIntervalSince1970: 0))
+            sql.append(", ")
+            sql.bind(cursor.retryAfterID)
+            sql.append(")")
+        } else {
+            sql.append(" AND p.next_attempt_at IS NULL AND p.id > ")
+            sql.bind(cursor.freshAfterID)
+        }
+        switch numbers {
+        case .all: break
+        case .startingWith(let prefix):
+            sql.append(" AND p.msisdn LIKE ")
+            sql.bind("+\(prefix)%")
+        case .notStartingWithAny(let prefixes):
+            sql.append(" AND NOT p.msisdn LIKE ANY(")
+            sql.bind(prefixes.map { "+\($0)%" })
+            sql.append(")")
+        }
+        sql.append(" ORDER BY p.next_attempt_at, p.id LIMIT ")
+        sql.bind(Self.scanWindow(limit: limit))
+        sql.append(
+            """
+            ), candidates AS (
                 SELECT p.id, p.contact_id, p.msisdn, p.call_flow_logic, p.next_attempt_at AS due_at,
                        EXISTS (SELECT 1 FROM do_not_call_entries d WHERE d.account_id = p.account_id AND d.msisdn = p.msisdn) AS do_not_call,
             """)
@@ -150,36 +183,7 @@ public struct AutopilotSteps: Sendable {
             """
 
                 FROM callout_participations p
-                WHERE p.callout_id =
-            """)
-        sql.bind(callout.id)
-        sql.append(
-            """
-             AND p.outcome IS NULL
-            """)
-        if retries {
-            sql.append(" AND p.next_attempt_at IS NOT NULL AND p.next_attempt_at <= now() AND (p.next_attempt_at, p.id) > (")
-            sql.bind(cursor.retryAfterTime ?? Date(timeIntervalSince1970: 0))
-            sql.append(", ")
-            sql.bind(cursor.retryAfterID)
-            sql.append(")")
-        } else {
-            sql.append(" AND p.next_attempt_at IS NULL AND p.id > ")
-            sql.bind(cursor.freshAfterID)
-        }
-        switch numbers {
-        case .all: break
-        case .startingWith(let prefix):
-            sql.append(" AND p.msisdn LIKE ")
-            sql.bind("+\(prefix)%")
-        case .notStartingWithAny(let prefixes):
-            sql.append(" AND NOT p.msisdn LIKE ANY(")
-            sql.bind(prefixes.map { "+\($0)%" })
-            sql.append(")")
-        }
-        sql.append(
-            """
-
+                WHERE p.id IN (SELECT id FROM scanned) AND p.outcome IS NULL
                   AND NOT EXISTS (
                       SELECT 1 FROM phone_calls l
                       WHERE l.callout_participation_id = p.id AND l.is_latest
@@ -253,12 +257,25 @@ public struct AutopilotSteps: Sendable {
         sql.append(
             """
             ) FROM created ORDER BY id
+            ), passed AS (
+                -- Where the cursor goes: past the last participation taken when the limit was reached, else
+                -- past the whole window.
+                SELECT due_at, id FROM (
+                    SELECT due_at, id, 1 AS rank FROM candidates
+                    UNION ALL SELECT next_attempt_at, id, 2 FROM scanned
+                ) ends
+                WHERE rank = CASE WHEN (SELECT count(*) FROM candidates) >=
+            """)
+        sql.bind(limit)
+        sql.append(
+            """
+             THEN 1 ELSE 2 END
+                ORDER BY due_at DESC NULLS LAST, id DESC LIMIT 1
             )
             SELECT (SELECT count(*) FROM created),
                    (SELECT count(*) FILTER (WHERE do_not_call) FROM held_back),
                    (SELECT count(*) FILTER (WHERE NOT do_not_call) FROM held_back),
-                   (SELECT due_at FROM candidates ORDER BY due_at DESC NULLS LAST, id DESC LIMIT 1),
-                   (SELECT id FROM candidates ORDER BY due_at DESC NULLS LAST, id DESC LIMIT 1)
+                   (SELECT due_at FROM passed), (SELECT id FROM passed)
             """)
         let rows: PostgresRowSequence
         if let connection {
@@ -279,6 +296,10 @@ public struct AutopilotSteps: Sendable {
         }
         return Filled(queued: Int(queued), doNotCall: Int(doNotCall), outsideCallingHours: Int(outside))
     }
+
+    /// Rows of the work list one fill reads: enough to pass a stretch of participations under way while
+    /// still filling the limit.
+    static func scanWindow(limit: Int) -> Int { max(2 * limit, 1000) }
 
     /// Where a callout's last fill stopped in its work list.
     public struct FillCursor: Sendable, Equatable {
