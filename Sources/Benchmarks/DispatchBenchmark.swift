@@ -95,8 +95,14 @@ final class DispatchWorld: Sendable {
         let broker = try LocalKafkaBroker(topics: Topic.allCases.map { prefix + $0.rawValue }, partitions: partitions)
         var settings = FakeProviderSettings()
         settings.latency = .zero
+        // Each run's consumers are a new group on topics that keep the earlier runs' messages: from the
+        // earliest offset (the production default for a new group) a run first worked through every job of the
+        // runs before it, which made the second run of a process half as fast as the first whatever it ran.
+        // The groups settle before anything is published (`waitForSettledGroups`), so `latest` loses nothing.
+        var kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers, topicPrefix: prefix)
+        kafka.consumerProperties["auto.offset.reset"] = "latest"
         return DispatchWorld(
-            client: client, logger: logger, broker: broker, kafka: KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers, topicPrefix: prefix),
+            client: client, logger: logger, broker: broker, kafka: kafka,
             fakeProvider: await RunningFakeProvider.start(settings: settings, logger: logger))
     }
 
@@ -147,14 +153,12 @@ final class DispatchWorld: Sendable {
         let ids = try await seed.queuedCalls(accountID: account, count: calls)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let suffix = UUID().uuidString
-        var services: [any Service] = [producer]
-        for _ in 0..<workers { services.append(try queueWorker(group: "queue-\(suffix)", producer: producer)) }
-        services.append(try runtime(role: "status", group: "status-\(suffix)", topic: .phoneCallEvents,
-            handler: StatusEventHandler(updates: PhoneCallStatusUpdates(client: client, logger: logger)), concurrency: 512))
-        let group = ServiceGroup(services: services, logger: logger)
+        let queueWorkers = try (0..<workers).map { _ in try queueWorker(group: "queue-\(suffix)", producer: producer) }
+        let statusWorker = try runtime(role: "status", group: "status-\(suffix)", topic: .phoneCallEvents,
+            handler: StatusEventHandler(updates: PhoneCallStatusUpdates(client: client, logger: logger)), concurrency: 512)
+        let group = ServiceGroup(services: [producer] + queueWorkers + [statusWorker], logger: logger)
         let running = Task { try await group.run() }
-        // Let the groups form (the mock broker delays a group's first rebalance by about three seconds).
-        try await Task.sleep(for: .seconds(5))
+        try await waitForSettledGroups([queueWorkers, [statusWorker]])
 
         let start = ContinuousClock.now
         try await DispatchSeed.publishJobs(ids, accountID: account, producer: producer, kafka: kafka)
@@ -171,6 +175,26 @@ final class DispatchWorld: Sendable {
         await group.triggerGracefulShutdown()
         try await running.value
         return (seconds, Double(calls) / seconds)
+    }
+
+    /// Waits until each group's members together hold every partition and have for a second and a half: the
+    /// mock broker delays a group's first rebalance by about three seconds and sometimes runs a second one, and
+    /// a clock started before that measures the rebalance, not the work.
+    func waitForSettledGroups(_ groups: [[WorkerRuntime]]) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var settledSince: ContinuousClock.Instant?
+        while ContinuousClock.now < deadline {
+            let complete = groups.allSatisfy { $0.reduce(0) { $0 + $1.assignedPartitionCount } == Int(Self.partitions) }
+            if complete {
+                let since = settledSince ?? .now
+                settledSince = since
+                if ContinuousClock.now - since >= .milliseconds(1500) { return }
+            } else {
+                settledSince = nil
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw BenchmarkFailure("the consumer groups did not settle within a minute")
     }
 
     func queueWorker(group: String, producer: KafkaProducer) throws -> WorkerRuntime {

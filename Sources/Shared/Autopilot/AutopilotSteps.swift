@@ -38,9 +38,9 @@ public struct AutopilotSteps: Sendable {
                 DELETE FROM autopilot_settle_queue WHERE callout_id = \(callout.id) RETURNING phone_call_id
             ), settled AS (
                 SELECT p.id, c.id AS phone_call_id, c.status, p.attempts + 1 AS attempts
-                FROM phone_calls c JOIN callout_participations p ON p.id = c.callout_participation_id
+                FROM \(unescaped: full ? Self.everyCallOfTheCallout : Self.callsInTheSettleQueue)
+                JOIN callout_participations p ON p.id = c.callout_participation_id
                 WHERE c.callout_id = \(callout.id) AND c.is_latest
-                  AND (\(full) OR c.id IN (SELECT phone_call_id FROM news))
                   AND NOT c.status = ANY(\(PhoneCallStatus.unfinishedStatuses.map(\.rawValue)))
                   AND c.id > coalesce(p.settled_phone_call_id, 0) AND p.outcome IS NULL
                 FOR UPDATE OF p
@@ -81,6 +81,12 @@ public struct AutopilotSteps: Sendable {
         }
         return settled
     }
+
+    /// Where a settle pass looks: the calls the settle queue named (by primary key: the pass costs what changed,
+    /// whatever the callout's size), or every call of the callout (the full pass; a data-modifying CTE runs
+    /// whether or not it is referenced, so the queue is emptied either way).
+    static let callsInTheSettleQueue = "(SELECT DISTINCT phone_call_id FROM news) n JOIN phone_calls c ON c.id = n.phone_call_id"
+    static let everyCallOfTheCallout = "phone_calls c"
 
     /// What filling did: calls created and queued, participations found on the do-not-call list, and those
     /// put off until their calling window opens.

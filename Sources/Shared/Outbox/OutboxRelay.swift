@@ -120,8 +120,30 @@ public final class OutboxRelay: Service, Sendable {
             guard acquired else { return }
             self.logger.info("outbox relay is publishing")
             defer { self.logger.info("outbox relay stopped publishing") }
-            try await self.publishContinuously()
+            do {
+                try await self.publishContinuously()
+            } catch {
+                await self.unlock(connection)
+                throw error
+            }
+            await self.unlock(connection)
         }
+    }
+
+    /// Gives the leadership lock up before the connection goes back to the pool: a session lock outlives the
+    /// relay that took it, and a pooled connection still holding it kept every later relay of the process
+    /// (after a stall's restart, or a new relay on the same pool) from publishing until the pool happened to
+    /// hand that very connection out again (`make bench` saw nine-second stalls). Run unstructured, so that
+    /// the cancellation that stopped the relay does not stop the unlock.
+    private func unlock(_ connection: PostgresConnection) async {
+        let logger = self.logger
+        await Task {
+            do {
+                try await connection.query("SELECT pg_advisory_unlock(\(Self.leadershipLock))", logger: logger)
+            } catch {
+                logger.warning("outbox relay could not give up its lock", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }.value
     }
 
     typealias Row = (id: Int64, topic: String, key: String, payload: String)

@@ -25,6 +25,9 @@ public final class WorkerRuntime: Service, Sendable {
 
     public let role: String
     private let consumer: KafkaConsumer
+
+    /// How many partitions the group assigned to this worker now (benchmarks wait for a settled group).
+    public var assignedPartitionCount: Int { consumer.assignedPartitionCount }
     private let handler: any MessageHandler
     private let deadLetters: DeadLetterRepository
     private let settings: Settings
