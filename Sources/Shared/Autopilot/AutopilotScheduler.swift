@@ -14,8 +14,10 @@ import Synchronization
 /// (the queue workers hold them; see `CalloutHolds`); resuming queues them again.
 public final class AutopilotScheduler: Service, Sendable {
     public struct Settings: Sendable {
-        /// AUTOPILOT_TICK_SECONDS.
-        public var tick: Duration = .milliseconds(250)
+        /// AUTOPILOT_TICK_SECONDS. Pausing does not wait for a tick (the queue workers hold a paused callout's
+        /// calls), so the tick only bounds how soon a started callout dials and a retry falls due; half a
+        /// second keeps the scheduler's own share of the database small.
+        public var tick: Duration = .milliseconds(500)
         /// AUTOPILOT_QUEUE_AHEAD_SECONDS: how much dialling at the account's rate is kept queued ahead.
         public var queueAhead: Duration = .seconds(2)
         /// AUTOPILOT_MAX_QUEUE_DEPTH: the most calls queued ahead for one account, whatever its rate.
