@@ -32,7 +32,7 @@ struct DoNotCallEntriesController {
     @Sendable func index(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await IndexResponse.respond(
             request, context: context, scope: nil, database: database,
-            parseFilter: { q throws(FilterError) in try .doNotCallEntries(q) },
+            parseFilter: { q throws(FilterError) in try .contacts(q) },
             index: { try await entries.index(accountID: $0, filter: $1, page: $2) }, render: \.json)
     }
 }

@@ -146,7 +146,7 @@ public final class AutopilotScheduler: Service, Sendable {
                     doNotCallSkips.increment(by: filled.doNotCall)
                     deferredToCallingHours.increment(by: filled.outsideCallingHours)
                     // Skipped rows took places in the limit: a callout that used them all may have more.
-                    if filled.queued + filled.doNotCall + filled.outsideCallingHours >= limit { hungry.append(callout) }
+                    if filled.taken >= limit { hungry.append(callout) }
                 }
                 open = hungry
             }
@@ -158,17 +158,10 @@ public final class AutopilotScheduler: Service, Sendable {
     private func fill(_ callout: AutopilotCallout, limit: Int, queue: AutopilotSteps.AccountQueue) async throws -> AutopilotSteps.Filled {
         guard let trunk = queue.trunk, !queue.prefixCaps.isEmpty else { return try await fill(callout, limit: limit, numbers: .all) }
         var total = AutopilotSteps.Filled()
-        func add(_ filled: AutopilotSteps.Filled) {
-            total.queued += filled.queued
-            total.doNotCall += filled.doNotCall
-            total.outsideCallingHours += filled.outsideCallingHours
-        }
         for (prefix, cap) in queue.prefixCaps.sorted(by: { $0.key < $1.key }) {
-            let room = limit - total.queued - total.doNotCall - total.outsideCallingHours
-            add(try await steps.fillCapped(callout, trunk: trunk, prefix: prefix, cap: cap, limit: room))
+            total.add(try await steps.fillCapped(callout, trunk: trunk, prefix: prefix, cap: cap, limit: limit - total.taken))
         }
-        let room = limit - total.queued - total.doNotCall - total.outsideCallingHours
-        add(try await fill(callout, limit: room, numbers: .notStartingWithAny(queue.prefixCaps.keys.sorted())))
+        total.add(try await fill(callout, limit: limit - total.taken, numbers: .notStartingWithAny(queue.prefixCaps.keys.sorted())))
         return total
     }
 

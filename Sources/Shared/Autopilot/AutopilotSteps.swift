@@ -70,7 +70,7 @@ public struct AutopilotSteps: Sendable {
             ), finished_participations AS (
                 SELECT * FROM updated WHERE outcome IS NOT NULL
             ), notified AS (
-                \(unescaped: WebhookEvents.participationsFinished)
+                \(unescaped: WebhookEvents.participationsFinishedSQL.text)
             )
             SELECT outcome IS NOT NULL, retry FROM updated
             """, logger: logger)
@@ -94,6 +94,15 @@ public struct AutopilotSteps: Sendable {
         public var queued = 0
         public var doNotCall = 0
         public var outsideCallingHours = 0
+
+        /// Participations the fill took from the work list, whatever became of them: its share of the limit.
+        public var taken: Int { queued + doNotCall + outsideCallingHours }
+
+        public mutating func add(_ other: Filled) {
+            queued += other.queued
+            doNotCall += other.doNotCall
+            outsideCallingHours += other.outsideCallingHours
+        }
     }
 
     /// Creates and queues a call (and its `phone-calls.queue` job) for up to `limit` participations that are
@@ -112,12 +121,8 @@ public struct AutopilotSteps: Sendable {
         var cursor = cursor
         guard limit > 0 else { return (Filled(), cursor) }
         var total = try await fillPhase(callout, limit: limit, numbers: numbers, cursor: &cursor, retries: false, on: connection)
-        let taken = total.queued + total.doNotCall + total.outsideCallingHours
-        if taken < limit {
-            let more = try await fillPhase(callout, limit: limit - taken, numbers: numbers, cursor: &cursor, retries: true, on: connection)
-            total.queued += more.queued
-            total.doNotCall += more.doNotCall
-            total.outsideCallingHours += more.outsideCallingHours
+        if total.taken < limit {
+            total.add(try await fillPhase(callout, limit: limit - total.taken, numbers: numbers, cursor: &cursor, retries: true, on: connection))
         }
         return (total, cursor)
     }
@@ -373,7 +378,7 @@ public struct AutopilotSteps: Sendable {
                 SELECT count(*) FROM (
                     SELECT 1 FROM phone_calls p
                     WHERE p.account_id = a.id AND p.status = 'queued'
-                      AND NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))
+                      AND \(unescaped: CalloutHold.notHeld.text)
                     LIMIT \(cap)
                 ) limited
             ) q
@@ -424,7 +429,7 @@ public struct AutopilotSteps: Sendable {
             ), finished_callouts AS (
                 SELECT * FROM marked WHERE done
             ), notified AS (
-                \(unescaped: WebhookEvents.calloutsFinished)
+                \(unescaped: WebhookEvents.calloutsFinishedSQL.text)
             )
             SELECT done FROM marked
             """, logger: logger)

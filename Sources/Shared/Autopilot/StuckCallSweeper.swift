@@ -112,7 +112,7 @@ public final class StuckCallSweeper: Service, Sendable {
                     SELECT p.id FROM phone_calls p
                     WHERE p.status = 'queued' AND p.dial_claimed_at IS NULL
                       AND p.updated_at < now() - make_interval(secs => \(settings.queuedMaxAge.seconds))
-                      AND NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))
+                      AND \(unescaped: CalloutHold.notHeld.text)
                     LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 )
                 AND status = 'queued' AND dial_claimed_at IS NULL

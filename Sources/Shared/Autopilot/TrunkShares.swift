@@ -78,7 +78,7 @@ public struct TrunkShares: Sendable {
                    EXISTS (
                        SELECT 1 FROM phone_calls p
                        WHERE p.account_id = a.id AND p.status = 'queued'
-                         AND NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))
+                         AND \(unescaped: CalloutHold.notHeld.text)
                    )
             FROM provider_trunks t JOIN accounts a ON a.settings ->> 'trunk' = t.name
             ORDER BY t.name, a.id

@@ -3,6 +3,14 @@ import Logging
 import PostgresNIO
 import Synchronization
 
+/// The condition, on a phone call aliased `p`, that its callout (if any) does not hold it: a paused or stopped
+/// callout's queued calls stay in our queue undialled until it resumes. The claim, the scheduler's queue count,
+/// the trunk shares and the stuck-call sweeper all mean the same by it.
+public enum CalloutHold {
+    public static let notHeld: TrustedSQL =
+        "NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))"
+}
+
 /// Which callouts are paused or stopped, as a queue worker sees them just before a dial leaves: a call claimed
 /// before its callout was paused may wait for its dial slot for a while, and must not be dialled after the
 /// pause. Answers are at most `maximumAge` old; one query refreshes every callout asked about recently, so the

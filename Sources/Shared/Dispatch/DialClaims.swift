@@ -91,7 +91,7 @@ public struct DialClaims: Sendable {
             WITH claimed AS (
                 UPDATE phone_calls p SET dial_claimed_at = clock_timestamp(), dial_claimed_by = \(owner)
                 WHERE p.id = ANY(\(ids)) AND p.status = 'queued' AND p.dial_claimed_at IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM callouts c WHERE c.id = p.callout_id AND c.status IN ('paused', 'stopped'))
+                  AND \(unescaped: CalloutHold.notHeld.text)
                 RETURNING \(unescaped: returning)
             )
             SELECT id, account_id, callout_id, msisdn, remote_request_params, dial_claimed_at, NULL::text, NULL::text, NULL::uuid FROM claimed

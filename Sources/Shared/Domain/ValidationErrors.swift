@@ -18,6 +18,13 @@ public struct ValidationErrors: Error, Sendable, Equatable {
         }
     }
 
+    /// Adds every message of `other`, attribute by attribute.
+    public mutating func add(_ other: ValidationErrors) {
+        for entry in other.messages {
+            for message in entry.messages { add(entry.attribute, message) }
+        }
+    }
+
     public func throwIfAny() throws(ValidationErrors) {
         if !isEmpty { throw self }
     }

@@ -44,8 +44,10 @@ public struct DoNotCallRepository: Sendable {
         ).single { try $0.decode(Int64.self) }
     }
 
+    /// Aliased `c` like contacts, so that the contacts' filter (metadata, msisdn, created/updated) serves the
+    /// list as it is.
     static let table = RecordTable<DoNotCallEntry>(
-        from: "do_not_call_entries d", columns: DoNotCallEntry.columns, accountColumn: "d.account_id", idColumn: "d.id",
+        from: "do_not_call_entries c", columns: DoNotCallEntry.columns, accountColumn: "c.account_id", idColumn: "c.id",
         decode: DoNotCallEntry.init(row:))
 
     public func index(accountID: Int64, filter: RecordFilter, page: PageRequest) async throws -> Page<DoNotCallEntry> {

@@ -34,10 +34,9 @@ public struct WebhookRepository: Sendable {
         var errors = ValidationErrors()
         var checkedURL = ""
         var checkedTypes: [String]?
-        do { checkedURL = try Self.validate(url: url) } catch { errors.add("url", error.messages.first?.messages.first ?? "is invalid") }
-        do { checkedTypes = try Self.validate(eventTypes: eventTypes) } catch {
-            errors.add("event_types", error.messages.first?.messages.first ?? "is invalid")
-        }
+        // Both checked, so that a request wrong in both hears of both.
+        do { checkedURL = try Self.validate(url: url) } catch { errors.add(error) }
+        do { checkedTypes = try Self.validate(eventTypes: eventTypes) } catch { errors.add(error) }
         try errors.throwIfAny()
         return try await client.query(
             """

@@ -75,7 +75,9 @@ public final class WebhookDispatcher: Service, Sendable {
     }
 
     public func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
+        // A discarding group: a plain task group keeps every finished child's result until it is awaited, which
+        // in a loop that never awaits them grew with every delivery sent.
+        await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 var claimed = 0
                 do {
@@ -95,8 +97,8 @@ public final class WebhookDispatcher: Service, Sendable {
                 }
                 if claimed == 0 { await waitForAPlaceOrThePoll() }
             }
-            // Drain: the requests under way finish (each within the timeout) and their outcomes are recorded.
-            await group.waitForAll()
+            // Leaving the group drains it: the requests under way finish (each within the timeout) and their
+            // outcomes are recorded.
         }
     }
 

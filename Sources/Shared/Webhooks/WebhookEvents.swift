@@ -23,7 +23,6 @@ public enum WebhookEvents {
           ON e.account_id = f.account_id AND e.enabled AND 'callout_participation.finished' = ANY(e.event_types)
         ON CONFLICT (webhook_endpoint_id, event_key) DO NOTHING
         """
-    public static var participationsFinished: String { participationsFinishedSQL.text }
 
     /// Deliveries for the rows of a `finished_callouts` CTE (id, account_id, autopilot_finished_at).
     public static let calloutsFinishedSQL: TrustedSQL = """
@@ -35,5 +34,4 @@ public enum WebhookEvents {
         JOIN webhook_endpoints e ON e.account_id = f.account_id AND e.enabled AND 'callout.finished' = ANY(e.event_types)
         ON CONFLICT (webhook_endpoint_id, event_key) DO NOTHING
         """
-    public static var calloutsFinished: String { calloutsFinishedSQL.text }
 }
