@@ -236,6 +236,36 @@ import Testing
         #expect(try await first.acquire().contains { $0.id == callout }, "released on shutdown")
     }
 
+    /// A callout that starts is driven at once (the scheduler LISTENs for starts), not at the next tick: with a
+    /// tick of a minute, its calls are queued within a couple of seconds of the start.
+    @Test func aStartedCalloutIsDrivenWithoutWaitingForTheTick() async throws {
+        let account = try await seed.createAccount(rate: 100, autopilot: ["enabled": true])
+        let callout = try await seed.createCallout(accountID: account, participants: 3, status: "initialized", firstNumber: 85_551_000_000)
+        var settings = AutopilotScheduler.Settings()
+        settings.tick = .seconds(60)
+        let owner = UUID()
+        let scheduler = AutopilotScheduler(
+            leases: AutopilotLeases(client: database, logger: logger, owner: owner, ttl: .seconds(5)),
+            steps: AutopilotSteps(client: database, logger: logger, owner: owner),
+            accounts: ProviderAccounts(client: database, defaults: ProviderDefaults(baseURL: "http://127.0.0.1:9"), logger: logger),
+            settings: settings, logger: logger)
+        let running = Task { try await scheduler.run() }
+        defer { running.cancel() }
+        // Past the first tick (at once) and the listener's start, so that only the notification can drive it.
+        try await Task.sleep(for: .milliseconds(500))
+        try await database.query("UPDATE callouts SET status = 'running' WHERE id = \(callout)", logger: logger)
+        let deadline = ContinuousClock.now + .seconds(3)
+        var queued = 0
+        while ContinuousClock.now < deadline {
+            queued = try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(callout) AND status = 'queued'")
+            if queued == 3 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(queued == 3)
+        running.cancel()
+        try await running.value
+    }
+
     /// Each stuck state is settled by the sweeper: a call never claimed from the queue expires; a claim with no
     /// outcome gets its queue job again (the queue worker then looks the call up at the provider); a dialled
     /// call without news is fetched; one dialled too long ago expires. A paused callout's calls are left alone.

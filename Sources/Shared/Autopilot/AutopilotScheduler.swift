@@ -26,6 +26,9 @@ public final class AutopilotScheduler: Service, Sendable {
         public var progressInterval: Duration = .seconds(1)
         /// How often every call a callout waits on is looked at, not only those the settle queue names.
         public var fullSettleInterval: Duration = .seconds(30)
+        /// Whether a callout that starts or resumes is driven at once (LISTEN on a connection of the pool)
+        /// rather than at the next tick.
+        public var wakeOnStart = true
         public init() {}
     }
 
@@ -67,28 +70,42 @@ public final class AutopilotScheduler: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var lastProgress = ContinuousClock.now - self.settings.progressInterval
-            var lastFullSettle = ContinuousClock.now - self.settings.fullSettleInterval
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let started = ContinuousClock.now
-                do {
-                    let sampleProgress = started - lastProgress >= self.settings.progressInterval
-                    let fullSettle = started - lastFullSettle >= self.settings.fullSettleInterval
-                    try await self.tick(sampleProgress: sampleProgress, fullSettle: fullSettle)
-                    if sampleProgress { lastProgress = started }
-                    if fullSettle { lastFullSettle = started }
-                } catch is CancellationError {
-                    break
-                } catch {
-                    self.logger.error("autopilot tick failed", metadata: ["error": "\(String(reflecting: error))"])
+            await withTaskGroup(of: Void.self) { group in
+                let wake = WakeSignal()
+                if self.settings.wakeOnStart {
+                    group.addTask {
+                        await CalloutStartListener(client: self.leases.client, logger: self.logger).run { wake.signal() }
+                    }
                 }
-                let elapsed = ContinuousClock.now - started
-                self.tickDuration.recordNanoseconds(elapsed.nanoseconds)
-                try? await Task.sleep(for: max(.zero, self.settings.tick - elapsed))
+                await self.tickUntilCancelled(wake: wake)
+                group.cancelAll()
             }
         }
         // Hand the callouts to another replica at once instead of after the lease time.
         try? await leases.releaseAll()
+    }
+
+    /// Ticks every `settings.tick`, or at once when a callout starts.
+    private func tickUntilCancelled(wake: WakeSignal) async {
+        var lastProgress = ContinuousClock.now - settings.progressInterval
+        var lastFullSettle = ContinuousClock.now - settings.fullSettleInterval
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let started = ContinuousClock.now
+            do {
+                let sampleProgress = started - lastProgress >= settings.progressInterval
+                let fullSettle = started - lastFullSettle >= settings.fullSettleInterval
+                try await tick(sampleProgress: sampleProgress, fullSettle: fullSettle)
+                if sampleProgress { lastProgress = started }
+                if fullSettle { lastFullSettle = started }
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.error("autopilot tick failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            let elapsed = ContinuousClock.now - started
+            tickDuration.recordNanoseconds(elapsed.nanoseconds)
+            await wake.sleep(for: max(.zero, settings.tick - elapsed))
+        }
     }
 
     /// One pass over this replica's callouts.
