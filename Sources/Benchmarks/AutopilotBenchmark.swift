@@ -22,6 +22,9 @@ struct AutopilotBenchmark: AsyncParsableCommand {
     @Option(help: "Queue workers (each its own consumer in one group).")
     var workers = 2
 
+    @Flag(inversion: .prefixedNo, help: "Whether the scheduler is woken by the callout's start (as deployed) or finds it at its next tick.")
+    var wakeOnStart = true
+
     @Option(help: "Runs of each (manual and autopilot alternate which goes first).")
     var runs = 5
 
@@ -124,12 +127,14 @@ struct AutopilotBenchmark: AsyncParsableCommand {
             + queueWorkers + [statusWorker]
         if autopilot {
             let owner = UUID()
+            var settings = AutopilotScheduler.Settings()
+            settings.wakeOnStart = wakeOnStart
             services.append(
                 AutopilotScheduler(
                     leases: AutopilotLeases(client: client, logger: logger, owner: owner),
                     steps: AutopilotSteps(client: client, logger: logger, owner: owner),
                     accounts: ProviderAccounts(client: client, defaults: ProviderDefaults(baseURL: world.providerURL), logger: logger),
-                    logger: logger))
+                    settings: settings, logger: logger))
         }
         let group = ServiceGroup(services: services, logger: logger)
         let running = Task { try await group.run() }
