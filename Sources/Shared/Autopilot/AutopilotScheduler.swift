@@ -74,7 +74,9 @@ public final class AutopilotScheduler: Service, Sendable {
                 let wake = WakeSignal()
                 if self.settings.wakeOnStart {
                     group.addTask {
-                        await CalloutStartListener(client: self.leases.client, logger: self.logger).run { wake.signal() }
+                        await CalloutStatusListener(client: self.leases.client, logger: self.logger).run(
+                            onListening: { wake.signal() },
+                            onChange: { _, status in if status == CalloutStatus.running.rawValue { wake.signal() } })
                     }
                 }
                 await self.tickUntilCancelled(wake: wake)

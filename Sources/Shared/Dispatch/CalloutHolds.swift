@@ -13,8 +13,10 @@ public enum CalloutHold {
 
 /// Which callouts are paused or stopped, as a queue worker sees them just before a dial leaves: a call claimed
 /// before its callout was paused may wait for its dial slot for a while, and must not be dialled after the
-/// pause. Answers are at most `maximumAge` old; one query refreshes every callout asked about recently, so the
-/// cost is a query per `maximumAge` per worker, not one per dial.
+/// pause. Two sources: a read at most `maximumAge` old (one query refreshes every callout asked about recently,
+/// so the cost is a query per `maximumAge` per worker, not one per dial), and, while `listen()` runs, every
+/// status change pushed by PostgreSQL as it commits, so that `isHeldNow` (asked on the event loop at the dial's
+/// own instant) sees a pause within a notification's latency.
 public final class CalloutHolds: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -23,8 +25,12 @@ public final class CalloutHolds: Sendable {
         var held: [Int64: Bool] = [:]
         var checkedAt: ContinuousClock.Instant?
         var refreshing: Task<[Int64: Bool], any Error>?
+        /// When the read under way started: its answers are that old.
+        var refreshStartedAt: ContinuousClock.Instant?
         /// When each callout was last asked about: callouts not asked about for a minute are forgotten.
         var askedAt: [Int64: ContinuousClock.Instant] = [:]
+        /// When a notification last changed each callout: a read that started before it must not undo it.
+        var notifiedAt: [Int64: ContinuousClock.Instant] = [:]
     }
     private let state = Mutex(State())
 
@@ -48,6 +54,7 @@ public final class CalloutHolds: Sendable {
             let ids = Array(state.askedAt.keys)
             let task = Task { [client, logger] in try await Self.read(ids, client: client, logger: logger) }
             state.refreshing = task
+            state.refreshStartedAt = now
             return .wait(task)
         }
         switch next {
@@ -58,9 +65,14 @@ public final class CalloutHolds: Sendable {
             let fresh = state.withLock { state -> [Int64: Bool]? in
                 if state.refreshing == task {
                     state.refreshing = nil
-                    if case .success(let held) = result {
+                    if case .success(var held) = result, let readAt = state.refreshStartedAt {
+                        for (id, notifiedAt) in state.notifiedAt where notifiedAt >= readAt {
+                            held[id] = state.held[id]
+                        }
+                        state.notifiedAt = state.notifiedAt.filter { $0.value >= readAt }
                         state.held = held
-                        state.checkedAt = now
+                        state.checkedAt = readAt
+                        return held
                     }
                 }
                 return try? result.get()
@@ -69,6 +81,25 @@ public final class CalloutHolds: Sendable {
             _ = try result.get()
             // Asked while a refresh without it was under way: ask again, now part of the next refresh.
             return try await isHeld(calloutID)
+        }
+    }
+
+    /// What is known now, without waiting: the last read, and every change pushed since while `listen()` runs.
+    /// Cheap enough to ask on the event loop at the instant a dial leaves.
+    public func isHeldNow(_ calloutID: Int64) -> Bool {
+        state.withLock { $0.held[calloutID] ?? false }
+    }
+
+    /// Keeps the answers current from PostgreSQL's notifications until the task is cancelled (the queue worker
+    /// runs it beside its consumer).
+    public func listen() async {
+        await CalloutStatusListener(client: client, logger: logger).run { calloutID, status in
+            let held = status == CalloutStatus.paused.rawValue || status == CalloutStatus.stopped.rawValue
+            self.state.withLock { state in
+                guard state.askedAt[calloutID] != nil || state.held[calloutID] != nil else { return }
+                state.held[calloutID] = held
+                state.notifiedAt[calloutID] = .now
+            }
         }
     }
 

@@ -108,8 +108,12 @@ public final class ProviderClient: Sendable {
     /// Sends a prepared create at `slot`. The wait is an event-loop timer, and the request leaves from the
     /// timer's own event loop: waking a task on the shared cooperative pool instead can be late by
     /// milliseconds on a busy machine, and each such delay crowds the next worker's dial. Returns nil, having
-    /// sent nothing, when the timer fired more than `lateness` after the slot.
-    public func send(_ prepared: PreparedCreate, at slot: ContinuousClock.Instant, lateness: Duration) async -> ProviderOutcome<ProviderCall>? {
+    /// sent nothing, when the timer fired more than `lateness` after the slot, or when `withdrawn`, asked on
+    /// the event loop at that instant, says the call must not leave any more (its callout was paused).
+    public func send(
+        _ prepared: PreparedCreate, at slot: ContinuousClock.Instant, lateness: Duration,
+        unless withdrawn: @escaping @Sendable () -> Bool = { false }
+    ) async -> ProviderOutcome<ProviderCall>? {
         let eventLoop = http.eventLoopGroup.next()
         let wait = slot - ContinuousClock.now
         let deadline = NIODeadline.now() + .nanoseconds(max(0, wait.nanoseconds))
@@ -119,7 +123,7 @@ public final class ProviderClient: Sendable {
         let logger = self.logger
         let promise = eventLoop.makePromise(of: HTTPClient.Response?.self)
         eventLoop.scheduleTask(deadline: deadline) {
-            guard (NIODeadline.now() - deadline).nanoseconds <= latenessNanoseconds else {
+            guard (NIODeadline.now() - deadline).nanoseconds <= latenessNanoseconds, !withdrawn() else {
                 promise.succeed(nil)
                 return
             }

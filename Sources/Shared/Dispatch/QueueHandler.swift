@@ -61,6 +61,11 @@ public struct QueueHandler: MessageHandler {
         self.logger = logger
     }
 
+    /// The pauses pushed by PostgreSQL keep the holds current while the worker runs.
+    public func runAlongside() async {
+        await holds?.listen()
+    }
+
     public func handle(_ message: KafkaMessage) async throws {
         let job = try PhoneCallJob(payload: try parsePayload(message))
         while true {
@@ -121,7 +126,17 @@ public struct QueueHandler: MessageHandler {
                 continue
             }
             if try await heldByPause(call, slot: slot) { return }
-            guard let outcome = await provider.send(request, at: slot, lateness: limiter.lateness) else {
+            let calloutID = call.calloutID
+            let withdrawn: @Sendable () -> Bool = { [holds] in
+                guard let holds, let calloutID else { return false }
+                return holds.isHeldNow(calloutID)
+            }
+            guard let outcome = await provider.send(request, at: slot, lateness: limiter.lateness, unless: withdrawn) else {
+                if withdrawn(), try await claims.releaseHeld(call) {
+                    // Paused at the last moment: nothing was sent, the claim went back; resuming queues it again.
+                    heldBeforeDial.increment()
+                    return
+                }
                 // The dial could not leave in time for its slot: nothing was sent; take the next slot.
                 limiter.recordMissedSlot()
                 continue

@@ -2,6 +2,13 @@
 /// crash or a rebalance (at least once, applied once).
 public protocol MessageHandler: Sendable {
     func handle(_ message: KafkaMessage) async throws
+    /// Background work the handler needs while its worker runs (such as listening to PostgreSQL
+    /// notifications); cancelled when the worker has drained. Nothing by default.
+    func runAlongside() async
+}
+
+extension MessageHandler {
+    public func runAlongside() async {}
 }
 
 /// A message that can never succeed (malformed, unknown version, failed validation): recorded as a dead

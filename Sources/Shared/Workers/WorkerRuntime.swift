@@ -86,6 +86,7 @@ public final class WorkerRuntime: Service, Sendable {
                 }
             }
             let committer = Task { await self.commitPeriodically() }
+            let alongside = Task { await self.handler.runAlongside() }
 
             // Intake ends on graceful shutdown (or when the consumer stops); the lanes then drain.
             await cancelWhenGracefulShutdown {
@@ -99,7 +100,9 @@ public final class WorkerRuntime: Service, Sendable {
             for lane in lanes { lane.continuation.finish() }
             await group.waitForAll()
             committer.cancel()
+            alongside.cancel()
             await committer.value
+            await alongside.value
         }
         await commitHandled()
         await consumer.close()
