@@ -59,7 +59,11 @@ final class FakeWebhookSink: Sendable {
                     [
                         "delivery_id": .string(item.deliveryID), "event": .string(item.event), "answered": .integer(Int64(item.answered)),
                         "at": .timestamp(item.at),
-                        "signature_valid": secret.map { JSONValue.bool(WebhookSignature.isValid(header: item.signature, body: item.body, secret: $0)) } ?? .null,
+                        // Checked as the receiver would on arrival: the timestamp's tolerance runs from then, not from
+                        // whenever the sink is read (a long campaign's first deliveries are older than it by the end).
+                        "signature_valid": secret.map {
+                            JSONValue.bool(WebhookSignature.isValid(header: item.signature, body: item.body, secret: $0, now: item.at))
+                        } ?? .null,
                         "body": (try? JSONParser.parse(item.body)) ?? .null,
                     ]
                 }))
