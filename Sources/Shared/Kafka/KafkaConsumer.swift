@@ -23,7 +23,7 @@ public final class KafkaConsumer: Service, Sendable {
     private let logger: Logger
 
     public init(
-        configuration: KafkaConfiguration, groupID: String, topics: [String], maximumBuffered: Int = 1000,
+        configuration: KafkaConfiguration, groupID: String, topics: [String], maximumBuffered: Int = defaultMaximumBuffered,
         logger: Logger, overrides: [String: String] = [:]
     ) throws {
         let defaults: [String: String] = [
@@ -122,6 +122,12 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// Messages taken from librdkafka per call of the poll thread.
     static let pollBatchSize = 500
+
+    /// Each pause and resume of fetching costs the consumer a fetch cycle of the broker (about half a second
+    /// against the local broker), so the buffer must hold more than a reader takes in that time: with 1,000,
+    /// a reader that kept falling behind got 1,600 messages/s (the outbox benchmark's Kafka floor); with
+    /// 10,000, 54,700. At a few hundred bytes a job message that is a few megabytes per consumer.
+    public static let defaultMaximumBuffered = 10_000
 
     /// Stops taking messages from the broker and ends `messages`. Buffered messages are still delivered.
     public func stopPolling() async {
