@@ -19,14 +19,16 @@ public actor TestDatabases {
         }
     }
 
-    /// The pool of the suite's database, created and migrated on first use.
-    public func client(suite: String) async throws -> PostgresClient {
+    /// The pool of the suite's database, created and migrated on first use. `maximumConnections` (10 unless a
+    /// suite runs several workers on one pool, each of which may keep a connection for LISTEN) is the pool's
+    /// size at its creation.
+    public func client(suite: String, maximumConnections: Int = 10) async throws -> PostgresClient {
         if let existing = databases[suite] { return try await existing.value }
         let logger = self.logger
         let safeSuite = suite.lowercased().filter { $0.isLetter || $0.isNumber }
         let name = "scfm_test_\(safeSuite)_\(UInt32.random(in: 0...UInt32.max))"
         names[suite] = name
-        let task = Task { try await Self.create(name: name, logger: logger) }
+        let task = Task { try await Self.create(name: name, maximumConnections: maximumConnections, logger: logger) }
         databases[suite] = task
         return try await task.value
     }
@@ -48,7 +50,7 @@ public actor TestDatabases {
         return "postgres://\(credentials)@\(server.host):\(server.port)/\(names[suite]!)"
     }
 
-    private static func create(name: String, logger: Logger) async throws -> PostgresClient {
+    private static func create(name: String, maximumConnections: Int, logger: Logger) async throws -> PostgresClient {
         let server = try serverConfiguration
 
         let admin = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: logger)
@@ -59,7 +61,9 @@ public actor TestDatabases {
             group.cancelAll()
         }
 
-        let client = PostgresClient(configuration: server.with(database: name).clientConfiguration, backgroundLogger: logger)
+        var suiteServer = server.with(database: name)
+        suiteServer.maximumConnections = maximumConnections
+        let client = PostgresClient(configuration: suiteServer.clientConfiguration, backgroundLogger: logger)
         // The pool lives as long as the test process.
         Task.detached { await client.run() }
         try await Migrator(client: client, logger: logger).migrate()
