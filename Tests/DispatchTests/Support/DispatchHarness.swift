@@ -19,11 +19,13 @@ final class DispatchHarness: Sendable {
     let logger: Logger
     private let provider: RunningFakeProvider
 
-    static func start(suite: String, provider settings: FakeProviderSettings, partitions: Int32 = 8) async throws -> DispatchHarness {
+    /// `connections`: the size of the pool every worker of the test shares, as several processes would share
+    /// the database; each queue worker keeps one of them for LISTEN (CalloutHolds).
+    static func start(
+        suite: String, provider settings: FakeProviderSettings, partitions: Int32 = 8, connections: Int = 10
+    ) async throws -> DispatchHarness {
         let logger = Logger(label: "scfm.tests.dispatch")
-        // Several workers share this pool, as several processes would share the database: each queue worker
-        // keeps a connection for LISTEN (CalloutHolds), so the pool is a process's default size, not a test's.
-        let database = try await TestDatabases.shared.client(suite: suite, maximumConnections: 20)
+        let database = try await TestDatabases.shared.client(suite: suite, maximumConnections: connections)
         let databaseURL = try await TestDatabases.shared.url(suite: suite)
         let kafka = KafkaConfiguration(brokers: "", topicPrefix: "t\(UInt32.random(in: 0...UInt32.max)).")
         let broker = try LocalKafkaBroker(topics: Topic.allCases.map(kafka.topic), partitions: partitions)
