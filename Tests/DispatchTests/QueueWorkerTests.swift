@@ -44,9 +44,7 @@ import Testing
     func dialCampaignAtFiftyPerSecond(suite: String) async throws -> [Double] {
         var settings = FakeProviderSettings()
         settings.latency = .milliseconds(20)
-        // Three queue workers keep three connections for LISTEN: with 10 shared by all, the claims waited for
-        // connections and the rate fell to 40–48 calls/s; 20 is one process's default pool.
-        let harness = try await DispatchHarness.start(suite: suite, provider: settings, connections: 20)
+        let harness = try await DispatchHarness.start(suite: suite, provider: settings)
         defer { Task { await harness.stop() } }
         let account = try await harness.createAccount(rate: 50)
         let calls = try await harness.seedQueuedCalls(accountID: account, count: 1600)
