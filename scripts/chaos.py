@@ -71,8 +71,9 @@ class System:
             "LOG_FORMAT": "text",
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "notice"),
             "HOST": "127.0.0.1",
-            # Short sessions: a killed consumer's partitions move to the others within seconds.
-            "KAFKA_CONSUMER_PROPERTIES": "session.timeout.ms=4000",
+            # Short sessions: a killed consumer's partitions move to the others within seconds. Short fetch
+            # waits: the local broker answers an empty fetch only after the whole wait (KafkaConfiguration).
+            "KAFKA_CONSUMER_PROPERTIES": "session.timeout.ms=4000;fetch.wait.max.ms=10",
             "PLATFORM_PROVIDER": "twilio",
             "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000chaos",
             "TWILIO_AUTH_TOKEN": "chaos",

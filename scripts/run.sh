@@ -39,8 +39,9 @@ for _ in $(seq 1 100); do [ -s "$STATE/kafka-bootstrap" ] && break; sleep 0.1; d
 [ -s "$STATE/kafka-bootstrap" ] || { echo "the local broker did not start" >&2; exit 1; }
 export KAFKA_BROKERS="$(cat "$STATE/kafka-bootstrap")"
 # The local broker holds each rebalance for the session timeout less a second (see KafkaConfiguration): keep
-# it short so starting or stopping a worker pauses its group for about 3 s, not 9.
-export KAFKA_CONSUMER_PROPERTIES="${KAFKA_CONSUMER_PROPERTIES:-session.timeout.ms=4000}"
+# it short so starting or stopping a worker pauses its group for about 3 s, not 9. It also answers a fetch that
+# found nothing only after fetch.wait.max.ms even when messages arrive meanwhile: 10 ms, not 500.
+export KAFKA_CONSUMER_PROPERTIES="${KAFKA_CONSUMER_PROPERTIES:-session.timeout.ms=4000;fetch.wait.max.ms=10}"
 
 # Local mode dials the fake provider: accounts without credentials of their own use these defaults. With
 # LOCAL_PROVIDER=none, PLATFORM_PROVIDER / TWILIO_* / SOMLENG_* from the environment are used as they are.

@@ -123,11 +123,13 @@ public final class KafkaConsumer: Service, Sendable {
     /// Messages taken from librdkafka per call of the poll thread.
     static let pollBatchSize = 500
 
-    /// Each pause and resume of fetching costs the consumer a fetch cycle of the broker (about half a second
-    /// against the local broker), so a reader that keeps falling behind a buffer of 1,000 gets about 1,600
-    /// messages/s (the outbox benchmark's Kafka floor measured so), against 55,000 with 10,000. The workers
-    /// keep 1,000: their handlers, not the fetching, set their pace, and a larger buffer holds more jobs that a
-    /// rebalance makes stale (the three-worker rate test fell from 49 to 45–48 calls/s with 10,000).
+    /// Each resume of fetching waits for a fetch cycle of the broker. Against the local broker that was half a
+    /// second (it answers an empty fetch only after `fetch.wait.max.ms`; its clients now ask for 10 ms, see
+    /// `KafkaConfiguration.localBrokerConsumerProperties`), and a reader that kept falling behind a buffer of
+    /// 1,000 got about 1,600 messages/s. Readers that must keep up with a flood (the outbox benchmark) take
+    /// 10,000. The workers keep 1,000: their handlers, not the fetching, set their pace, and a larger buffer
+    /// holds more jobs that a rebalance makes stale (the three-worker rate test fell from 49 to 45–48 calls/s
+    /// with 10,000).
     public static let defaultMaximumBuffered = 1000
 
     /// Stops taking messages from the broker and ends `messages`. Buffered messages are still delivered.
