@@ -165,7 +165,12 @@ public struct AutopilotSteps: Sendable {
             sql.bind(prefixes.map { "+\($0)%" })
             sql.append(")")
         }
-        sql.append(" ORDER BY p.next_attempt_at, p.id LIMIT ")
+        // NULLS FIRST as in the work list's index (callout_participations_pending): with the default NULLS LAST
+        // the index's order did not serve the ORDER BY, and every fill read and sorted all of the callout's
+        // pending participations to take a window of them (20,000 sorted for 1,000; a million-contact
+        // callout's every fill would have sorted a million). Each phase's rows are all null or all not null,
+        // so the order taken is the same.
+        sql.append(" ORDER BY p.next_attempt_at NULLS FIRST, p.id LIMIT ")
         sql.bind(Self.scanWindow(limit: limit))
         sql.append(
             """
@@ -211,7 +216,7 @@ public struct AutopilotSteps: Sendable {
         sql.append(
             """
              AND l.expires_at > clock_timestamp())
-                ORDER BY p.next_attempt_at, p.id
+                ORDER BY p.next_attempt_at NULLS FIRST, p.id
                 LIMIT
             """)
         sql.append(" ")
