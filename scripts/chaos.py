@@ -73,7 +73,7 @@ class System:
             "HOST": "127.0.0.1",
             # Short sessions: a killed consumer's partitions move to the others within seconds. Short fetch
             # waits: the local broker answers an empty fetch only after the whole wait (KafkaConfiguration).
-            "KAFKA_CONSUMER_PROPERTIES": "session.timeout.ms=4000;fetch.wait.max.ms=10",
+            "KAFKA_CONSUMER_PROPERTIES": "session.timeout.ms=4000;fetch.wait.max.ms=100",
             "PLATFORM_PROVIDER": "twilio",
             "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000chaos",
             "TWILIO_AUTH_TOKEN": "chaos",

@@ -124,7 +124,7 @@ public final class KafkaConsumer: Service, Sendable {
     static let pollBatchSize = 500
 
     /// Each resume of fetching waits for a fetch cycle of the broker. Against the local broker that was half a
-    /// second (it answers an empty fetch only after `fetch.wait.max.ms`; its clients now ask for 10 ms, see
+    /// second (it answers an empty fetch only after `fetch.wait.max.ms`; its clients now ask for 100 ms, see
     /// `KafkaConfiguration.localBrokerConsumerProperties`), and a reader that kept falling behind a buffer of
     /// 1,000 got about 1,600 messages/s. Readers that must keep up with a flood (the outbox benchmark) take
     /// 10,000. The workers keep 1,000: their handlers, not the fetching, set their pace, and a larger buffer
