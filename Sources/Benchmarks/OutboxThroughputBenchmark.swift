@@ -62,26 +62,13 @@ struct OutboxThroughputBenchmark: AsyncParsableCommand {
     }
 
     /// The relay's statements with nothing published, one after the other: read a batch of 10,000 in id order
-    /// (as `OutboxRelay.readBatch` does, walking the partial index), mark it, repeat.
+    /// (`OutboxRelay.readUnpublished`, the relay's own read), mark it, repeat.
     static func sqlFloor(client: PostgresClient, count: Int, padding: String, logger: Logger) async throws -> Double {
         try await insertRows(client: client, count: count, padding: padding, logger: logger)
         return try await measure {
             while true {
-                let ids = try await client.transaction(logger: logger) { connection in
-                    try await connection.query(
-                        "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)",
-                        logger: logger)
-                    var ids: [Int64] = []
-                    for try await (id, _, _, _) in try await connection.query(
-                        """
-                        SELECT id, topic, message_key, payload::text FROM outbox_messages
-                        WHERE published_at IS NULL AND id > 0 ORDER BY id LIMIT 10000
-                        """, logger: logger
-                    ).decode((Int64, String, String, String).self) {
-                        ids.append(id)
-                    }
-                    return ids
-                }
+                let ids = try await OutboxRelay.readUnpublished(after: 0, limit: 10_000, database: client, logger: logger)
+                    .map(\.id)
                 if ids.isEmpty { break }
                 try await client.query("UPDATE outbox_messages SET published_at = now() WHERE id = ANY(\(ids))", logger: logger)
             }
@@ -92,8 +79,9 @@ struct OutboxThroughputBenchmark: AsyncParsableCommand {
         let broker = try LocalKafkaBroker(topics: ["floor"], partitions: Self.partitions)
         let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
-        // As large a buffer as the pipeline's consumer below: with the default 1,000 the pauses and resumes of
-        // fetching (see KafkaConsumer.defaultMaximumBuffered) held this floor at 1,600 messages/s.
+        // As large a buffer as the pipeline's consumer below: with the default 1,000 and the local broker's
+        // former 500 ms fetch wait, the pauses and resumes of fetching (see KafkaConsumer.defaultMaximumBuffered)
+        // held this floor at 1,600 messages/s.
         let consumer = try KafkaConsumer(
             configuration: kafka, groupID: "floor", topics: ["floor"], maximumBuffered: 10_000, logger: logger)
         let payload = Array("{\"version\":1,\"padding\":\"\(padding)\"}".utf8)

@@ -146,7 +146,7 @@ public final class OutboxRelay: Service, Sendable {
         }.value
     }
 
-    typealias Row = (id: Int64, topic: String, key: String, payload: String)
+    public typealias Row = (id: Int64, topic: String, key: String, payload: String)
 
     /// A pipeline of three stages on different connections: while batch N is in flight at the broker, batch
     /// N-1 is marked published and batch N+1 is read. Batch N+1 is handed to the producer only after every
@@ -203,7 +203,12 @@ public final class OutboxRelay: Service, Sendable {
         try await Task { try await self.markPublished(remaining) }.value
     }
 
-    /// Unpublished rows after `id`, in id order. The payload leaves as PostgreSQL renders it: no parse and
+    func readBatch(after id: Int64) async throws -> [Row] {
+        try await Self.readUnpublished(after: id, limit: settings.batchSize, database: database, logger: logger)
+    }
+
+    /// Unpublished rows after `id`, in id order: the relay's read, public so that the outbox benchmark's SQL
+    /// floor runs the very same statements. The payload leaves as PostgreSQL renders it: no parse and
     /// re-serialisation per row.
     ///
     /// Always by walking the partial index in id order. Statistics of a table that just took a burst (taken
@@ -211,18 +216,20 @@ public final class OutboxRelay: Service, Sendable {
     /// unpublished row and a sort of them all: 100,000 rows of 1 KiB sorted on disk, 0.5 s, for each batch of
     /// 10,000 (and a backlog of millions after a broker outage would have been sorted for every batch). The
     /// index walk reads only the batch.
-    func readBatch(after id: Int64) async throws -> [Row] {
+    public static func readUnpublished(
+        after id: Int64, limit: Int, database: PostgresClient, logger: Logger
+    ) async throws -> [Row] {
         try await database.transaction(logger: logger) { connection in
             try await connection.query(
                 "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)",
-                logger: self.logger)
+                logger: logger)
             var rows: [Row] = []
-            rows.reserveCapacity(self.settings.batchSize)
+            rows.reserveCapacity(limit)
             for try await row in try await connection.query(
                 """
                 SELECT id, topic, message_key, payload::text FROM outbox_messages
-                WHERE published_at IS NULL AND id > \(id) ORDER BY id LIMIT \(self.settings.batchSize)
-                """, logger: self.logger
+                WHERE published_at IS NULL AND id > \(id) ORDER BY id LIMIT \(limit)
+                """, logger: logger
             ).decode((Int64, String, String, String).self) {
                 rows.append(row)
             }
