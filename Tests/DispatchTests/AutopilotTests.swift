@@ -14,7 +14,7 @@ import Testing
     func campaignServices(_ harness: DispatchHarness, producer: KafkaProducer) throws -> [any Service] {
         let id = UUID().uuidString
         return [
-            producer, harness.outboxRelay(producer: producer), harness.scheduler(), harness.sweeper(),
+            producer, try harness.outboxRelay(producer: producer), harness.scheduler(), harness.sweeper(),
             try harness.queueWorker(group: "scfm-queue-\(id)", producer: producer),
             try harness.statusWorker(group: "scfm-status-\(id)"),
             try harness.remoteFetchWorker(group: "scfm-remote-fetch-\(id)", producer: producer),

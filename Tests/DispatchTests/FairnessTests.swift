@@ -42,7 +42,7 @@ import Testing
         let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
         let id = UUID().uuidString
         let services: [any Service] = [
-            producer, harness.outboxRelay(producer: producer), harness.scheduler(),
+            producer, try harness.outboxRelay(producer: producer), harness.scheduler(),
             try harness.queueWorker(group: "scfm-queue-\(id)", producer: producer),
             try harness.queueWorker(group: "scfm-queue-\(id)", producer: producer),
             try harness.statusWorker(group: "scfm-status-\(id)"),
@@ -87,7 +87,7 @@ import Testing
         let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
         let id = UUID().uuidString
         let services: [any Service] = [
-            producer, harness.outboxRelay(producer: producer), harness.scheduler(),
+            producer, try harness.outboxRelay(producer: producer), harness.scheduler(),
             try harness.queueWorker(group: "scfm-queue-\(id)", producer: producer), try harness.statusWorker(group: "scfm-status-\(id)"),
         ]
         let started = Date()

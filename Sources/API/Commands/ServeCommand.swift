@@ -43,7 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
         // The outbox relay publishes the jobs this API writes; with several replicas one publishes at a time.
         if try environment.oneOf("OUTBOX_RELAY", ["true", "false"], default: "true") == "true" {
             let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
-            app.addServices(producer, OutboxRelay(database: database, producer: producer, kafka: configuration.kafka, logger: logger))
+            app.addServices(
+                producer,
+                try OutboxRelay.fromEnvironment(
+                    database: database, producer: producer, kafka: configuration.kafka, environment: environment, logger: logger))
         }
         if migrate {
             app.beforeServerStarts {

@@ -86,4 +86,18 @@ public enum Topic: String, Sendable, CaseIterable {
     case phoneCallsQueue = "phone-calls.queue"
     case phoneCallsRemoteFetch = "phone-calls.remote-fetch"
     case phoneCallEvents = "phone-call-events"
+
+    /// The consumer groups that read this topic: each worker role is the group `scfm-<role>` (WorkerRoles).
+    /// A job is done with at the broker once every one of them committed past it (JobReconciler).
+    public var consumerGroups: [String] {
+        switch self {
+        case .batchOperations: [Self.consumerGroup(role: "population")]
+        case .phoneCallsQueue: [Self.consumerGroup(role: "queue")]
+        case .phoneCallsRemoteFetch: [Self.consumerGroup(role: "remote-fetch")]
+        case .phoneCallEvents: [Self.consumerGroup(role: "status"), Self.consumerGroup(role: "webhooks")]
+        }
+    }
+
+    /// The consumer group of a worker role.
+    public static func consumerGroup(role: String) -> String { "scfm-\(role)" }
 }

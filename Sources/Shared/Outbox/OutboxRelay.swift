@@ -5,21 +5,51 @@ import ServiceLifecycle
 import Synchronization
 
 /// Publishes `outbox_messages` to Kafka in id order and marks each row published only after the broker
-/// acknowledged it. One relay publishes at a time (a PostgreSQL advisory lock), so order per key holds
-/// whichever process runs it; the others wait to take over. A broker outage stops publishing, not the API:
-/// rows wait in the table and the relay retries with back-off.
+/// acknowledged it, with the partition and offset the broker gave it. One relay publishes at a time (a
+/// PostgreSQL advisory lock), so order per key holds whichever process runs it; the others wait to take over.
+/// A broker outage stops publishing, not the API: rows wait in the table and the relay retries with back-off.
+///
+/// Published rows stay until the job reconciler (`JobReconciler`) has seen every consumer group of their topic
+/// commit past them; `retention` only bounds how long a row nobody reconciles is kept. With
+/// `maximumPartitionLag` set, a topic whose consumers are that many messages behind on some partition is held
+/// back (its rows wait here, the other topics go on), so a backlog never outgrows what the broker keeps (the
+/// local broker drops a partition's oldest messages past 5 MB).
 public final class OutboxRelay: Service, Sendable {
     public struct Settings: Sendable {
         public var batchSize = 10_000
         public var idleInterval: Duration = .milliseconds(50)
         public var maximumBackoff: Duration = .seconds(30)
-        /// Published rows are deleted after this long.
-        public var retention: Duration = .seconds(3600)
+        /// Published rows that no reconciler removed are deleted after this long (OUTBOX_RETENTION_SECONDS).
+        public var retention: Duration = .seconds(24 * 3600)
+        /// OUTBOX_MAX_PARTITION_LAG: hold a topic back while its consumers are this many messages behind on a
+        /// partition (nil: never). Needs `offsets`.
+        public var maximumPartitionLag: Int64?
+        /// How often the consumers' lag is read for `maximumPartitionLag`.
+        public var lagInterval: Duration = .seconds(1)
         /// How long the publishing loop may go without finishing a step (a batch acknowledged or failed, an
         /// idle look at the table) before it is abandoned and started over: longer than a delivery timeout
         /// (`message.timeout.ms`, 30 s) plus the longest back-off.
         public var stallTimeout: Duration = .seconds(120)
         public init() {}
+
+        /// OUTBOX_RETENTION_SECONDS and OUTBOX_MAX_PARTITION_LAG (0 or unset: never hold a topic back).
+        public init(environment: EnvironmentVariables) throws {
+            retention = try environment.seconds("OUTBOX_RETENTION_SECONDS", default: retention, range: 60...31_536_000)
+            if let lag = try environment.optionalInteger("OUTBOX_MAX_PARTITION_LAG", range: 0...1_000_000_000), lag > 0 {
+                maximumPartitionLag = Int64(lag)
+            }
+        }
+    }
+
+    /// The relay as every process runs it, configured from the environment (the API and the `outbox-relay`
+    /// role alike).
+    public static func fromEnvironment(
+        database: PostgresClient, producer: KafkaProducer, kafka: KafkaConfiguration, environment: EnvironmentVariables,
+        logger: Logger
+    ) throws -> OutboxRelay {
+        let settings = try Settings(environment: environment)
+        let offsets = settings.maximumPartitionLag == nil ? nil : try KafkaOffsetsReader(configuration: kafka)
+        return OutboxRelay(database: database, producer: producer, kafka: kafka, offsets: offsets, settings: settings, logger: logger)
     }
 
     /// Arbitrary constant naming the relay's advisory lock.
@@ -28,6 +58,9 @@ public final class OutboxRelay: Service, Sendable {
     private let database: PostgresClient
     private let producer: KafkaProducer
     private let kafka: KafkaConfiguration
+    private let offsets: KafkaOffsetsReader?
+    /// Topics held back because their consumers are too far behind (`maximumPartitionLag`).
+    private let held = Mutex<Set<Topic>>([])
     private let settings: Settings
     private let logger: Logger
     private let published = Counter(label: "scfm_outbox_published_total")
@@ -39,9 +72,10 @@ public final class OutboxRelay: Service, Sendable {
     private let started = ContinuousClock.now
 
     public init(
-        database: PostgresClient, producer: KafkaProducer, kafka: KafkaConfiguration, settings: Settings = Settings(),
-        logger: Logger
+        database: PostgresClient, producer: KafkaProducer, kafka: KafkaConfiguration, offsets: KafkaOffsetsReader? = nil,
+        settings: Settings = Settings(), logger: Logger
     ) {
+        self.offsets = offsets
         self.database = database
         self.producer = producer
         self.kafka = kafka
@@ -155,12 +189,17 @@ public final class OutboxRelay: Service, Sendable {
     func publishContinuously() async throws {
         var backoff: Duration = .milliseconds(100)
         var lastCleanup = ContinuousClock.now
-        var acknowledged: [Int64] = []
+        var lastLagCheck = ContinuousClock.now - settings.lagInterval
+        var acknowledged: [Delivered] = []
         var batch = try await readBatch(after: 0)
         while !Task.isCancelled {
             if ContinuousClock.now - lastCleanup > .seconds(60) {
                 try await deletePublished()
                 lastCleanup = .now
+            }
+            if ContinuousClock.now - lastLagCheck >= settings.lagInterval {
+                lastLagCheck = .now
+                if await refreshHeldTopics() { batch = try await readBatch(after: 0) }
             }
             markStep()
             guard let lastID = batch.last?.id else {
@@ -180,9 +219,13 @@ public final class OutboxRelay: Service, Sendable {
             markStep()
             try await marked
             let delivered = results.firstIndex { if case .failure = $0 { true } else { false } } ?? batch.count
+            let positions = zip(batch, results).prefix(delivered).compactMap { row, result -> Delivered? in
+                guard case .success(let report) = result else { return nil }
+                return Delivered(id: row.id, partition: report.partition, offset: report.offset)
+            }
             guard delivered == batch.count else {
                 _ = try? await ahead
-                try await markPublished(batch.prefix(delivered).map(\.id))
+                try await markPublished(positions)
                 acknowledged = []
                 failures.increment()
                 logger.warning(
@@ -195,7 +238,7 @@ public final class OutboxRelay: Service, Sendable {
                 continue
             }
             backoff = .milliseconds(100)
-            acknowledged = batch.map(\.id)
+            acknowledged = positions
             batch = try await ahead
         }
         // Stopping: what the broker acknowledged is marked even though this task is cancelled.
@@ -203,8 +246,51 @@ public final class OutboxRelay: Service, Sendable {
         try await Task { try await self.markPublished(remaining) }.value
     }
 
+    /// A published job and where the broker put it.
+    struct Delivered {
+        let id: Int64
+        let partition: Int32
+        let offset: Int64
+    }
+
     func readBatch(after id: Int64) async throws -> [Row] {
-        try await Self.readUnpublished(after: id, limit: settings.batchSize, database: database, logger: logger)
+        let held = self.held.withLock { $0 }
+        if held.isEmpty {
+            return try await Self.readUnpublished(after: id, limit: settings.batchSize, database: database, logger: logger)
+        }
+        return try await Self.readUnpublished(
+            after: id, limit: settings.batchSize, topics: Topic.allCases.filter { !held.contains($0) }, database: database,
+            logger: logger)
+    }
+
+    /// Reads the consumers' lag of every topic and holds back those past `maximumPartitionLag` on some
+    /// partition; answers whether the set changed. A broker that does not answer changes nothing (publishing
+    /// fails on its own then).
+    private func refreshHeldTopics() async -> Bool {
+        guard let limit = settings.maximumPartitionLag, let offsets else { return false }
+        var now: Set<Topic> = []
+        for topic in Topic.allCases {
+            do {
+                let partitions = try await offsets.partitions(topic: kafka.topic(topic), groups: topic.consumerGroups)
+                let lag = partitions.map { $0.high - ($0.committed(by: topic.consumerGroups) ?? $0.low) }.max() ?? 0
+                if lag >= limit { now.insert(topic) }
+            } catch {
+                if held.withLock({ $0.contains(topic) }) { now.insert(topic) }
+            }
+        }
+        let previous = held.withLock { held in
+            let previous = held
+            held = now
+            return previous
+        }
+        for topic in Topic.allCases {
+            Gauge(label: "scfm_outbox_topic_held", dimensions: [("topic", topic.rawValue)]).record(now.contains(topic) ? 1 : 0)
+        }
+        guard previous != now else { return false }
+        logger.info(
+            "outbox topics held back while their consumers catch up",
+            metadata: ["held": "\(now.map(\.rawValue).sorted())", "maximum_partition_lag": "\(limit)"])
+        return true
     }
 
     /// Unpublished rows after `id`, in id order: the relay's read, public so that the outbox benchmark's SQL
@@ -237,10 +323,54 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    private func markPublished(_ ids: [Int64]) async throws {
-        guard !ids.isEmpty else { return }
-        try await database.query("UPDATE outbox_messages SET published_at = now() WHERE id = ANY(\(ids))", logger: logger)
-        published.increment(by: ids.count)
+    /// The same read limited to `topics`, while others are held back: one index walk per topic (the partial
+    /// index by topic and id), merged in id order, so rows of a held topic are never walked past.
+    public static func readUnpublished(
+        after id: Int64, limit: Int, topics: [Topic], database: PostgresClient, logger: Logger
+    ) async throws -> [Row] {
+        precondition(Topic.allCases.count == 4, "one branch per topic below")
+        // A held topic's branch asks for a topic that does not exist, which its index answers at once.
+        let open = Topic.allCases.map { topics.contains($0) ? $0.rawValue : "" }
+        return try await database.transaction(logger: logger) { connection in
+            try await connection.query(
+                "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)",
+                logger: logger)
+            var rows: [Row] = []
+            rows.reserveCapacity(limit)
+            for try await row in try await connection.query(
+                """
+                SELECT id, topic, message_key, payload FROM (
+                    (SELECT id, topic, message_key, payload::text AS payload FROM outbox_messages
+                     WHERE published_at IS NULL AND topic = \(open[0]) AND id > \(id) ORDER BY id LIMIT \(limit))
+                    UNION ALL
+                    (SELECT id, topic, message_key, payload::text FROM outbox_messages
+                     WHERE published_at IS NULL AND topic = \(open[1]) AND id > \(id) ORDER BY id LIMIT \(limit))
+                    UNION ALL
+                    (SELECT id, topic, message_key, payload::text FROM outbox_messages
+                     WHERE published_at IS NULL AND topic = \(open[2]) AND id > \(id) ORDER BY id LIMIT \(limit))
+                    UNION ALL
+                    (SELECT id, topic, message_key, payload::text FROM outbox_messages
+                     WHERE published_at IS NULL AND topic = \(open[3]) AND id > \(id) ORDER BY id LIMIT \(limit))
+                ) unpublished ORDER BY id LIMIT \(limit)
+                """, logger: logger
+            ).decode((Int64, String, String, String).self) {
+                rows.append(row)
+            }
+            return rows
+        }
+    }
+
+    /// Marks rows published, with the partition and offset of each acknowledgement (one statement).
+    private func markPublished(_ delivered: [Delivered]) async throws {
+        guard !delivered.isEmpty else { return }
+        try await database.query(
+            """
+            UPDATE outbox_messages o SET published_at = now(), kafka_partition = d.part, kafka_offset = d.kafka_offset
+            FROM UNNEST(\(delivered.map(\.id)), \(delivered.map { Int32($0.partition) }), \(delivered.map(\.offset)))
+                AS d(id, part, kafka_offset)
+            WHERE o.id = d.id
+            """, logger: logger)
+        published.increment(by: delivered.count)
     }
 
     private func deletePublished() async throws {

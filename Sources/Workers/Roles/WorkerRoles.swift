@@ -35,7 +35,10 @@ enum WorkerRoles {
     static func outboxRelay(_ context: WorkerRoleContext) throws -> [any Service] {
         let producer = try KafkaProducer(configuration: context.kafka, logger: context.logger)
         // The producer comes first so that it is shut down last, after the relay stopped handing it work.
-        return [producer, OutboxRelay(database: context.database, producer: producer, kafka: context.kafka, logger: context.logger)]
+        let relay = try OutboxRelay.fromEnvironment(
+            database: context.database, producer: producer, kafka: context.kafka, environment: context.environment,
+            logger: context.logger)
+        return [producer, relay]
     }
 
     /// Runs batch operations from `batch-operations` as chunked set-based SQL (BATCH_CHUNK_SIZE rows a chunk).
@@ -93,8 +96,9 @@ enum WorkerRoles {
         return try consumer(role: "status", topic: .phoneCallEvents, handler: handler, context: context, ordering: .key, defaultConcurrency: 512)
     }
 
-    /// Drives running callouts whose account enables the autopilot (see AutopilotScheduler), and settles calls
-    /// stuck in a state for too long (StuckCallSweeper). Replicas share the callouts by lease.
+    /// Drives running callouts whose account enables the autopilot (see AutopilotScheduler), settles calls
+    /// stuck in a state for too long (StuckCallSweeper) and sends again every job the broker lost
+    /// (JobReconciler). Replicas share the callouts by lease; one reconciles at a time.
     static func scheduler(_ context: WorkerRoleContext) throws -> [any Service] {
         let environment = context.environment
         var settings = AutopilotScheduler.Settings()
@@ -119,7 +123,13 @@ enum WorkerRoles {
         sweeping.claimMaxAge = try environment.seconds("PHONE_CALL_CLAIM_MAX_AGE_SECONDS", default: sweeping.claimMaxAge, range: 1...31_536_000)
         sweeping.fetchAfter = try environment.seconds("PHONE_CALL_FETCH_AFTER_SECONDS", default: sweeping.fetchAfter, range: 1...31_536_000)
         sweeping.expireAfter = try environment.seconds("PHONE_CALL_EXPIRE_AFTER_SECONDS", default: sweeping.expireAfter, range: 1...31_536_000)
-        return [scheduler, StuckCallSweeper(client: context.database, settings: sweeping, logger: context.logger)]
+        var reconciling = JobReconciler.Settings()
+        reconciling.interval = try environment.seconds("RECONCILE_INTERVAL_SECONDS", default: reconciling.interval, range: 0.1...3600)
+        reconciling.redeliverAfter = try environment.seconds("JOB_REDELIVERY_SECONDS", default: reconciling.redeliverAfter, range: 0...86_400)
+        let reconciler = JobReconciler(
+            client: context.database, offsets: try KafkaOffsetsReader(configuration: context.kafka), kafka: context.kafka,
+            settings: reconciling, logger: context.logger)
+        return [scheduler, StuckCallSweeper(client: context.database, settings: sweeping, logger: context.logger), reconciler]
     }
 
     /// Records result events for accounts' webhook endpoints (its own consumer group on `phone-call-events`)
@@ -165,7 +175,7 @@ enum WorkerRoles {
         settings.concurrency = try context.environment.integer("WORKER_CONCURRENCY", default: defaultConcurrency, range: 1...4096)
         settings.maximumInFlight = try context.environment.integer("WORKER_MAX_IN_FLIGHT", default: max(1000, settings.concurrency), range: 1...100_000)
         let consumer = try KafkaConsumer(
-            configuration: context.kafka, groupID: "scfm-\(role)", topics: [context.kafka.topic(topic)],
+            configuration: context.kafka, groupID: Topic.consumerGroup(role: role), topics: [context.kafka.topic(topic)],
             logger: context.logger)
         return [
             WorkerRuntime(

@@ -53,6 +53,16 @@ final class DispatchHarness: Sendable {
         await provider.stop()
     }
 
+    /// The same world on a new, empty broker: what every process sees after the broker restarted and forgot
+    /// every message (same database, same fake provider, same topic names).
+    func onNewBroker(partitions: Int32 = 8) throws -> DispatchHarness {
+        let broker = try LocalKafkaBroker(topics: Topic.allCases.map(kafka.topic), partitions: partitions)
+        return DispatchHarness(
+            database: database, databaseURL: databaseURL, broker: broker,
+            kafka: KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers, topicPrefix: kafka.topicPrefix),
+            logger: logger, provider: provider)
+    }
+
     /// One provider HTTP client for the test process (it lives as long as the process).
     static let providerHTTP = ProviderClient.makeHTTPClient()
 
@@ -127,10 +137,35 @@ final class DispatchHarness: Sendable {
         return StuckCallSweeper(client: database, settings: settings, logger: logger)
     }
 
-    func outboxRelay(producer: KafkaProducer) -> OutboxRelay {
+    func outboxRelay(producer: KafkaProducer, maximumPartitionLag: Int64? = nil) throws -> OutboxRelay {
         var settings = OutboxRelay.Settings()
         settings.idleInterval = .milliseconds(20)
-        return OutboxRelay(database: database, producer: producer, kafka: kafka, settings: settings, logger: logger)
+        settings.maximumPartitionLag = maximumPartitionLag
+        settings.lagInterval = .milliseconds(200)
+        let offsets = maximumPartitionLag == nil ? nil : try KafkaOffsetsReader(configuration: kafka)
+        return OutboxRelay(database: database, producer: producer, kafka: kafka, offsets: offsets, settings: settings, logger: logger)
+    }
+
+    /// The `scheduler` role's job reconciler, looking often and redelivering after `redeliverAfter`.
+    func reconciler(redeliverAfter: Duration = .seconds(1)) throws -> JobReconciler {
+        var settings = JobReconciler.Settings()
+        settings.interval = .milliseconds(200)
+        settings.redeliverAfter = redeliverAfter
+        return JobReconciler(
+            client: database, offsets: try KafkaOffsetsReader(configuration: kafka), kafka: kafka, settings: settings, logger: logger)
+    }
+
+    /// The `population` role (batch operations), in its production consumer group.
+    func populationWorker() throws -> WorkerRuntime {
+        let handler = PopulationHandler(runner: BatchOperationRunner(client: database, logger: logger, chunkSize: 7))
+        var settings = WorkerRuntime.Settings()
+        settings.firstRetryDelay = .milliseconds(50)
+        let consumer = try KafkaConsumer(
+            configuration: kafka, groupID: Topic.consumerGroup(role: "population"), topics: [kafka.topic(.batchOperations)],
+            logger: logger)
+        return WorkerRuntime(
+            role: "population", consumer: consumer, handler: handler,
+            deadLetters: DeadLetterRepository(client: database, logger: logger), settings: settings, logger: logger)
     }
 
     /// The `webhooks` role: the event recorder on `phone-call-events` and the dispatcher, retrying fast.
