@@ -43,6 +43,13 @@ export KAFKA_BROKERS="$(cat "$STATE/kafka-bootstrap")"
 # found nothing only after fetch.wait.max.ms even when messages arrive meanwhile: 100 ms, not 500
 # (10 ms made the idle consumers' polling cost enough CPU to slow a 200 calls/s campaign).
 export KAFKA_CONSUMER_PROPERTIES="${KAFKA_CONSUMER_PROPERTIES:-session.timeout.ms=4000;fetch.wait.max.ms=100}"
+# The local broker keeps at most 5 MB a partition and drops the oldest messages past that: the relay holds a
+# topic back in the outbox while its consumers are 20,000 messages behind on a partition (about 1.6 MB of queue
+# jobs), so a million-call backlog waits in PostgreSQL instead of overflowing. The local broker also forgets
+# everything when it stops: the scheduler's job reconciler sends again what it lost (JOB_REDELIVERY_SECONDS
+# after publishing; 10 s here rather than production's 30, so a restarted `make run` resumes quickly).
+export OUTBOX_MAX_PARTITION_LAG="${OUTBOX_MAX_PARTITION_LAG:-20000}"
+export JOB_REDELIVERY_SECONDS="${JOB_REDELIVERY_SECONDS:-10}"
 
 # Local mode dials the fake provider: accounts without credentials of their own use these defaults. With
 # LOCAL_PROVIDER=none, PLATFORM_PROVIDER / TWILIO_* / SOMLENG_* from the environment are used as they are.

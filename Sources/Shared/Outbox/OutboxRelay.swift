@@ -269,10 +269,12 @@ public final class OutboxRelay: Service, Sendable {
     private func refreshHeldTopics() async -> Bool {
         guard let limit = settings.maximumPartitionLag, let offsets else { return false }
         var now: Set<Topic> = []
+        var lags: [String: Int64] = [:]
         for topic in Topic.allCases {
             do {
                 let partitions = try await offsets.partitions(topic: kafka.topic(topic), groups: topic.consumerGroups)
                 let lag = partitions.map { $0.high - ($0.committed(by: topic.consumerGroups) ?? $0.low) }.max() ?? 0
+                lags[topic.rawValue] = lag
                 if lag >= limit { now.insert(topic) }
             } catch {
                 if held.withLock({ $0.contains(topic) }) { now.insert(topic) }
@@ -289,7 +291,9 @@ public final class OutboxRelay: Service, Sendable {
         guard previous != now else { return false }
         logger.info(
             "outbox topics held back while their consumers catch up",
-            metadata: ["held": "\(now.map(\.rawValue).sorted())", "maximum_partition_lag": "\(limit)"])
+            metadata: [
+                "held": "\(now.map(\.rawValue).sorted())", "maximum_partition_lag": "\(limit)", "largest_partition_lags": "\(lags)",
+            ])
         return true
     }
 
