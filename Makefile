@@ -2,7 +2,7 @@
 SWIFT_BUILD_FLAGS ?=
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build release run campaign autopilot webhooks test check-deploy fuzz loadtest chaos bench migrate lint clean
+.PHONY: help deps build release run campaign million autopilot webhooks test check-deploy fuzz loadtest chaos bench migrate lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ run: release ## Run the whole system locally (PostgreSQL, broker, API on :3000)
 
 campaign: ## Against a running `make run`: a whole campaign (CONTACTS=10000, RATE=200), checked in the provider's ledger
 	@scripts/campaign.py --contacts $(or $(CONTACTS),10000) --rate $(or $(RATE),200)
+
+million: ## Against a `PUBLIC_BASE_URL=http://127.0.0.1:9 make run`: one PhoneCallQueue of CONTACTS=1000000 calls at RATE=1500, each dialled once
+	@scripts/million.py --contacts $(or $(CONTACTS),1000000) --rate $(or $(RATE),1500)
 
 autopilot: ## Against a running `make run`: a callout (CONTACTS=20000, RATE=100) that dials itself, retries, pauses, resumes
 	@scripts/autopilot.py --contacts $(or $(CONTACTS),20000) --rate $(or $(RATE),100)

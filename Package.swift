@@ -78,11 +78,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `Workers broker --port`: the local broker listening on a chosen port (librdkafka's mock picks one).
+        .target(name: "CLocalBrokerPort"),
         .executableTarget(
             name: "Workers",
             dependencies: [
                 "Shared",
                 "FakeProvider",
+                "CLocalBrokerPort",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

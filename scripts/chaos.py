@@ -8,6 +8,8 @@ PhoneCallQueue batch operations, dialled at the account's --rate calls/s. While 
 
   - every --kill-every seconds a random worker process gets SIGKILL and is started again 1-3 s later;
   - once, PostgreSQL is crashed (immediate shutdown, no checkpoint) and started again --database-down s later;
+  - once, the broker is killed (SIGKILL: every message and committed offset gone) and started again, empty, on
+    the same port --broker-down s later; the scheduler's job reconciler sends again what it lost;
   - once, the broker process is frozen (SIGSTOP) for --broker-pause seconds and then resumed.
 
 When every call is dialled the faults stop; calls whose final status callback was lost (the API was answering
@@ -87,6 +89,11 @@ class System:
             "FAKE_PROVIDER_QUEUE_SECONDS": "0.2",
             "FAKE_PROVIDER_RING_SECONDS": "1",
             "FAKE_PROVIDER_TALK_SECONDS": "2",
+            # The job reconciler (scheduler role): what the killed broker forgot is sent again 10 s after it was
+            # published, as `make run` does; the relay holds a topic back as `make run` does.
+            "JOB_REDELIVERY_SECONDS": "10",
+            "RECONCILE_INTERVAL_SECONDS": "2",
+            "OUTBOX_MAX_PARTITION_LAG": "20000",
         })
 
     def note(self, what):
@@ -146,8 +153,9 @@ class System:
         bootstrap = os.path.join(STATE, "kafka-bootstrap")
         if os.path.exists(bootstrap):
             os.remove(bootstrap)
+        # A fixed port, so that the broker started again after its kill is where every client looks for it.
         self.spawn("broker", [f"{BIN}/Workers", "broker", "--bootstrap-file", bootstrap,
-                              "--partitions", str(self.options.partitions)])
+                              "--partitions", str(self.options.partitions), "--port", str(self.options.broker_port)])
         deadline = time.time() + 30
         while not (os.path.exists(bootstrap) and os.path.getsize(bootstrap) > 0):
             if time.time() > deadline:
@@ -163,7 +171,8 @@ class System:
         port = self.options.worker_port
         self.workers = []
         for role, count in (("population", self.options.population_workers), ("queue", self.options.queue_workers),
-                            ("remote-fetch", self.options.remote_fetch_workers), ("status", self.options.status_workers)):
+                            ("remote-fetch", self.options.remote_fetch_workers), ("status", self.options.status_workers),
+                            ("scheduler", 1)):
             for index in range(count):
                 name = f"{role}-{index + 1}"
                 self.spawn(name, [f"{BIN}/Workers", "run", "--role", role], {"WORKER_HTTP_PORT": str(port)})
@@ -198,6 +207,8 @@ class Faults:
         self.database_restart_at = None
         self.broker_paused = False
         self.broker_resume_at = None
+        self.broker_killed = False
+        self.broker_restart_at = None
         self.kills = 0
 
     def tick(self, dialled, total):
@@ -225,7 +236,17 @@ class Faults:
             self.database_restart_at = None
             self.system.postgres("start")
             self.system.note("PostgreSQL started again (WAL recovery)")
-        if not self.broker_paused and dialled >= total * 0.6:
+        if not self.broker_killed and dialled >= total * 0.45:
+            self.broker_killed = True
+            self.system.processes["broker"].kill()
+            self.system.processes["broker"].wait()
+            self.system.note(f"broker killed (SIGKILL), every message lost; started again in {self.options.broker_down:g} s")
+            self.broker_restart_at = now + self.options.broker_down
+        if self.broker_restart_at and now >= self.broker_restart_at:
+            self.broker_restart_at = None
+            self.system.restart("broker")
+            self.system.note("broker started again, empty, on the same port")
+        if not self.broker_paused and not self.broker_restart_at and dialled >= total * 0.6:
             self.broker_paused = True
             os.kill(self.system.processes["broker"].pid, signal.SIGSTOP)
             self.system.note(f"broker frozen (SIGSTOP) for {self.options.broker_pause:g} s")
@@ -249,10 +270,33 @@ class Faults:
             os.kill(self.system.processes["broker"].pid, signal.SIGCONT)
             self.broker_resume_at = None
             self.system.note("broker resumed (SIGCONT)")
+        if self.broker_restart_at:
+            self.system.restart("broker")
+            self.broker_restart_at = None
+            self.system.note("broker started again, empty, on the same port")
 
     @property
     def complete(self):
-        return self.database_crashed and self.broker_paused and not self.database_restart_at and not self.broker_resume_at
+        return (self.database_crashed and self.broker_paused and self.broker_killed and not self.database_restart_at
+                and not self.broker_resume_at and not self.broker_restart_at)
+
+
+def jobs_redelivered(system):
+    """scfm_jobs_redelivered_total of the scheduler worker since its last start (a random kill may have reset it),
+    by topic and reason: what the job reconciler sent again."""
+    port = system.commands["scheduler-1"][1]["WORKER_HTTP_PORT"]
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=5)
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    except OSError:
+        return None
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("scfm_jobs_redelivered_total{"):
+            labels, value = line.rsplit(" ", 1)
+            found[labels[len("scfm_jobs_redelivered_total"):]] = float(value)
+    return found
 
 
 def provider_get(system, path):
@@ -345,6 +389,8 @@ def main():
     parser.add_argument("--kill-every", type=float, default=8, help="mean seconds between worker kills")
     parser.add_argument("--database-down", type=float, default=5, help="seconds PostgreSQL stays down")
     parser.add_argument("--broker-pause", type=float, default=10, help="seconds the broker stays frozen")
+    parser.add_argument("--broker-down", type=float, default=3, help="seconds the killed broker stays down")
+    parser.add_argument("--broker-port", type=int, default=int(os.environ.get("SCFM_CHAOS_BROKER_PORT", 9396)))
     parser.add_argument("--population-workers", type=int, default=1)
     parser.add_argument("--queue-workers", type=int, default=3)
     parser.add_argument("--remote-fetch-workers", type=int, default=1)
@@ -432,6 +478,7 @@ def main():
         dial_seconds = time.time() - dial_started
         report["dial_seconds"] = round(dial_seconds, 1)
         report["worker_kills"] = faults.kills
+        report["jobs_redelivered"] = jobs_redelivered(system)
         log(f"every call dialled after {dial_seconds:.1f} s; {faults.kills} workers killed")
 
         # Calls whose final callback was lost are fetched from the provider, as SCFM's update_calls task.
@@ -497,7 +544,8 @@ def main():
     for warning in report.get("warnings", []):
         print(f"warning: {warning}")
     print(f"chaos run passed: {options.calls} calls, each dialled once and recorded with the provider's final status, "
-          f"through {report['worker_kills']} worker kills, a PostgreSQL crash and a {options.broker_pause:g} s broker freeze")
+          f"through {report['worker_kills']} worker kills, a PostgreSQL crash, a broker killed and started again empty, "
+          f"and a {options.broker_pause:g} s broker freeze")
     return 0
 
 

@@ -16,9 +16,24 @@ import Testing
         let harness = try await DispatchHarness.start(suite: "jobreconciler", provider: FakeProviderSettings())
         defer { Task { await harness.stop() } }
         let account = try await harness.createAccount(rate: 20)
-        var calls = try await harness.seedQueuedCalls(accountID: account, count: 61)
+        var calls = try await harness.seedQueuedCalls(accountID: account, count: 62)
         // A call the provider reported on: the callback's status event waits in the outbox, as the API writes it.
         let answered = calls.removeLast()
+        // A call dialled at the provider and queued for a fetch (a PhoneCallQueueRemoteFetch would leave it so).
+        let fetched = calls.removeLast()
+        let msisdn = try await harness.database.query("SELECT msisdn FROM phone_calls WHERE id = \(fetched)", logger: harness.logger)
+            .single { try $0.decode(String.self) }
+        let accountSID = try await harness.database.query(
+            "SELECT twilio_account_sid FROM accounts WHERE id = \(account)", logger: harness.logger
+        ).single { try $0.decode(String.self) }
+        let providerAccount = ProviderAccount(
+            platform: .twilio, baseURL: harness.providerURL, accountSID: accountSID, authToken: "secret", maxCallsPerSecond: 100)
+        guard case .success(let remote) = await ProviderClient(http: DispatchHarness.providerHTTP, logger: harness.logger)
+            .createCall(providerAccount, to: msisdn, parameters: ["from": "1234", "url": "https://x"])
+        else { Issue.record("the fake provider did not create the call"); return }
+        try await harness.database.query(
+            "UPDATE phone_calls SET status = 'remote_fetch_queued', remote_call_id = \(remote.sid) WHERE id = \(fetched)",
+            logger: harness.logger)
         try await harness.database.query(
             "UPDATE phone_calls SET status = 'in_progress', remote_call_id = 'CAreconciled' WHERE id = \(answered)",
             logger: harness.logger)
@@ -26,7 +41,8 @@ import Testing
         try await harness.database.transaction(logger: harness.logger) { connection in
             try await Outbox.enqueue(
                 calls.map { PhoneCallJob(phoneCallID: $0, accountID: account).outboxEntry(topic: .phoneCallsQueue) }
-                    + [OutboxEntry(topic: .phoneCallEvents, key: String(answered), payload: callback.payload)],
+                    + [OutboxEntry(topic: .phoneCallEvents, key: String(answered), payload: callback.payload)]
+                    + [PhoneCallJob(phoneCallID: fetched, accountID: account).outboxEntry(topic: .phoneCallsRemoteFetch)],
                 on: connection, logger: harness.logger)
         }
         // A batch operation queued through its repository (the job goes to the outbox in the same transaction).
@@ -62,12 +78,13 @@ import Testing
             services: [
                 afterProducer, try after.outboxRelay(producer: afterProducer),
                 try after.queueWorker(group: Topic.consumerGroup(role: "queue"), producer: afterProducer),
+                try after.remoteFetchWorker(group: Topic.consumerGroup(role: "remote-fetch"), producer: afterProducer),
                 try after.statusWorker(group: Topic.consumerGroup(role: "status")),
                 try after.populationWorker(), reconciler,
             ], logger: after.logger)
         let running = Task { try await group.run() }
         let everyCallDialled = try await after.wait(timeout: .seconds(60)) {
-            (try await after.ledger()["creates"]?.intValue ?? 0) >= calls.count - dialled.count
+            (try await after.ledger()["creates"]?.intValue ?? 0) >= calls.count - dialled.count + 1
         }
         let elapsed = ContinuousClock.now - started
         let operationFinished = try await after.wait(timeout: .seconds(30)) {
@@ -77,6 +94,10 @@ import Testing
         let callbackApplied = try await after.wait(timeout: .seconds(30)) {
             try await after.database.query("SELECT status FROM phone_calls WHERE id = \(answered)", logger: after.logger)
                 .single { try $0.decode(String.self) } == "completed"
+        }
+        let fetchAnswered = try await after.wait(timeout: .seconds(30)) {
+            try await after.database.query("SELECT status FROM phone_calls WHERE id = \(fetched)", logger: after.logger)
+                .single { try $0.decode(String.self) } != "remote_fetch_queued"
         }
         // Every job reached its effect, so the reconciler empties the outbox of what it saw through.
         let outboxDrained = try await after.wait(timeout: .seconds(30)) {
@@ -89,9 +110,11 @@ import Testing
         #expect(elapsed < .seconds(20), "took \(elapsed) to dial every call after the broker forgot")
         #expect(operationFinished)
         #expect(callbackApplied)
+        #expect(fetchAnswered, "the lost remote fetch was never made")
         #expect(outboxDrained)
         let ledger = try await after.ledger()
-        #expect(ledger["creates"]?.intValue == calls.count - dialled.count)
+        // The calls dialled after the broker forgot, and the one the test created for the fetch.
+        #expect(ledger["creates"]?.intValue == calls.count - dialled.count + 1)
         #expect(ledger["repeated_to_count"]?.intValue == 0)
         let redialled = try await after.database.query(
             "SELECT count(*) FROM phone_calls WHERE id = ANY(\(dialled)) AND remote_call_id NOT LIKE 'CAbefore%'", logger: after.logger
@@ -100,7 +123,7 @@ import Testing
         let participations = try await after.database.query(
             "SELECT count(*) FROM callout_participations WHERE callout_id = \(callout.id)", logger: after.logger
         ).single { try $0.decode(Int.self) }
-        #expect(participations == calls.count + 1)
+        #expect(participations == calls.count + 2)
     }
 
     /// A topic whose consumers fall behind is held back in the outbox; the other topics keep flowing, and
