@@ -2,7 +2,7 @@
 SWIFT_BUILD_FLAGS ?=
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build release run campaign million autopilot webhooks test check-deploy fuzz loadtest chaos bench migrate lint clean
+.PHONY: help deps build release run campaign million restart-drill autopilot webhooks test check-deploy fuzz loadtest chaos bench migrate lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ campaign: ## Against a running `make run`: a whole campaign (CONTACTS=10000, RAT
 
 million: ## Against a `PUBLIC_BASE_URL=http://127.0.0.1:9 make run`: one PhoneCallQueue of CONTACTS=1000000 calls at RATE=1500, each dialled once
 	@scripts/million.py --contacts $(or $(CONTACTS),1000000) --rate $(or $(RATE),1500)
+
+restart-drill: release ## Ctrl-C make run in the middle of a campaign and start it again: every queued call dialled once after the start
+	@scripts/restart-drill.py
 
 autopilot: ## Against a running `make run`: a callout (CONTACTS=20000, RATE=100) that dials itself, retries, pauses, resumes
 	@scripts/autopilot.py --contacts $(or $(CONTACTS),20000) --rate $(or $(RATE),100)

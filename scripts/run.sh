@@ -17,6 +17,7 @@ stop_all() {
     echo "Stopping…" >&2
     # Newest first: the API drains before the broker it publishes to goes away.
     for ((i = ${#children[@]} - 1; i >= 0; i--)); do
+        [ "${children[$i]}" = "${status_pid:-}" ] && sleep 1
         kill -TERM "${children[$i]}" 2>/dev/null || true
         wait "${children[$i]}" 2>/dev/null || true
     done
@@ -76,12 +77,16 @@ export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://${HOST:-127.0.0.1}:${PORT:-300
 
 "$BIN/API" serve &
 children+=($!)
-# One process per worker role, each with its own /health and /metrics port.
-worker_port=9090
-for role in population queue remote-fetch status scheduler webhooks; do
-    WORKER_HTTP_PORT=$worker_port "$BIN/Workers" run --role "$role" &
+# One process per worker role, each with its own /health and /metrics port (population 9090, queue 9091,
+# remote-fetch 9092, status 9093, scheduler 9094, webhooks 9095). Started so that a stop (newest first) stops
+# the roles that publish call outcomes (queue, remote-fetch) before the status role that applies them, which
+# gets a second to apply their last ones: an outcome left in the local broker is lost with it, and the call
+# then waits for the sweeper to look it up at the provider.
+declare -A worker_ports=([population]=9090 [queue]=9091 [remote-fetch]=9092 [status]=9093 [scheduler]=9094 [webhooks]=9095)
+for role in status webhooks scheduler population remote-fetch queue; do
+    WORKER_HTTP_PORT=${worker_ports[$role]} "$BIN/Workers" run --role "$role" &
     children+=($!)
-    worker_port=$((worker_port + 1))
+    [ "$role" = status ] && status_pid=$!
 done
 echo "SCFM is starting on http://${HOST:-127.0.0.1}:${PORT:-3000} (super-admin token in $STATE/super-admin-token). Ctrl-C stops it." >&2
 

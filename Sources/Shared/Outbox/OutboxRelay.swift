@@ -199,7 +199,13 @@ public final class OutboxRelay: Service, Sendable {
             }
             if ContinuousClock.now - lastLagCheck >= settings.lagInterval {
                 lastLagCheck = .now
-                if await refreshHeldTopics() { batch = try await readBatch(after: 0) }
+                if await refreshHeldTopics() {
+                    // Read again from the start (a released topic's rows lie behind the cursor), after marking
+                    // what the broker acknowledged, which would otherwise be read and sent a second time.
+                    try await markPublished(acknowledged)
+                    acknowledged = []
+                    batch = try await readBatch(after: 0)
+                }
             }
             markStep()
             guard let lastID = batch.last?.id else {
@@ -309,22 +315,11 @@ public final class OutboxRelay: Service, Sendable {
     public static func readUnpublished(
         after id: Int64, limit: Int, database: PostgresClient, logger: Logger
     ) async throws -> [Row] {
-        try await database.transaction(logger: logger) { connection in
-            try await connection.query(
-                "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)",
-                logger: logger)
-            var rows: [Row] = []
-            rows.reserveCapacity(limit)
-            for try await row in try await connection.query(
-                """
-                SELECT id, topic, message_key, payload::text FROM outbox_messages
-                WHERE published_at IS NULL AND id > \(id) ORDER BY id LIMIT \(limit)
-                """, logger: logger
-            ).decode((Int64, String, String, String).self) {
-                rows.append(row)
-            }
-            return rows
-        }
+        try await walkingIndexes(
+            """
+            SELECT id, topic, message_key, payload::text FROM outbox_messages
+            WHERE published_at IS NULL AND id > \(id) ORDER BY id LIMIT \(limit)
+            """, limit: limit, database: database, logger: logger)
     }
 
     /// The same read limited to `topics`, while others are held back: one index walk per topic (the partial
@@ -335,29 +330,36 @@ public final class OutboxRelay: Service, Sendable {
         precondition(Topic.allCases.count == 4, "one branch per topic below")
         // A held topic's branch asks for a topic that does not exist, which its index answers at once.
         let open = Topic.allCases.map { topics.contains($0) ? $0.rawValue : "" }
-        return try await database.transaction(logger: logger) { connection in
+        return try await walkingIndexes(
+            """
+            SELECT id, topic, message_key, payload FROM (
+                (SELECT id, topic, message_key, payload::text AS payload FROM outbox_messages
+                 WHERE published_at IS NULL AND topic = \(open[0]) AND id > \(id) ORDER BY id LIMIT \(limit))
+                UNION ALL
+                (SELECT id, topic, message_key, payload::text FROM outbox_messages
+                 WHERE published_at IS NULL AND topic = \(open[1]) AND id > \(id) ORDER BY id LIMIT \(limit))
+                UNION ALL
+                (SELECT id, topic, message_key, payload::text FROM outbox_messages
+                 WHERE published_at IS NULL AND topic = \(open[2]) AND id > \(id) ORDER BY id LIMIT \(limit))
+                UNION ALL
+                (SELECT id, topic, message_key, payload::text FROM outbox_messages
+                 WHERE published_at IS NULL AND topic = \(open[3]) AND id > \(id) ORDER BY id LIMIT \(limit))
+            ) unpublished ORDER BY id LIMIT \(limit)
+            """, limit: limit, database: database, logger: logger)
+    }
+
+    /// Runs a read of unpublished rows with sorts and bitmap scans off for its transaction, so that the planner
+    /// walks the partial indexes in id order whatever its statistics say.
+    private static func walkingIndexes(
+        _ query: PostgresQuery, limit: Int, database: PostgresClient, logger: Logger
+    ) async throws -> [Row] {
+        try await database.transaction(logger: logger) { connection in
             try await connection.query(
                 "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)",
                 logger: logger)
             var rows: [Row] = []
             rows.reserveCapacity(limit)
-            for try await row in try await connection.query(
-                """
-                SELECT id, topic, message_key, payload FROM (
-                    (SELECT id, topic, message_key, payload::text AS payload FROM outbox_messages
-                     WHERE published_at IS NULL AND topic = \(open[0]) AND id > \(id) ORDER BY id LIMIT \(limit))
-                    UNION ALL
-                    (SELECT id, topic, message_key, payload::text FROM outbox_messages
-                     WHERE published_at IS NULL AND topic = \(open[1]) AND id > \(id) ORDER BY id LIMIT \(limit))
-                    UNION ALL
-                    (SELECT id, topic, message_key, payload::text FROM outbox_messages
-                     WHERE published_at IS NULL AND topic = \(open[2]) AND id > \(id) ORDER BY id LIMIT \(limit))
-                    UNION ALL
-                    (SELECT id, topic, message_key, payload::text FROM outbox_messages
-                     WHERE published_at IS NULL AND topic = \(open[3]) AND id > \(id) ORDER BY id LIMIT \(limit))
-                ) unpublished ORDER BY id LIMIT \(limit)
-                """, logger: logger
-            ).decode((Int64, String, String, String).self) {
+            for try await row in try await connection.query(query, logger: logger).decode((Int64, String, String, String).self) {
                 rows.append(row)
             }
             return rows
