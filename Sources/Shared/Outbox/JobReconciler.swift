@@ -16,11 +16,17 @@ import ServiceLifecycle
 ///   watermark (the broker forgot them: a restarted local broker, a lost partition, a deleted topic) or below
 ///   the low watermark and not yet read (dropped by retention or size before anyone read them) are marked
 ///   unpublished, and the relay sends them again;
-/// - **read**: rows below every group's committed offset. Their effect is checked in PostgreSQL: a queue job
-///   whose call is still `queued`, unclaimed and not held by its callout; a remote-fetch job whose call is still
-///   `remote_fetch_queued`; a batch-operation job whose operation is still `queued` or `running`; a status event
-///   whose status outranks the call's. Those are sent again (this also covers an offset that a restarted
-///   broker gave to another message, and a group an operator moved past its messages); the rest are deleted.
+/// - **read**: rows below every group's committed offset. Where the handler's effect is in PostgreSQL by the
+///   time it commits, the effect is checked: a queue job whose call is still `queued`, unclaimed and not held by
+///   its callout (the claim is the handler's first write); a batch-operation job whose operation is still
+///   `queued` or `running` (its offset is committed when the operation finished); a status event whose status
+///   outranks the call's. Those are sent again (this also covers an offset that a restarted broker gave to
+///   another message, and a group an operator moved past its messages); the rest are deleted. A remote-fetch
+///   job's effect is not checked: its handler publishes what it found as a status event, applied later by
+///   the `status` role, so a call may rightly still be `remote_fetch_queued` when its job is read (the first
+///   version checked it and, in a million-call run whose status events waited behind a backlog, sent 159,558
+///   fetches again for nothing). A fetch whose answer got lost further on is fetched again by the stuck-call
+///   sweeper (`PHONE_CALL_FETCH_AFTER_SECONDS`).
 ///
 /// Redelivery is harmless by design: the dial claim is a compare-and-set, batch operations resume from their
 /// checkpoint, status events are ranked. A row sent again `maximumRedeliveries` times is given up (logged and
@@ -199,9 +205,7 @@ public final class JobReconciler: Service, Sendable {
                     SELECT r.id FROM read r JOIN phone_calls p ON p.id = (r.payload->>'phone_call_id')::bigint
                     WHERE r.topic = \(Topic.phoneCallsQueue.rawValue)
                       AND p.status = 'queued' AND p.dial_claimed_at IS NULL AND \(unescaped: CalloutHold.notHeld.text)
-                    UNION ALL
-                    SELECT r.id FROM read r JOIN phone_calls p ON p.id = (r.payload->>'phone_call_id')::bigint
-                    WHERE r.topic = \(Topic.phoneCallsRemoteFetch.rawValue) AND p.status = 'remote_fetch_queued'
+
                     UNION ALL
                     SELECT r.id FROM read r JOIN batch_operations b ON b.id = (r.payload->>'batch_operation_id')::bigint
                     WHERE r.topic = \(Topic.batchOperations.rawValue) AND b.status IN ('queued', 'running')
