@@ -97,6 +97,10 @@ def main():
         time.sleep(options.stop_after)
     finally:
         stop(process)
+    # make run stopped its PostgreSQL too: read the stopped system's state with PostgreSQL alone.
+    database = [os.path.join(ROOT, "scripts", "postgres.sh"), "start", os.path.join(ROOT, ".scfm", "postgres"),
+                os.environ.get("SCFM_POSTGRES_PORT", "5433")]
+    subprocess.run(database, check=True, stdout=output, stderr=subprocess.STDOUT)
     dialled_before = dict(line.split("|") for line in psql(
         f"SELECT id, remote_call_id FROM phone_calls WHERE callout_id = {callout} AND dial_claimed_at IS NOT NULL"
         " AND remote_call_id IS NOT NULL").splitlines() if line)
@@ -106,6 +110,7 @@ def main():
     # one forgets everything when it stops, so such a call would be dialled again here, and is counted apart.
     unknown_at_stop = int(psql(f"SELECT count(*) FROM phone_calls WHERE callout_id = {callout} AND status = 'queued'"
                                " AND dial_claimed_at IS NOT NULL"))
+    subprocess.run([database[0], "stop", database[2]], check=True, stdout=output, stderr=subprocess.STDOUT)
     log(f"stopped: {len(dialled_before)} calls dialled, {queued_at_stop} still queued; starting again")
 
     process = start()
