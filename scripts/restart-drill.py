@@ -61,8 +61,12 @@ def main():
         raise SystemExit("make run did not become healthy (see .scfm/restart-drill.log)")
 
     def stop(process):
-        process.send_signal(signal.SIGINT)  # what Ctrl-C sends to run.sh
-        process.wait(timeout=120)
+        # What Ctrl-C sends to run.sh. The queue role drains the jobs it holds, each at its dial slot, so at a
+        # low rate a stop takes a while (about two minutes at 20 calls/s with a thousand jobs in hand).
+        started = time.time()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=600)
+        return time.time() - started
 
     def psql(sql):
         return subprocess.run(
@@ -96,7 +100,7 @@ def main():
         log(f"callout {callout}: {options.calls} calls queued at {options.rate:g}/s; Ctrl-C in {options.stop_after:g} s")
         time.sleep(options.stop_after)
     finally:
-        stop(process)
+        stop_seconds = stop(process)
     # make run stopped its PostgreSQL too: read the stopped system's state with PostgreSQL alone.
     database = [os.path.join(ROOT, "scripts", "postgres.sh"), "start", os.path.join(ROOT, ".scfm", "postgres"),
                 os.environ.get("SCFM_POSTGRES_PORT", "5433")]
@@ -147,7 +151,8 @@ def main():
     if any(not sid for sid in after.values()):
         problems.append("calls without a provider call")
     report = {"calls": options.calls, "rate": options.rate, "dialled_before_stop": len(dialled_before),
-              "queued_at_stop": queued_at_stop, "outcome_unknown_at_stop": unknown_at_stop, "first_dial_after_start_seconds": round(first_dial or 0, 1),
+              "stop_seconds": round(stop_seconds, 1), "queued_at_stop": queued_at_stop,
+              "outcome_unknown_at_stop": unknown_at_stop, "first_dial_after_start_seconds": round(first_dial or 0, 1),
               "all_dialled_after_start_seconds": round(all_dialled, 1), "creates_after_start": ledger["creates"],
               "problems": problems}
     print(json.dumps(report, indent=2))
