@@ -36,6 +36,7 @@ scripts/create-database.sh "$PG_PORT" scfm_fuzz
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/scfm_fuzz"
 export LOG_LEVEL="${LOG_LEVEL:-error}"
 export PORT="$API_PORT"
+export SECRETS_KEY="${SECRETS_KEY:-$(head -c 32 /dev/urandom | base64)}"
 rm -f .scfm/fuzz-kafka-bootstrap
 "$BIN/Workers" broker --bootstrap-file .scfm/fuzz-kafka-bootstrap &
 children+=($!)

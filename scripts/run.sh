@@ -71,6 +71,16 @@ export MAX_CALLS_PER_SECOND="${MAX_CALLS_PER_SECOND:-100}"
 # names no instructions), and the API checks callback signatures against it. Behind a tunnel or a proxy, set
 # it to the public address.
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://${HOST:-127.0.0.1}:${PORT:-3000}}"
+# The installation's master key (callback URL tokens): made once into .scfm/secrets-key and kept, so that the
+# callbacks of calls dialled before a restart are still recognised. Production: set SECRETS_KEY yourself.
+if [ -z "${SECRETS_KEY:-}" ]; then
+    [ -s "$STATE/secrets-key" ] || (umask 077; head -c 32 /dev/urandom | base64 > "$STATE/secrets-key")
+    export SECRETS_KEY="$(cat "$STATE/secrets-key")"
+fi
+# Webhook endpoints on loopback (the fake provider's sink, a receiver on this machine) are allowed in local
+# mode only; the API and the webhooks role say so when they start.
+export OUTBOUND_ALLOW_PRIVATE_ADDRESSES="${OUTBOUND_ALLOW_PRIVATE_ADDRESSES:-true}"
+echo "make run: OUTBOUND_ALLOW_PRIVATE_ADDRESSES=$OUTBOUND_ALLOW_PRIVATE_ADDRESSES (webhook endpoints may be private addresses; never in production)" >&2
 
 "$BIN/API" migrate
 "$BIN/API" create-super-admin --token-file "$STATE/super-admin-token"

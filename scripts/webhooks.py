@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Provider callbacks against a running `make run`, as the issue's "done when" states them.
 
-1. A status callback signed with the account's auth token is stored as a remote phone call event and answered
-   with TwiML (201, application/xml); its status reaches the phone call.
-2. A forged one (wrong token) gets 403 and stores nothing.
+1. A call is dialled for real (queued through the API, dialled by the queue worker through the fake provider,
+   with callback URLs bound to it by a token); a status callback about it, signed with the account's auth
+   token, is stored as a remote phone call event and answered with TwiML (201, application/xml), and the call
+   reaches a final status.
+2. A forged one (wrong token) gets 403 and stores nothing; a genuinely signed one that names the call in its
+   URL without the call's token, for a CallSid that is not the call's, gets 404 and stores nothing (the attack
+   of issue #20: the provider signs every tenant's requests with one token).
 3. An inbound call, simulated by the fake provider (`POST /_fake/inbound_calls`), creates the caller's contact
    and an inbound phone call, and is answered by the account's call flow.
 Prints each step; exits non-zero at the first unexpected answer.
@@ -79,8 +83,18 @@ def main():
     call, _ = api("POST", f"/api/callout_participations/{participation['id']}/phone_calls", {"remote_request_params[from]": "1294"}, token)
     print(f"account {account['id']} (twilio_account_sid {sid}), phone call {call['id']}")
 
-    path = f"/api/remote_phone_call_events?phone_call_id={call['id']}"
-    params = {"AccountSid": sid, "ApiVersion": "2010-04-01", "CallSid": f"CA{stamp}", "CallStatus": "completed",
+    api("POST", f"/api/phone_calls/{call['id']}/phone_call_events", {"event": "queue"}, token)
+    for _ in range(100):
+        current, _ = api("GET", f"/api/phone_calls/{call['id']}", token=token)
+        if current["remote_call_id"]:
+            break
+        time.sleep(0.2)
+    if not current["remote_call_id"]:
+        raise SystemExit("FAILED: the call was not dialled (are the queue and status workers running?)")
+    print(f"   dialled as {current['remote_call_id']}")
+
+    path = "/api/remote_phone_call_events"
+    params = {"AccountSid": sid, "ApiVersion": "2010-04-01", "CallSid": current["remote_call_id"], "CallStatus": "completed",
               "Direction": "outbound-api", "From": "1294", "To": contact["msisdn"]}
     events = f"/api/phone_calls/{call['id']}/remote_phone_call_events"
 
@@ -88,24 +102,34 @@ def main():
     expect("1. signed callback", status, 201, data)
     if headers.get("Content-Type") != "application/xml" or "<Say>Flood warning" not in data:
         raise SystemExit("FAILED: expected the PlayMessage TwiML")
-    stored, _ = api("GET", events, token=token)
-    print(f"   stored: {len(stored)} event, details.CallStatus={stored[0]['details']['CallStatus']}, call_flow_logic={stored[0]['call_flow_logic']}")
-    for _ in range(50):
+    final = ("completed", "busy", "not_answered", "failed", "canceled")
+    for _ in range(100):
         current, _ = api("GET", f"/api/phone_calls/{call['id']}", token=token)
-        if current["status"] == "completed":
+        if current["status"] in final:
             break
         time.sleep(0.2)
+    stored, _ = api("GET", events, token=token)
+    ours = [event for event in stored if event["details"].get("CallStatus") == "completed" and event["details"].get("ApiVersion") == "2010-04-01"]
+    print(f"   stored: {len(stored)} events (the provider's own and ours), call_flow_logic={stored[0]['call_flow_logic']}")
     print(f"   phone call {call['id']}: status {current['status']}, remote_call_id {current['remote_call_id']}")
-    if current["status"] != "completed":
-        raise SystemExit("FAILED: the callback's status did not reach the phone call (is the status worker running?)")
+    if not ours or current["status"] not in final:
+        raise SystemExit("FAILED: the callback was not stored or the call did not become final (is the status worker running?)")
 
     forged = dict(params, CallStatus="busy")
     status, _, data = request(options.api, "POST", path, forged, {"X-Twilio-Signature": signature(public + path, forged, "not-the-token")})
     expect("2. forged callback", status, 403, data)
     after, _ = api("GET", events, token=token)
-    print(f"   stored: still {len(after)} event")
+    print(f"   stored: still {len(after)} events")
     if len(after) != len(stored):
         raise SystemExit("FAILED: the forged callback was stored")
+
+    aimed = f"/api/remote_phone_call_events?phone_call_id={call['id']}"
+    child = dict(params, CallSid=f"CA-child-{stamp}")
+    status, _, data = request(options.api, "POST", aimed, child, {"X-Twilio-Signature": signature(public + aimed, child, auth_token)})
+    expect("2b. genuinely signed, naming the call without its token, another CallSid", status, 404, data)
+    after, _ = api("GET", events, token=token)
+    if len(after) != len(stored):
+        raise SystemExit("FAILED: a callback not bound to the call was stored")
 
     caller = f"+8559{stamp[-8:]}"
     status, _, data = request(options.provider, "POST", "/_fake/inbound_calls",

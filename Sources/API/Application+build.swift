@@ -19,7 +19,7 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     // Outermost first: the metrics and the request log see the response the error middleware made of an
     // error (a 401 counted as 401 with its duration, not as a bare 500).
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
 
     OperationsController(
@@ -31,7 +31,7 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     ProviderWebhooksController(
         recorder: ProviderCallbackRecorder(
             client: dependencies.database, logger: dependencies.logger, registry: dependencies.settings.callFlowLogic,
-            defaults: dependencies.settings.providerDefaults),
+            defaults: dependencies.settings.providerDefaults, tokens: dependencies.settings.callbackTokens),
         publicBaseURL: dependencies.settings.publicBaseURL
     ).addRoutes(to: router.group("api"))
 
@@ -39,7 +39,7 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let authenticated = AuthenticatedAccounts(timeToLive: dependencies.settings.tokenCacheDuration)
     let api = router.group("api").add(middleware: AuthenticationMiddleware(accounts: accounts, cache: authenticated))
     AccountsController(accounts: accounts, authenticated: authenticated).addRoutes(to: api)
-    AccessTokensController(accessTokens: AccessTokenRepository(client: dependencies.database, logger: dependencies.logger))
+    AccessTokensController(accessTokens: AccessTokenRepository(client: dependencies.database, logger: dependencies.logger), authenticated: authenticated)
         .addRoutes(to: api)
     let database = dependencies.database
     let logger = dependencies.logger
@@ -57,7 +57,7 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let batchOperations = BatchOperationRepository(client: database, logger: logger)
     BatchOperationsController(operations: batchOperations, database: database).addRoutes(to: api)
     CalloutPopulationsController(operations: batchOperations, database: database).addRoutes(to: api)
-    WebhooksController(webhooks: WebhookRepository(client: database, logger: logger), database: database).addRoutes(to: api)
+    WebhooksController(webhooks: WebhookRepository(client: database, logger: logger, outbound: settings.outbound), database: database).addRoutes(to: api)
     DoNotCallEntriesController(entries: DoNotCallRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
     RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)

@@ -7,7 +7,8 @@ import Synchronization
 /// A webhook receiver for local mode, demos and tests: `POST /_fake/webhooks/{name}` takes SCFM's outbound
 /// webhook deliveries and keeps them; `GET /_fake/webhooks/{name}` lists what arrived (with whether the
 /// signature checked out against `?secret=`). `?fail=N` answers the first N attempts of each delivery with
-/// 500, and `?delay_ms=` answers late, to watch retries and a slow endpoint.
+/// 500, and `?delay_ms=` answers late, to watch retries and a slow endpoint. `?redirect_to=URL` answers 302 to
+/// that URL (an attacker's endpoint pointing SCFM at an internal service: the outbound policy never follows it).
 final class FakeWebhookSink: Sendable {
     struct Received: Sendable {
         let name: String
@@ -38,12 +39,16 @@ final class FakeWebhookSink: Sendable {
             return counts["\(name)/\(delivery)"]!
         }
         let failures = query.get("fail", as: Int.self) ?? 0
-        let status = attempt <= failures ? 500 : 200
+        let redirect = query.get("redirect_to").map { String($0) }
+        let status = redirect != nil ? 302 : attempt <= failures ? 500 : 200
         received.withLock {
             $0.append(
                 Received(
                     name: name, deliveryID: delivery, event: request.headers[.init("X-SCFM-Event")!] ?? "",
                     signature: request.headers[.init(WebhookSignature.header)!] ?? "", body: body, at: Date(), answered: status))
+        }
+        if let redirect {
+            return Response(status: .found, headers: [.location: redirect], body: .init())
         }
         return FakeProviderServer.json(status == 200 ? .ok : .internalServerError, ["received": .bool(status == 200)])
     }

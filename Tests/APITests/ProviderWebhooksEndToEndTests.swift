@@ -20,6 +20,8 @@ import Testing
 
     init() async throws { api = try await .make(suite: "provider_webhooks_e2e") }
 
+    static let tokens = CallbackTokens(secretsKey: try! SecretsKey(base64: SecretsKey.generate()))
+
     func live(_ body: @escaping @Sendable (_ apiURL: String, _ provider: RunningFakeProvider) async throws -> Void) async throws {
         var providerSettings = FakeProviderSettings()
         providerSettings.outcomes = [("completed", 1)]
@@ -30,6 +32,7 @@ import Testing
         var dependencies = APIDependencies(database: api.database, brokerProbe: nil, metrics: nil, logger: logger)
         // No PUBLIC_BASE_URL: the signature covers the host the provider connected to.
         dependencies.settings.publicBaseURL = nil
+        dependencies.settings.callbackTokens = Self.tokens
         let app = Application(router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
         do {
             try await app.test(.live) { client in
@@ -69,8 +72,9 @@ import Testing
         try await live { apiURL, provider in
             let client = ProviderClient(http: HTTPClient.shared, logger: logger)
             let providerAccount = ProviderAccount(platform: .twilio, baseURL: provider.url, accountSID: "AC-e2e", authToken: "e2e-token", maxCallsPerSecond: 10)
-            let parameters = CallbackParameters.adding(to: ["from": "1294"], phoneCallID: phoneCallID, publicBaseURL: apiURL)
-            #expect(parameters["url"] == .string("\(apiURL)/api/remote_phone_call_events?phone_call_id=\(phoneCallID)"))
+            let endpoint = CallbackEndpoint(base: apiURL, tokens: Self.tokens)
+            let parameters = CallbackParameters.adding(to: ["from": "1294"], phoneCallID: phoneCallID, endpoint: endpoint)
+            #expect(parameters["url"] == .string(endpoint.url(phoneCallID: phoneCallID)))
             #expect(parameters["status_callback"] == parameters["url"])
             guard case .success(let call) = await client.createCall(providerAccount, to: "+85512000001", parameters: parameters) else {
                 Issue.record("create failed")

@@ -16,9 +16,12 @@ import Testing
 
     init() async throws { api = try await .make(suite: "provider_webhooks") }
 
+    static let tokens = CallbackTokens(secretsKey: try! SecretsKey(base64: "c2NmbS10ZXN0LWtleS0zMi1ieXRlcy1sb25nLi4uLi4="))
+
     var settings: APISettings {
         var settings = APISettings()
         settings.publicBaseURL = Self.base
+        settings.callbackTokens = Self.tokens
         // The platform's default account, for accounts without credentials of their own.
         settings.providerDefaults = ProviderDefaults(baseURL: ProviderDefaults.twilioBaseURL, accountSID: "AC-platform", authToken: "platform-token")
         return settings
@@ -171,8 +174,12 @@ import Testing
     @Test func theDiallersPhoneCallIDFindsACallWhoseDialAnswerIsNotRecordedYet() async throws {
         try await api.test(settings: settings) { client in
             let call = try await outboundCall(client, callSid: nil)
+            // Dialled (claimed and sent), its answer not applied yet.
+            try await api.execute("UPDATE phone_calls SET status = 'queued' WHERE id = \(call.phoneCallID)")
             let parameters = Self.parameters(callSid: "CA-early", accountSid: "AC-\(call.account.id)", status: "ringing")
-            let response = try await post(client, parameters, signedWith: "secret-\(call.account.id)", query: "?phone_call_id=\(call.phoneCallID)")
+            let response = try await post(
+                client, parameters, signedWith: "secret-\(call.account.id)",
+                query: "?phone_call_id=\(call.phoneCallID)&token=\(Self.tokens.token(phoneCallID: call.phoneCallID))")
             #expect(response.status == .created)
             #expect(try await count("remote_phone_call_events", phoneCallID: call.phoneCallID) == 1)
             // Without the id, an outbound CallSid nobody dialled is unknown.
@@ -267,6 +274,76 @@ import Testing
             let response = try await post(client, parameters, signedWith: "secret-\(call.account.id)")
             #expect(response.status == .unprocessableContent)
             #expect(try response.json == ["errors": ["CallSid": ["can't be blank"]]])
+        }
+    }
+
+    /// The attack of the hardening issue: the provider signs every request with the platform's token, whatever
+    /// tenant's call flow asked for it, so a tenant could aim a callback at `?phone_call_id=N` of another
+    /// agency's never-dialled call and end it (`created` → `completed`: that person is never alerted). Now the
+    /// URL's call counts only with its token, only if it was dialled, and only for its own CallSid; each
+    /// attempt is refused and nothing is stored.
+    @Test func aProviderSignedCallbackCannotReachAnotherTenantsCall() async throws {
+        try await api.test(settings: settings) { client in
+            // The victim's account has no credentials of its own: the platform's default account dials for it.
+            let (victim, victimToken) = try await api.account()
+            let campaign = try await Campaign.make(client, token: victimToken, msisdns: ["252662349001"])
+            let call = try await client.create(
+                "/api/callout_participations/\(campaign.participationIDs[0])/phone_calls", token: victimToken, form: seedRemoteRequestParams)
+            let signed = { (query: String, callSid: String) in
+                try await post(client, Self.parameters(callSid: callSid, accountSid: "AC-platform", status: "completed"),
+                               signedWith: "platform-token", query: query)
+            }
+            let right = Self.tokens.token(phoneCallID: call)
+            // 1. The issue's request: no token, an unknown CallSid.
+            #expect(try await signed("?phone_call_id=\(call)", "CA-child-leg").status == .notFound)
+            // 2. A guessed token.
+            #expect(try await signed("?phone_call_id=\(call)&token=0123456789abcdef0123456789abcdef", "CA-child-leg").status == .forbidden)
+            // 3. Another call's token (the attacker's own call's URL, edited).
+            #expect(try await signed("?phone_call_id=\(call)&token=\(Self.tokens.token(phoneCallID: call + 1))", "CA-child-leg").status == .forbidden)
+            // 4. The right token, but the call was never dialled.
+            #expect(try await signed("?phone_call_id=\(call)&token=\(right)", "CA-child-leg").status == .notFound)
+            // 5. Dialled as CA-real: a callback of another CallSid through its URL is not about it.
+            try await api.execute("UPDATE phone_calls SET status = 'remotely_queued', remote_call_id = 'CA-real' WHERE id = \(call)")
+            #expect(try await signed("?phone_call_id=\(call)&token=\(right)", "CA-child-leg").status == .notFound)
+            #expect(try await count("remote_phone_call_events", phoneCallID: call) == 0)
+            #expect(try await count("outbox_messages", phoneCallID: call) == 0)
+            #expect(try await client.request(.get, "/api/phone_calls/\(call)", token: victimToken).json["status"] == "remotely_queued")
+            // The call's own callback through its own URL is recorded, once per request.
+            #expect(try await signed("?phone_call_id=\(call)&token=\(right)", "CA-real").status == .created)
+            #expect(try await count("remote_phone_call_events", phoneCallID: call) == 1)
+            _ = victim
+        }
+    }
+
+    /// A dial's callback URLs carry the call's id and token; parameters the provider must not be given are
+    /// refused by the API (422) and left out of a dial made from a batch operation or the autopilot; a
+    /// tenant's callback URL aimed at this API is replaced by the call's own.
+    @Test func remoteRequestParamsAreAnAllowList() async throws {
+        let endpoint = CallbackEndpoint(base: Self.base, tokens: Self.tokens)
+        let url = endpoint.url(phoneCallID: 42)
+        #expect(url == "\(Self.base)/api/remote_phone_call_events?phone_call_id=42&token=\(Self.tokens.token(phoneCallID: 42))")
+        #expect(Self.tokens.isValid(Self.tokens.token(phoneCallID: 42), phoneCallID: 42))
+        #expect(!Self.tokens.isValid(Self.tokens.token(phoneCallID: 42), phoneCallID: 43))
+
+        let (forDial, dropped) = RemoteRequestParams.forDial(
+            ["from": "1234", "url": .string("\(Self.base)/api/remote_phone_call_events"), "method": "GET",
+             "status_callback": .string("\(Self.base)/x"), "account_sid": "AC-other", "record": "true"],
+            publicBaseURL: Self.base)
+        #expect(forDial == ["from": "1234", "record": "true"])
+        #expect(Set(dropped) == ["url", "method", "status_callback", "account_sid"])
+        let dialled = CallbackParameters.adding(to: forDial, phoneCallID: 42, endpoint: endpoint)
+        #expect(dialled["url"]?.stringValue == url && dialled["status_callback"]?.stringValue == url)
+        // The seeds' parameters pass untouched.
+        #expect(RemoteRequestParams.forDial(["from": "345", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"], publicBaseURL: Self.base).dropped.isEmpty)
+
+        try await api.test(settings: settings) { client in
+            let (_, token) = try await api.account()
+            let campaign = try await Campaign.make(client, token: token, msisdns: ["252662349002"])
+            let refused = try await client.request(
+                .post, "/api/callout_participations/\(campaign.participationIDs[0])/phone_calls", token: token,
+                form: "remote_request_params[from]=1234&remote_request_params[account_sid]=AC-other")
+            #expect(refused.status == .unprocessableContent)
+            #expect(try refused.json["errors"]?["remote_request_params"]?.arrayValue?.first?.stringValue?.hasPrefix("may not contain account_sid") == true)
         }
     }
 }

@@ -44,7 +44,7 @@ import Testing
             ])
         let callout = try await seed.createCallout(accountID: account, participants: 300)
         // Results pushed to the account's own system, which fails every delivery once.
-        let endpoint = try await WebhookRepository(client: harness.database, logger: harness.logger).createEndpoint(
+        let endpoint = try await WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true)).createEndpoint(
             accountID: account, url: harness.providerURL + "/_fake/webhooks/results?fail=1", eventTypes: nil, enabled: nil, metadata: nil)
 
         let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)

@@ -35,7 +35,7 @@ import Testing
     }
 
     func endpoint(_ harness: DispatchHarness, account: Int64, url: String) async throws -> WebhookEndpoint {
-        try await WebhookRepository(client: harness.database, logger: harness.logger).createEndpoint(
+        try await WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true)).createEndpoint(
             accountID: account, url: url, eventTypes: nil, enabled: nil, metadata: nil)
     }
 
@@ -84,7 +84,7 @@ import Testing
         ).single { try $0.decode((Int32, Int32, Int32).self) }
         #expect(attempts == (3, 3, 200))
 
-        let webhooks = WebhookRepository(client: harness.database, logger: harness.logger)
+        let webhooks = WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true))
         let failed = try await webhooks.deliveryIndex(
             accountID: account, filter: try .webhookDeliveries(["webhook_endpoint_id": .integer(broken.id), "status": "failed"]),
             page: PageRequest())
@@ -130,5 +130,78 @@ import Testing
         #expect(elapsed < .seconds(5), "200 healthy deliveries beside 100 stuck ones took \(elapsed)")
         // The shutdown waited for the requests under way, each cut at the request timeout.
         #expect(ContinuousClock.now - started < .seconds(12))
+    }
+
+    /// An endpoint that answers 302 to an internal service (here the fake provider's own sink named
+    /// "internal", standing for `http://127.0.0.1:9090/metrics` or the cloud metadata address): the redirect is
+    /// not followed, the internal service is never asked, and what the tenant reads back is the 302 and a
+    /// short note. Before the outbound policy the worker followed it and stored the internal answer.
+    @Test func redirectsAreNeverFollowedAndInternalAnswersNeverStored() async throws {
+        let harness = try await DispatchHarness.start(suite: "webhookssrf", provider: FakeProviderSettings())
+        defer { Task { await harness.stop() } }
+        let account = try await harness.seed.createAccount(rate: 10)
+        let internalService = harness.providerURL + "/_fake/webhooks/internal"
+        let redirecting = try await endpoint(
+            harness, account: account, url: harness.providerURL + "/_fake/webhooks/attacker?redirect_to=" + internalService)
+        try await enqueue(harness, account: account, endpoint: redirecting.id, count: 3, prefix: "ssrf-")
+        var settings = WebhookDispatcher.Settings()
+        settings.retryBase = .seconds(60)
+        settings.poll = .milliseconds(50)
+        let answered = try await running(try harness.webhookServices(group: "scfm-webhooks-\(UUID().uuidString)", settings: settings), logger: harness.logger) {
+            try await harness.wait(timeout: .seconds(20)) {
+                try await harness.database.query(
+                    "SELECT count(*)::int8 FROM webhook_deliveries WHERE webhook_endpoint_id = \(redirecting.id) AND last_response_status = 302",
+                    logger: harness.logger
+                ).single { try $0.decode(Int64.self) } == 3
+            }
+        }
+        #expect(answered, "each delivery recorded with the redirect's own 302")
+        #expect(try await harness.receivedWebhooks("attacker", secret: redirecting.secret).count == 3)
+        #expect(try await harness.receivedWebhooks("internal", secret: redirecting.secret).isEmpty, "the redirect was followed")
+        let deliveries = try await WebhookRepository(client: harness.database, logger: harness.logger).deliveryIndex(
+            accountID: account, filter: try .webhookDeliveries(["webhook_endpoint_id": .integer(redirecting.id)]), page: PageRequest())
+        #expect(deliveries.records.count == 3)
+        for delivery in deliveries.records {
+            #expect(delivery.status == "pending", "a 3xx is a failed attempt")
+            #expect((delivery.lastResponseBody ?? "").count <= 256)
+            #expect(delivery.lastResponseBody?.contains("received") != true, "no internal answer kept")
+        }
+    }
+
+    /// With the production policy (no private addresses), a delivery to an endpoint whose host is loopback is
+    /// refused before any connection: the receiver never hears of it and the attempt records why. Such an
+    /// endpoint can only exist if it was saved before the policy or under a different setting, so the row is
+    /// written directly.
+    @Test func theProductionPolicyRefusesInternalAddressesAtDelivery() async throws {
+        let harness = try await DispatchHarness.start(suite: "webhookprivate", provider: FakeProviderSettings())
+        defer { Task { await harness.stop() } }
+        let account = try await harness.seed.createAccount(rate: 10)
+        let port = URLComponents(string: harness.providerURL)!.port!
+        var ids: [Int64] = []
+        for url in ["http://127.0.0.1:\(port)/_fake/webhooks/loopback", "http://localhost:\(port)/_fake/webhooks/named"] {
+            let id = try await harness.database.query(
+                "INSERT INTO webhook_endpoints (account_id, url, secret, event_types) VALUES (\(account), \(url), 'whsec_x', ARRAY['callout.finished']) RETURNING id",
+                logger: harness.logger
+            ).single { try $0.decode(Int64.self) }
+            try await enqueue(harness, account: account, endpoint: id, count: 2, prefix: "private-\(id)-")
+            ids.append(id)
+        }
+        var settings = WebhookDispatcher.Settings()
+        settings.retryBase = .seconds(60)
+        settings.poll = .milliseconds(50)
+        let refused = try await running(
+            try harness.webhookServices(group: "scfm-webhooks-\(UUID().uuidString)", settings: settings, policy: OutboundPolicy()),
+            logger: harness.logger
+        ) {
+            try await harness.wait(timeout: .seconds(20)) {
+                try await harness.database.query(
+                    "SELECT count(*)::int8 FROM webhook_deliveries WHERE webhook_endpoint_id = ANY(\(ids)) AND last_error LIKE '%outbound policy%'",
+                    logger: harness.logger
+                ).single { try $0.decode(Int64.self) } == 4
+            }
+        }
+        #expect(refused)
+        #expect(try await harness.receivedWebhooks("loopback", secret: "whsec_x").isEmpty)
+        #expect(try await harness.receivedWebhooks("named", secret: "whsec_x").isEmpty)
     }
 }

@@ -29,17 +29,22 @@ import Testing
         #expect(ProviderCallback(form: "AccountSid=").accountSID == nil)
     }
 
-    @Test func dialsPointTheirCallbacksAtTheAPIUnlessTheySayOtherwise() {
-        let base = "https://scfm.example.org"
-        let ours = "https://scfm.example.org/api/remote_phone_call_events?phone_call_id=9"
-        let plain = CallbackParameters.adding(to: ["from": "1294"], phoneCallID: 9, publicBaseURL: base)
+    @Test func dialsPointTheirCallbacksAtTheAPIUnlessTheySayOtherwise() throws {
+        let tokens = CallbackTokens(secretsKey: try SecretsKey(base64: SecretsKey.generate()))
+        let endpoint = CallbackEndpoint(base: "https://scfm.example.org", tokens: tokens)
+        let ours = "https://scfm.example.org/api/remote_phone_call_events?phone_call_id=9&token=\(tokens.token(phoneCallID: 9))"
+        let plain = CallbackParameters.adding(to: ["from": "1294"], phoneCallID: 9, endpoint: endpoint)
         #expect(plain == ["from": "1294", "status_callback": .string(ours), "url": .string(ours)])
         // The seeds' calls name their own TwiML; it stays, and only the status callback is added.
-        let seeded = CallbackParameters.adding(to: ["from": "1234", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"], phoneCallID: 9, publicBaseURL: base)
+        let seeded = CallbackParameters.adding(to: ["from": "1234", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"], phoneCallID: 9, endpoint: endpoint)
         #expect(seeded["url"] == "https://demo.twilio.com/docs/voice.xml")
         #expect(seeded["status_callback"] == .string(ours))
-        let own = CallbackParameters.adding(to: ["StatusCallback": "https://mine.example.org/cb", "twiml": "<Response/>"], phoneCallID: 9, publicBaseURL: base)
+        let own = CallbackParameters.adding(to: ["StatusCallback": "https://mine.example.org/cb", "twiml": "<Response/>"], phoneCallID: 9, endpoint: endpoint)
         #expect(own == ["StatusCallback": "https://mine.example.org/cb", "twiml": "<Response/>"])
-        #expect(CallbackParameters.adding(to: ["from": "1294"], phoneCallID: 9, publicBaseURL: nil) == ["from": "1294"])
+        #expect(CallbackParameters.adding(to: ["from": "1294"], phoneCallID: 9, endpoint: nil) == ["from": "1294"])
+        // A token is the call's alone, and a key of the wrong size is refused with the variable's name.
+        #expect(tokens.isValid(tokens.token(phoneCallID: 9), phoneCallID: 9) && !tokens.isValid(tokens.token(phoneCallID: 9), phoneCallID: 10))
+        #expect(throws: EnvironmentVariables.InvalidValue.self) { try SecretsKey(base64: "c2hvcnQ=") }
+        #expect(throws: EnvironmentVariables.InvalidValue.self) { try SecretsKey(environment: EnvironmentVariables([:])) }
     }
 }

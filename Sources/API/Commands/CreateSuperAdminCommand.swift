@@ -26,8 +26,8 @@ struct CreateSuperAdminCommand: AsyncParsableCommand {
         let token: String? = try await withDatabase(logger: logger) { client in
             let accounts = AccountRepository(client: client, logger: logger)
             if let existing, !existing.isEmpty,
-                let account = try await accounts.find(tokenDigest: AccessTokenSecret.digest(existing)),
-                account.isSuperAdmin
+                let authenticated = try await accounts.find(tokenDigest: AccessTokenSecret.digest(existing)),
+                authenticated.account.isSuperAdmin
             {
                 return nil
             }
@@ -47,7 +47,11 @@ struct CreateSuperAdminCommand: AsyncParsableCommand {
             return
         }
         if let tokenFile {
-            try (token + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            // Readable by its owner only: the token is the key to every account.
+            try? FileManager.default.removeItem(atPath: tokenFile)
+            guard FileManager.default.createFile(atPath: tokenFile, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationErrors("token_file", "could not be written: \(tokenFile)")
+            }
         }
         print("Super-admin access token: \(token)")
     }

@@ -53,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
                 try await Migrator(client: database, logger: logger).migrate()
             }
         }
+        if dependencies.settings.outbound.allowPrivateAddresses {
+            logger.warning("OUTBOUND_ALLOW_PRIVATE_ADDRESSES=true: webhook endpoints may name private and loopback addresses (local use only)")
+        }
         logger.info("starting API", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)"])
         // Application.runService installs SIGTERM/SIGINT handlers: in-flight requests finish, pools close.
         try await app.runService()

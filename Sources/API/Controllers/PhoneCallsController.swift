@@ -33,7 +33,12 @@ struct PhoneCallsController {
     func changes(_ parameters: RequestParameters) throws -> PhoneCallChanges {
         var changes = PhoneCallChanges()
         if parameters.has("remote_request_params") {
-            changes.remoteRequestParams = try parameters.object("remote_request_params") ?? .emptyObject
+            let given = try parameters.object("remote_request_params") ?? .emptyObject
+            let unknown = RemoteRequestParams.unknownNames(given)
+            if !unknown.isEmpty {
+                throw ValidationErrors("remote_request_params", "may not contain \(unknown.sorted().joined(separator: ", ")) (see the README's list of provider parameters)")
+            }
+            changes.remoteRequestParams = given
         }
         changes.callFlowLogic = try parameters.callFlowLogic(settings.callFlowLogic)
         changes.metadata = try parameters.object("metadata")

@@ -39,9 +39,11 @@ struct ProviderWebhooksController {
         guard !callback.parameters.contains(where: { $0.0.utf8.contains(0) || $0.1.utf8.contains(0) }) else {
             throw APIError.badRequest("parameters may not contain the NUL character (\\u0000)")
         }
-        let phoneCallID = request.uri.queryParameters.get("phone_call_id").flatMap { Int64($0) }
+        let query = request.uri.queryParameters
+        let phoneCallID = query.get("phone_call_id").flatMap { Int64($0) }
         let result = try await recorder.record(
-            callback, signature: request.headers[Self.signatureHeader], url: signedURL(of: request), phoneCallID: phoneCallID)
+            callback, signature: request.headers[Self.signatureHeader], url: signedURL(of: request), phoneCallID: phoneCallID,
+            token: query.get("token").map { String($0) })
         switch result {
         case .recorded(let eventID, let phoneCallID, let twiml):
             Self.recorded.increment()
@@ -55,9 +57,17 @@ struct ProviderWebhooksController {
             Self.forbidden.increment()
             context.logger.warning("provider callback refused: no matching signature", metadata: ["account_sid": "\(callback.accountSID ?? "")"])
             throw APIError(status: .forbidden, message: "the X-Twilio-Signature does not match the account's auth token")
+        case .wrongToken:
+            Self.forbidden.increment()
+            context.logger.warning("provider callback refused: its URL's token is not its phone call's", metadata: ["phone_call_id": "\(phoneCallID ?? 0)"])
+            throw APIError(status: .forbidden, message: "the callback URL's token does not belong to phone call \(phoneCallID ?? 0)")
         case .unknownCall:
             Self.unknownCall.increment()
             throw APIError(status: .notFound, message: "no phone call has CallSid \(callback.callSID ?? "")")
+        case .notThisCall(let reason):
+            Self.unknownCall.increment()
+            context.logger.warning("provider callback refused: not about its URL's call", metadata: ["phone_call_id": "\(phoneCallID ?? 0)", "reason": "\(reason)"])
+            throw APIError(status: .notFound, message: reason)
         }
     }
 

@@ -16,6 +16,11 @@ struct APISettings: Sendable {
     /// `API_TOKEN_CACHE_SECONDS` (5; 0 turns it off): how long a token's account is kept in memory
     /// (AuthenticatedAccounts). Off unless configured, so tests see every change at once.
     var tokenCacheDuration: Duration = .zero
+    /// `SECRETS_KEY` (required by `API serve`): checks the token that binds a callback URL to its phone call.
+    /// Nil (tests that do not need it): a callback's `phone_call_id` is ignored and its CallSid alone finds the call.
+    var callbackTokens: CallbackTokens?
+    /// `OUTBOUND_ALLOW_PRIVATE_ADDRESSES` (false): whether webhook endpoints may name private addresses.
+    var outbound = OutboundPolicy()
 
     init() {}
 
@@ -28,6 +33,8 @@ struct APISettings: Sendable {
         }
         providerDefaults = try ProviderDefaults(environment: environment)
         publicBaseURL = try PublicBaseURL.read(environment)
+        callbackTokens = CallbackTokens(secretsKey: try SecretsKey(environment: environment))
+        outbound = try OutboundPolicy(environment: environment)
         tokenCacheDuration = .milliseconds(Int64(try environment.number("API_TOKEN_CACHE_SECONDS", default: 5, range: 0...3600) * 1000))
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// within the same few seconds. Only tokens that worked are kept: an unknown one is looked up every time.
 final class AuthenticatedAccounts: Sendable {
     private struct Entry {
-        let account: Account
+        let token: AuthenticatedToken
         let expires: ContinuousClock.Instant
     }
 
@@ -23,21 +23,26 @@ final class AuthenticatedAccounts: Sendable {
     }
 
     /// The token's account: from the cache while fresh, else from `load` (nil for an unknown token).
-    func account(tokenDigest: ByteBuffer, load: (ByteBuffer) async throws -> Account?) async throws -> Account? {
+    func account(tokenDigest: ByteBuffer, load: (ByteBuffer) async throws -> AuthenticatedToken?) async throws -> AuthenticatedToken? {
         guard timeToLive > .zero else { return try await load(tokenDigest) }
         let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[tokenDigest] }), entry.expires > now { return entry.account }
+        if let entry = entries.withLock({ $0[tokenDigest] }), entry.expires > now { return entry.token }
         guard let account = try await load(tokenDigest) else { return nil }
         entries.withLock { entries in
             // Many distinct tokens at once (a scan, or a very large deployment): start over rather than grow.
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[tokenDigest] = Entry(account: account, expires: now + timeToLive)
+            entries[tokenDigest] = Entry(token: account, expires: now + timeToLive)
         }
         return account
     }
 
     /// Drops every token of the account, after it changed or was deleted.
     func forget(accountID: Int64) {
-        entries.withLock { entries in entries = entries.filter { $0.value.account.id != accountID } }
+        entries.withLock { entries in entries = entries.filter { $0.value.token.account.id != accountID } }
+    }
+
+    /// Drops one token, after it was revoked.
+    func forget(tokenDigest: ByteBuffer) {
+        _ = entries.withLock { $0.removeValue(forKey: tokenDigest) }
     }
 }

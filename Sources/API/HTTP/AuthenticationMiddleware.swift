@@ -4,7 +4,8 @@ import Hummingbird
 import Shared
 
 /// Authenticates with an access token given as the HTTP basic username with an empty password
-/// (`curl -u $TOKEN:`), or as `Authorization: Bearer $TOKEN`. A missing or unknown token is 401.
+/// (`curl -u $TOKEN:`), or as `Authorization: Bearer $TOKEN`. A missing, unknown, revoked or expired token is
+/// 401; a read-only token (`scope` `read_only`) gets 403 for anything but GET and HEAD.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let accounts: AccountRepository
@@ -12,8 +13,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token = Self.token(from: request.headers[.authorization]),
-            let account = try await cache.account(tokenDigest: AccessTokenSecret.digest(token), load: accounts.find(tokenDigest:))
+            let authenticated = try await cache.account(tokenDigest: AccessTokenSecret.digest(token), load: accounts.find(tokenDigest:))
         else { throw APIError.unauthorized }
+        if authenticated.scope == .readOnly, request.method != .get, request.method != .head {
+            throw APIError(status: .forbidden, message: "this access token is read-only")
+        }
+        let account = authenticated.account
         var context = context
         context.account = account
         context.logger[metadataKey: "account_id"] = "\(account.id)"

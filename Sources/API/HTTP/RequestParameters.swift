@@ -20,7 +20,7 @@ struct RequestParameters: Sendable {
         let bodyValues: JSONObject
         if contentType.hasPrefix("application/json") || (contentType.isEmpty && bytes.first == UInt8(ascii: "{")) {
             do {
-                guard case .object(let object) = try JSONParser.parse(bytes) else {
+                guard case .object(let object) = try JSONParser.parse(bytes, maximumKeysPerObject: NestedQueryParser.maximumKeysPerObject) else {
                     throw APIError.badRequest("the JSON body must be an object")
                 }
                 bodyValues = object

@@ -138,6 +138,12 @@ enum OpenAPIDocument {
         paths.add(
             "/api/access_tokens", "post",
             Op.create(tag: "Access tokens", summary: "Create an access token (super-admin)", body: "AccessTokenInput", schema: "AccessToken"))
+        paths.add(
+            "/api/access_tokens", "get",
+            Op.index(tag: "Access tokens", summary: "List access tokens, masked, with last use (super-admin)", schema: "AccessTokenListing",
+                     filters: [.text("account_id", "One account's tokens.")]))
+        paths.add("/api/access_tokens/{id}", "get", Op.show(tag: "Access tokens", summary: "Fetch an access token, masked (super-admin)", schema: "AccessTokenListing"))
+        paths.add("/api/access_tokens/{id}", "delete", Op.delete(tag: "Access tokens", summary: "Revoke an access token (super-admin)"))
     }
 
     static func addContacts(_ paths: inout Paths) {

@@ -54,8 +54,17 @@ enum OpenAPISchemas {
                 "id": id, "token": ["type": "string", "description": "Shown once: only its SHA-256 is stored."],
                 "created_at": timestamp, "updated_at": timestamp, "metadata": hash,
             ]),
+            "AccessTokenListing": record([
+                "id": id, "account_id": id,
+                "token": ["type": ["string", "null"], "description": "The token's first 6 characters and an ellipsis (null for tokens made before listing existed)."],
+                "scope": ["type": "string", "enum": strings(AccessToken.Scope.allCases.map(\.rawValue))],
+                "expires_at": optionalTimestamp, "revoked_at": optionalTimestamp, "last_used_at": optionalTimestamp,
+                "created_at": timestamp, "updated_at": timestamp, "metadata": hash,
+            ]),
             "AccessTokenInput": body([
                 "account_sid": ["type": "string", "description": "The id of the account the token is for (super-admin only)."],
+                "scope": ["type": "string", "enum": strings(AccessToken.Scope.allCases.map(\.rawValue)), "description": "read_write (default) or read_only (GET and HEAD only)."],
+                "expires_at": ["type": "string", "format": "date-time", "description": "When the token stops working (optional)."],
                 "metadata": hash,
             ]),
             "Contact": record(["id": id, "msisdn": text, "metadata": hash, "created_at": timestamp, "updated_at": timestamp]),

@@ -69,6 +69,8 @@ public struct BatchOperationRunner: Sendable {
     /// One chunk in one transaction; false once the operation is finished.
     public func runChunk(_ operation: BatchOperation, selection: BatchSelection) async throws -> Bool {
         try await client.transaction(logger: logger) { connection in
+            // First: the account's deletes wait for this chunk, and its statements see any delete committed before.
+            try await DependentRecords.lockAgainstDeletes(connection, accountID: operation.accountID, logger: logger)
             let state = try await connection.query(
                 """
                 SELECT status, coalesce((checkpoint->>'last_id')::bigint, 0), progress_done

@@ -69,6 +69,16 @@ public struct EnvironmentVariables: Sendable {
         return items
     }
 
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`).
+    public func boolean(_ name: String, default defaultValue: Bool) throws -> Bool {
+        guard let text = self[name] else { return defaultValue }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw InvalidValue(name: name, value: text, expected: "true or false")
+        }
+    }
+
     public func oneOf(_ name: String, _ allowed: [String], default defaultValue: String) throws -> String {
         guard let text = self[name] else { return defaultValue }
         guard allowed.contains(text) else {

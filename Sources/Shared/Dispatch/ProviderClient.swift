@@ -113,7 +113,7 @@ public final class ProviderClient: Sendable {
     public func send(
         _ prepared: PreparedCreate, at slot: ContinuousClock.Instant, lateness: Duration,
         unless withdrawn: @escaping @Sendable () -> Bool = { false }
-    ) async -> ProviderOutcome<ProviderCall>? {
+    ) async -> (outcome: ProviderOutcome<ProviderCall>, sentAt: Date)? {
         let eventLoop = http.eventLoopGroup.next()
         let wait = slot - ContinuousClock.now
         let deadline = NIODeadline.now() + .nanoseconds(max(0, wait.nanoseconds))
@@ -121,12 +121,16 @@ public final class ProviderClient: Sendable {
         let http = self.http
         let timeout = requestTimeoutAmount
         let logger = self.logger
+        // The wall-clock time the request left at its slot, kept as the call's `remotely_queued_at`: the limiter's
+        // own record of when each dial went out, apart from when the provider got round to reading it.
+        let sentAt = SendTime()
         let promise = eventLoop.makePromise(of: HTTPClient.Response?.self)
         eventLoop.scheduleTask(deadline: deadline) {
             guard (NIODeadline.now() - deadline).nanoseconds <= latenessNanoseconds, !withdrawn() else {
                 promise.succeed(nil)
                 return
             }
+            sentAt.mark()
             http.execute(request: prepared.request, eventLoop: .delegate(on: eventLoop), deadline: .now() + timeout, logger: logger)
                 .map { Optional($0) }
                 .cascade(to: promise)
@@ -136,11 +140,12 @@ public final class ProviderClient: Sendable {
             response = try await promise.futureResult.get()
         } catch {
             Self.errors.increment("create record", "transport")
-            return .unavailable(reason: String(describing: error))
+            return (.unavailable(reason: String(describing: error)), sentAt.value)
         }
         guard let response else { return nil }
         let bytes = response.body.map { Array($0.readableBytesView) } ?? []
-        return outcome(status: Int(response.status.code), headers: response.headers, body: bytes, action: "create record").call
+        let answer = outcome(status: Int(response.status.code), headers: response.headers, body: bytes, action: "create record").call
+        return (answer, sentAt.value)
     }
 
     /// Opens the connections to the account's provider before the first dial (`GET …/Accounts/{sid}.json`),
@@ -225,4 +230,11 @@ public final class ProviderClient: Sendable {
             return .unavailable(reason: "HTTP \(status)\(json?["message"]?.stringValue.map { ": \($0)" } ?? "")")
         }
     }
+}
+
+/// When a dial's request left (set on the event loop that sends it, read by the task awaiting the answer).
+private final class SendTime: Sendable {
+    private let time = Mutex<Date?>(nil)
+    func mark() { time.withLock { $0 = Date() } }
+    var value: Date { time.withLock { $0 } ?? Date() }
 }

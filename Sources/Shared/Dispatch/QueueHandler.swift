@@ -21,9 +21,9 @@ public struct QueueHandler: MessageHandler {
         public var maximumRetryDelay: Duration = .seconds(30)
         /// How often a call held by the account's `max_concurrent_calls` checks for a free place.
         public var concurrencyPoll: Duration = .milliseconds(250)
-        /// `PUBLIC_BASE_URL`: where the provider's callbacks reach the API (see `CallbackParameters`); nil
-        /// dials with the call's own parameters only.
-        public var publicBaseURL: String?
+        /// `PUBLIC_BASE_URL` and `SECRETS_KEY`: where the provider's callbacks reach the API, each URL bound
+        /// to its call (see `CallbackParameters`); nil dials with the call's own parameters only.
+        public var callbacks: CallbackEndpoint?
         public init() {}
     }
 
@@ -110,8 +110,13 @@ public struct QueueHandler: MessageHandler {
         defer { dialling.remove(claimed.phoneCallID) }
         var call = claimed
         await provider.warmUp(account)
-        let parameters = CallbackParameters.adding(
-            to: call.remoteRequestParams, phoneCallID: call.phoneCallID, publicBaseURL: settings.publicBaseURL)
+        // Only the provider parameters a tenant may set (written by a batch operation or the autopilot, which
+        // the API's 422 does not cover), and this system's own callback URLs, bound to the call.
+        let (ownParameters, dropped) = RemoteRequestParams.forDial(call.remoteRequestParams, publicBaseURL: settings.callbacks?.base)
+        if !dropped.isEmpty {
+            logger.notice("remote request parameters left out of a dial", metadata: ["phone_call_id": "\(call.phoneCallID)", "names": "\(dropped)"])
+        }
+        let parameters = CallbackParameters.adding(to: ownParameters, phoneCallID: call.phoneCallID, endpoint: settings.callbacks)
         let request = try provider.prepareCreateCall(account, to: call.msisdn, parameters: parameters)
         var delay = settings.firstRetryDelay
         while true {
@@ -131,7 +136,7 @@ public struct QueueHandler: MessageHandler {
                 guard let holds, let calloutID else { return false }
                 return holds.isHeldNow(calloutID)
             }
-            guard let outcome = await provider.send(request, at: slot, lateness: limiter.lateness, unless: withdrawn) else {
+            guard let (outcome, sentAt) = await provider.send(request, at: slot, lateness: limiter.lateness, unless: withdrawn) else {
                 if withdrawn(), try await claims.releaseHeld(call) {
                     // Paused at the last moment: nothing was sent, the claim went back; resuming queues it again.
                     heldBeforeDial.increment()
@@ -148,7 +153,7 @@ public struct QueueHandler: MessageHandler {
             }
             switch outcome {
             case .success(let remote):
-                try await events.publish(.remotelyQueued(phoneCallID: call.phoneCallID, accountID: call.accountID, call: remote))
+                try await events.publish(.remotelyQueued(phoneCallID: call.phoneCallID, accountID: call.accountID, call: remote, at: sentAt))
                 Self.dials.increment(String(call.accountID), "remotely_queued")
                 return
             case .rejected(_, let message):

@@ -10,14 +10,17 @@ public struct JSONParser {
     public static let maximumDepth = 512
 
     private let bytes: [UInt8]
+    private let maximumKeys: Int
     private var index = 0
 
     public static func parse(_ text: String) throws(SyntaxError) -> JSONValue {
         try parse(Array(text.utf8))
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    /// `maximumKeysPerObject`: more keys than this in any one object is an error (request bodies: 1,000,
+    /// as Rack limits parameters), so a hostile body cannot make a handler walk a huge object.
+    public static func parse(_ bytes: [UInt8], maximumKeysPerObject: Int = .max) throws(SyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maximumKeys: maximumKeysPerObject)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -25,7 +28,10 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: [UInt8], maximumKeys: Int) {
+        self.bytes = bytes
+        self.maximumKeys = maximumKeys
+    }
 
     private func error(_ reason: String) -> SyntaxError { SyntaxError(offset: index, reason: reason) }
 
@@ -75,6 +81,7 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             object[key] = try parseValue(depth: depth + 1)
+            guard object.count <= maximumKeys else { throw error("more than \(maximumKeys) keys in one object") }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

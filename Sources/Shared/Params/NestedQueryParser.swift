@@ -4,8 +4,16 @@
 public enum NestedQueryParser {
     public struct MalformedParameters: Error, Sendable, CustomStringConvertible {
         public let key: String
-        public var description: String { "conflicting or malformed parameter \"\(key)\"" }
+        public var tooMany = false
+        public var description: String {
+            tooMany ? "more than \(NestedQueryParser.maximumKeysPerObject) keys in one object (at \"\(key)\")"
+                : "conflicting or malformed parameter \"\(key)\""
+        }
     }
+
+    /// At most this many keys in any one object (Rack limits parameters the same way): parsing stays linear,
+    /// and no handler walks a huge object.
+    public static let maximumKeysPerObject = 1000
 
     /// Deeper nesting than this is refused, as Rack refuses it, so a hostile key cannot exhaust the stack.
     public static let maximumDepth = 32
@@ -59,17 +67,28 @@ public enum NestedQueryParser {
         switch head {
         case .key(let name):
             guard case .object(var object) = container else { throw MalformedParameters(key: fullKey) }
-            var child = object[name] ?? defaultContainer(for: rest.first)
+            // Each level is taken out of its parent before it is changed (the parent keeps .null meanwhile),
+            // so it is uniquely referenced and changed in place: copying it per parameter made parsing O(n²).
+            container = .null
+            var child = defaultContainer(for: rest.first)
+            if let existing = object[name] {
+                object[name] = .null
+                child = existing
+            } else if object.count >= maximumKeysPerObject {
+                throw MalformedParameters(key: fullKey, tooMany: true)
+            }
             try assign(value, at: rest, in: &child, fullKey: fullKey)
             object[name] = child
             container = .object(object)
         case .append:
             guard case .array(var array) = container else { throw MalformedParameters(key: fullKey) }
+            container = .null
             if rest.isEmpty {
                 array.append(value)
             } else if case .key? = rest.first, case .object(let last)? = array.last, !hasPath(last, rest) {
                 // `items[][name]=a&items[][phone]=1` builds one element until a key repeats, as Rack does.
                 var element = JSONValue.object(last)
+                array[array.count - 1] = .null
                 try assign(value, at: rest, in: &element, fullKey: fullKey)
                 array[array.count - 1] = element
             } else {

@@ -63,14 +63,30 @@ public struct AccountRepository: Sendable {
         return try await rows.single(Account.init(row:))
     }
 
-    /// The account whose access token has this SHA-256 digest.
-    public func find(tokenDigest: ByteBuffer) async throws -> Account? {
-        try await client.query(
+    /// The account of the access token with this SHA-256 digest, unless the token is revoked or expired, with
+    /// the token's id and scope. Notes the token's use (`last_used_at`), at most once a minute per token.
+    public func find(tokenDigest: ByteBuffer) async throws -> AuthenticatedToken? {
+        let rows = try await client.query(
             """
-            SELECT \(unescaped: Account.columns.text) FROM accounts
-            WHERE id = (SELECT account_id FROM access_tokens WHERE token_digest = \(tokenDigest))
-            """, logger: logger
-        ).first(Account.init(row:))
+            WITH valid AS (
+                SELECT id, account_id, scope FROM access_tokens
+                WHERE token_digest = \(tokenDigest) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+            ), used AS (
+                UPDATE access_tokens t SET last_used_at = now() FROM valid
+                WHERE t.id = valid.id AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
+            )
+            SELECT \(unescaped: Account.columns.text), token_id, token_scope FROM (
+                SELECT accounts.*, valid.id AS token_id, valid.scope AS token_scope
+                FROM accounts JOIN valid ON valid.account_id = accounts.id
+            ) a
+            """, logger: logger)
+        for try await row in rows {
+            let columns = row.makeRandomAccess()
+            return AuthenticatedToken(
+                account: try Account(row: row), tokenID: try columns["token_id"].decode(Int64.self),
+                scope: AccessToken.Scope(rawValue: try columns["token_scope"].decode(String.self)) ?? .readOnly)
+        }
+        return nil
     }
 
     public func index(page: PageRequest) async throws -> Page<Account> {

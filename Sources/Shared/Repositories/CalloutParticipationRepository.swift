@@ -43,6 +43,8 @@ public struct CalloutParticipationRepository: Sendable {
                 JOIN contacts c ON c.account_id = co.account_id
                 WHERE co.id = \(calloutID) AND co.account_id = \(accountID)
                   AND (c.id = \(changes.contactID)::bigint OR (\(changes.contactID)::bigint IS NULL AND c.msisdn = \(msisdn)::text))
+                -- As foreign keys would: a callout or contact being deleted is waited for (and then not found).
+                FOR KEY SHARE OF co, c
                 RETURNING \(unescaped: CalloutParticipation.columns.text)
                 """, logger: logger
             ).first(CalloutParticipation.init(row:))

@@ -15,20 +15,40 @@ enum DependentRecords {
         ValidationErrors("base", "Cannot delete record because dependent \(name) exist")
     }
 
-    /// Every table a delete locks, in the one order all deletes take their locks in.
-    static let lockOrder: [TrustedSQL] = ["callouts", "contacts", "batch_operations", "callout_participations", "phone_calls"]
+    /// The advisory lock (namespace, account) that serializes an account's deletes against the writers that
+    /// add rows referring to its records in bulk (batch operation chunks).
+    static let writersLockNamespace: Int32 = 0x5CF0_0002
 
-    /// Deletes one record of the account unless a dependent refers to it. The dependent tables are locked
-    /// against writes (SHARE ROW EXCLUSIVE, which an INSERT waits for) for the instant of the check and the
-    /// delete, so none can appear in between. That is the guarantee a foreign key gives, paid by the rare
-    /// delete instead of by a lookup per row on tables that take a million rows per batch (participations,
-    /// phone calls). The target table (ROW EXCLUSIVE) and the dependents are locked in `lockOrder`, so deletes
-    /// do not deadlock one another; a deadlock with other writers, which PostgreSQL breaks by aborting one side,
-    /// or a lock wait over 10 s, is retried.
+    /// Taken (shared) by a transaction that adds rows referring to the account's records in bulk, as its first
+    /// statement, before the statement that reads the parents: READ COMMITTED gives that statement a snapshot
+    /// taken after the lock, so a delete committed meanwhile is seen. Shared holders never wait for one another,
+    /// and no other account's delete touches this lock.
+    public static func lockAgainstDeletes(_ connection: PostgresConnection, accountID: Int64, logger: Logger) async throws {
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock_shared(\(writersLockNamespace), \(Int32(truncatingIfNeeded: accountID)))", logger: logger)
+    }
+
+    /// Deletes one record of the account unless a dependent refers to it. Ownership is checked first, with no
+    /// lock at all, so a 404 (another account's id, or none) never waits for anyone. Then, in one transaction:
+    /// the account's delete lock (exclusive: waits only for this account's bulk writers, see
+    /// `lockAgainstDeletes`), the record's own row (FOR UPDATE: waits for single-row writers, which lock the
+    /// parent rows they refer to with FOR KEY SHARE, as a foreign key would), the dependents' check and the
+    /// delete. No table is locked, so no other account's writes wait for a delete, and a delete waits for no
+    /// other account's writes. That is the guarantee a foreign key gives, paid by the rare delete instead of by
+    /// a lookup per row on tables that take a million rows per batch (participations, phone calls). A
+    /// deadlock, or a lock wait over 10 s, is retried.
     static func delete(
         _ client: PostgresClient, logger: Logger, table: TrustedSQL, id: Int64, accountID: Int64,
         dependents: [Dependent], extraCheck: (@Sendable (PostgresConnection) async throws -> Void)? = nil
     ) async throws {
+        var owned = SQLBuilder("SELECT EXISTS (SELECT 1 FROM ")
+        owned.append(trusted: table)
+        owned.append(" WHERE id = ")
+        owned.bind(id)
+        owned.append(" AND account_id = ")
+        owned.bind(accountID)
+        owned.append(")")
+        guard try await client.query(owned.query, logger: logger).single({ try $0.decode(Bool.self) }) else { throw RecordNotFound() }
         var attempt = 1
         while true {
             do {
@@ -50,17 +70,8 @@ enum DependentRecords {
     ) async throws {
         try await client.transaction(logger: logger) { connection in
             try await connection.query("SET LOCAL lock_timeout = '10s'", logger: logger)
-            let guarded = Set(dependents.map(\.table.text))
-            for candidate in lockOrder where candidate == table || guarded.contains(candidate.text) {
-                var lock = SQLBuilder("LOCK TABLE ")
-                lock.append(trusted: candidate)
-                if guarded.contains(candidate.text) {
-                    lock.append(" IN SHARE ROW EXCLUSIVE MODE")
-                } else {
-                    lock.append(" IN ROW EXCLUSIVE MODE")
-                }
-                try await connection.query(lock.query, logger: logger)
-            }
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(\(writersLockNamespace), \(Int32(truncatingIfNeeded: accountID)))", logger: logger)
             var find = SQLBuilder("SELECT 1 FROM ")
             find.append(trusted: table)
             find.append(" WHERE id = ")

@@ -45,6 +45,8 @@ public struct PhoneCallRepository: Sendable {
                    \(changes.metadata ?? .emptyObject)
             FROM callout_participations p JOIN callouts co ON co.id = p.callout_id
             WHERE p.id = \(calloutParticipationID) AND p.account_id = \(accountID)
+            -- As a foreign key would: a participation being deleted is waited for (and then not found).
+            FOR KEY SHARE OF p
             RETURNING \(unescaped: PhoneCall.columns.text)
             """, logger: logger
         ).single(PhoneCall.init(row:))

@@ -6,18 +6,28 @@ import PostgresNIO
 public struct WebhookRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// Where endpoints may point (`OUTBOUND_ALLOW_PRIVATE_ADDRESSES`).
+    let outbound: OutboundPolicy
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, outbound: OutboundPolicy = OutboundPolicy()) {
         self.client = client
         self.logger = logger
+        self.outbound = outbound
     }
 
-    /// An absolute http(s) URL with a host.
-    static func validate(url: String?) throws(ValidationErrors) -> String {
+    /// An absolute http(s) URL with a host the outbound policy allows: an address literal or a name that
+    /// resolves to an internal address is refused now (a name that does not resolve yet is accepted; every
+    /// delivery checks it again, `OutboundHTTPClients`).
+    func validate(url: String?) async throws(ValidationErrors) -> String {
         guard let url, !url.isEmpty else { throw ValidationErrors("url", ValidationErrors.blank) }
-        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
-            let host = components.host, !host.isEmpty
-        else { throw ValidationErrors("url", "must be an http or https URL") }
+        do {
+            let target = try outbound.check(url: url)
+            _ = try await outbound.resolve(target)
+        } catch .unresolvable {
+            return url
+        } catch {
+            throw ValidationErrors("url", error.description)
+        }
         return url
     }
 
@@ -35,7 +45,7 @@ public struct WebhookRepository: Sendable {
         var checkedURL = ""
         var checkedTypes: [String]?
         // Both checked, so that a request wrong in both hears of both.
-        do { checkedURL = try Self.validate(url: url) } catch { errors.add(error) }
+        do { checkedURL = try await validate(url: url) } catch { errors.add(error) }
         do { checkedTypes = try Self.validate(eventTypes: eventTypes) } catch { errors.add(error) }
         try errors.throwIfAny()
         return try await client.query(
@@ -56,7 +66,7 @@ public struct WebhookRepository: Sendable {
         accountID: Int64, id: Int64, url: String?, eventTypes: [String]?, enabled: Bool?, metadata: JSONValue?, mergeMode: MetadataMergeMode
     ) async throws {
         var statement = UpdateStatement("webhook_endpoints")
-        if let url { statement.set("url", try Self.validate(url: url)) }
+        if let url { statement.set("url", try await validate(url: url)) }
         if let types = try Self.validate(eventTypes: eventTypes) { statement.set("event_types", types) }
         if let enabled { statement.set("enabled", enabled) }
         statement.setMetadata("metadata", metadata, mode: mergeMode)

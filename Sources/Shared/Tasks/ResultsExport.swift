@@ -55,9 +55,17 @@ public struct ResultsExport: Sendable {
         }
     }
 
-    /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
+    /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. A field a spreadsheet
+    /// would run as a formula (starting with `=`, `@`, a tab or a carriage return, or `+`/`-` not followed by a
+    /// digit: `+85512…` stays a number) gets a leading `'`, as OWASP advises for CSV injection.
     static func csvLine(_ fields: [String]) -> String {
         fields.map { field in
+            var field = field
+            if let first = field.first {
+                let second = field.dropFirst().first
+                let formula = "=@\t\r".contains(first) || ((first == "+" || first == "-") && !(second?.isNumber ?? false))
+                if formula { field = "'" + field }
+            }
             guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
             return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }.joined(separator: ",") + "\n"

@@ -10,6 +10,10 @@ public enum ProviderCallbackResult: Sendable {
     case forbidden
     /// Genuine, but about an outbound call this system does not know.
     case unknownCall
+    /// The URL names a phone call with a token that is not that call's (`CallbackTokens`).
+    case wrongToken
+    /// The URL's call was never dialled, or the callback's CallSid is another call's.
+    case notThisCall(String)
 }
 
 /// Authenticates a provider's request about a call and stores it: the remote phone call event, and (in the
@@ -18,7 +22,10 @@ public enum ProviderCallbackResult: Sendable {
 /// has not seen creates its contact (by `From`) and phone call first.
 ///
 /// Which call: the `phone_call_id` the dialler put in the callback URLs (signed with the rest, and known before
-/// the dial's answer is recorded), else the `CallSid`. Which account: that call's, or for a new inbound call the
+/// the dial's answer is recorded) when its `token` is that call's (`CallbackTokens`: a wrong token is 403 and
+/// nothing is stored), else the `CallSid`. A URL's call is only the callback's call if it was dialled and its
+/// `remote_call_id`, once known, is the callback's CallSid (404 otherwise): the provider signs the requests
+/// of every tenant's call flow with the same platform token, so the signature alone binds nothing to a call. Which account: that call's, or for a new inbound call the
 /// account whose `twilio_account_sid`/`somleng_account_sid` is the `AccountSid` (the oldest account without
 /// credentials of its own when it is the platform's default account).
 public struct ProviderCallbackRecorder: Sendable {
@@ -30,11 +37,14 @@ public struct ProviderCallbackRecorder: Sendable {
     /// three per dialled call, and one statement per batch instead of one per callback is what lets the
     /// database keep up with the dial rate.
     let writes: MicroBatcher<EventRecord, Int64>
+    /// Nil: a URL's `phone_call_id` is not trusted and the CallSid alone finds the call.
+    let tokens: CallbackTokens?
 
     public init(
         client: PostgresClient, logger: Logger, registry: CallFlowLogicRegistry, defaults: ProviderDefaults,
-        maximumBatch: Int = 200, linger: Duration = .milliseconds(2)
+        tokens: CallbackTokens?, maximumBatch: Int = 200, linger: Duration = .milliseconds(2)
     ) {
+        self.tokens = tokens
         self.client = client
         self.logger = logger
         self.registry = registry
@@ -67,11 +77,30 @@ public struct ProviderCallbackRecorder: Sendable {
     }
 
     /// `url` is the URL the provider requested, as it signed it (public base URL, path and query).
+    /// `phoneCallID` and `token`: the URL's `phone_call_id` and `token` query parameters.
     public func record(
-        _ callback: ProviderCallback, signature: String?, url: String, phoneCallID: Int64?, at time: Date = Date()
+        _ callback: ProviderCallback, signature: String?, url: String, phoneCallID: Int64?, token: String? = nil, at time: Date = Date()
     ) async throws -> ProviderCallbackResult {
         guard let accountSID = callback.accountSID else { return .forbidden }
-        let known = try await findCall(callSID: callback.callSID, phoneCallID: phoneCallID)
+        // The URL's call counts only with its token; without one (a call dialled before tokens, or a URL made by
+        // anyone else) the CallSid alone finds the call.
+        var boundID: Int64?
+        if let phoneCallID, let token, let tokens {
+            guard tokens.isValid(token, phoneCallID: phoneCallID) else { return .wrongToken }
+            boundID = phoneCallID
+        }
+        let known = try await findCall(callSID: callback.callSID, phoneCallID: boundID)
+        if let boundID, let known {
+            if known.phoneCallID != boundID {
+                return .notThisCall("CallSid \(callback.callSID ?? "") is another phone call's, not phone call \(boundID)'s")
+            }
+            if let remoteCallID = known.remoteCallID, remoteCallID != callback.callSID {
+                return .notThisCall("phone call \(boundID) was dialled as \(remoteCallID), not \(callback.callSID ?? "")")
+            }
+            if known.status == PhoneCallStatus.created.rawValue {
+                return .notThisCall("phone call \(boundID) was never dialled")
+            }
+        }
         let target: CallbackTarget
         if let known {
             target = known
@@ -123,6 +152,8 @@ public struct ProviderCallbackRecorder: Sendable {
         var callFlowLogicCandidates: [String?]
         var phoneCallMetadata: JSONValue = [:]
         var calloutMetadata: JSONValue = [:]
+        var remoteCallID: String?
+        var status: String?
     }
 
     func findCall(callSID: String?, phoneCallID: Int64?) async throws -> CallbackTarget? {
@@ -131,10 +162,12 @@ public struct ProviderCallbackRecorder: Sendable {
         for try await row in rows {
             let (id, accountID, callMetadata, calloutMetadata, callFlow, participationFlow, calloutFlow, accountFlow) =
                 try row.decode((Int64, Int64, JSONValue, JSONValue, String?, String?, String?, String?).self)
+            let columns = row.makeRandomAccess()
             return CallbackTarget(
                 accountID: accountID, phoneCallID: id, credentials: try ProviderCredentials(row: row, offset: 8),
                 callFlowLogicCandidates: [callFlow, participationFlow, calloutFlow, accountFlow],
-                phoneCallMetadata: callMetadata, calloutMetadata: calloutMetadata)
+                phoneCallMetadata: callMetadata, calloutMetadata: calloutMetadata,
+                remoteCallID: try columns[12].decode(String?.self), status: try columns[13].decode(String.self))
         }
         return nil
     }
@@ -198,7 +231,8 @@ public struct ProviderCallbackRecorder: Sendable {
         """
         SELECT p.id, p.account_id, p.metadata, coalesce(c.metadata, '{}'::jsonb),
                p.call_flow_logic, cp.call_flow_logic, c.call_flow_logic, a.settings->>'call_flow_logic',
-               a.twilio_account_sid, a.twilio_auth_token, a.somleng_account_sid, a.somleng_auth_token
+               a.twilio_account_sid, a.twilio_auth_token, a.somleng_account_sid, a.somleng_auth_token,
+               p.remote_call_id, p.status
         FROM phone_calls p
         JOIN accounts a ON a.id = p.account_id
         LEFT JOIN callout_participations cp ON cp.id = p.callout_participation_id

@@ -16,8 +16,29 @@ public enum PublicBaseURL {
         return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
+    /// Whether `url` points at this API (its host and port), which a tenant's own callback parameters may not.
+    public static func pointsHere(_ url: String, base: String) -> Bool {
+        guard let target = URLComponents(string: url.trimmingCharacters(in: .whitespaces)), let here = URLComponents(string: base) else {
+            return false
+        }
+        func port(_ components: URLComponents) -> Int? { components.port ?? (components.scheme?.lowercased() == "https" ? 443 : 80) }
+        return target.host?.lowercased() == here.host?.lowercased() && port(target) == port(here)
+    }
+}
+
+/// Where a dial's provider requests reach this API: the public base URL, and the token that binds each URL to
+/// its phone call (`CallbackTokens`).
+public struct CallbackEndpoint: Sendable {
+    public let base: String
+    public let tokens: CallbackTokens
+
+    public init(base: String, tokens: CallbackTokens) {
+        self.base = base
+        self.tokens = tokens
+    }
+
     /// The endpoint providers post call events to, for one phone call.
-    public static func remotePhoneCallEventsURL(base: String, phoneCallID: Int64) -> String {
-        "\(base)/api/remote_phone_call_events?phone_call_id=\(phoneCallID)"
+    public func url(phoneCallID: Int64) -> String {
+        "\(base)/api/remote_phone_call_events?phone_call_id=\(phoneCallID)&token=\(tokens.token(phoneCallID: phoneCallID))"
     }
 }

@@ -16,6 +16,11 @@ import Synchronization
 /// A delivery being sent has its due time moved past the request timeout: if its sender dies, another
 /// dispatcher picks it up once that time has passed. So a delivery may arrive twice (at least once), never
 /// not at all; receivers deduplicate by `X-SCFM-Delivery`.
+///
+/// Endpoint URLs are the tenants': each request goes through `OutboundHTTPClients` (the outbound policy: no
+/// private or internal address, the connection pinned to the checked one, no redirect followed), and what is
+/// kept for the tenant is the status and a short note (the first `noteLength` characters of the answer), so a
+/// delivery can neither reach this platform's internal services nor carry their answers back.
 public final class WebhookDispatcher: Service, Sendable {
     public struct Settings: Sendable {
         /// WEBHOOK_CONCURRENCY.
@@ -30,6 +35,8 @@ public final class WebhookDispatcher: Service, Sendable {
         public var retryBase: Duration = .seconds(10)
         public var retryCap: Duration = .seconds(3600)
         public var poll: Duration = .milliseconds(200)
+        /// How much of an answer's body is kept as its note.
+        public var noteLength = 256
         public init() {}
     }
 
@@ -53,7 +60,7 @@ public final class WebhookDispatcher: Service, Sendable {
     }
 
     let client: PostgresClient
-    let http: HTTPClient
+    let outbound: OutboundHTTPClients
     let settings: Settings
     let logger: Logger
     private let inFlight = Mutex<[Int64: Int]>([:])
@@ -63,9 +70,9 @@ public final class WebhookDispatcher: Service, Sendable {
     private let recorder: MicroBatcher<Outcome, Void>
     private let sent = LabelledCounters(label: "scfm_webhook_deliveries_total", dimensionNames: ["outcome"])
 
-    public init(client: PostgresClient, http: HTTPClient, settings: Settings = Settings(), logger: Logger) {
+    public init(client: PostgresClient, outbound: OutboundHTTPClients, settings: Settings = Settings(), logger: Logger) {
         self.client = client
-        self.http = http
+        self.outbound = outbound
         self.settings = settings
         self.logger = logger
         recorder = MicroBatcher(maximumBatch: 500, linger: .milliseconds(5)) { outcomes in
@@ -186,10 +193,14 @@ public final class WebhookDispatcher: Service, Sendable {
             value: WebhookSignature.sign(body: body, secret: delivery.secret, timestamp: Int64(Date().timeIntervalSince1970)))
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
-            let response = try await http.execute(request, timeout: .nanoseconds(settings.requestTimeout.nanoseconds), logger: logger)
-            let answer = try await response.body.collect(upTo: 64 * 1024)
+            let response = try await outbound.execute(request, timeout: .nanoseconds(settings.requestTimeout.nanoseconds))
+            var note = ""
+            for try await part in response.body {
+                note += String(buffer: part)
+                if note.count >= settings.noteLength { break }
+            }
             return Outcome(
-                delivery: delivery, status: Int(response.status.code), body: String(buffer: answer).prefix(1024).description, error: nil)
+                delivery: delivery, status: Int(response.status.code), body: String(note.prefix(settings.noteLength)), error: nil)
         } catch {
             return Outcome(delivery: delivery, status: nil, body: nil, error: String(describing: error).prefix(1024).description)
         }

@@ -66,7 +66,9 @@ enum WorkerRoles {
         var limiterSettings = DialRateLimiter.Settings()
         limiterSettings.headroom = try environment.number("DIAL_RATE_HEADROOM", default: limiterSettings.headroom, range: 0...0.5)
         var settings = QueueHandler.Settings()
-        settings.publicBaseURL = try PublicBaseURL.read(environment)
+        if let base = try PublicBaseURL.read(environment) {
+            settings.callbacks = CallbackEndpoint(base: base, tokens: CallbackTokens(secretsKey: try SecretsKey(environment: environment)))
+        }
         let handler = QueueHandler(
             claims: DialClaims(client: context.database, logger: context.logger, claimTimeout: claimTimeout),
             accounts: try providerAccounts(context),
@@ -142,9 +144,15 @@ enum WorkerRoles {
         settings.requestTimeout = try environment.seconds("WEBHOOK_TIMEOUT_SECONDS", default: settings.requestTimeout, range: 0.1...120)
         settings.maximumAttempts = try environment.integer("WEBHOOK_MAX_ATTEMPTS", default: settings.maximumAttempts, range: 1...100)
         settings.retryBase = try environment.seconds("WEBHOOK_RETRY_BASE_SECONDS", default: settings.retryBase, range: 0.01...3600)
-        let http = ProviderClient.makeHTTPClient(maximumConnections: settings.concurrency)
+        var outbound = OutboundHTTPClients.Settings()
+        outbound.policy = try OutboundPolicy(environment: environment)
+        outbound.connectionsPerHost = settings.perEndpoint
+        if outbound.policy.allowPrivateAddresses {
+            context.logger.warning("OUTBOUND_ALLOW_PRIVATE_ADDRESSES=true: webhook endpoints may be private and loopback addresses (local use only)")
+        }
+        let clients = OutboundHTTPClients(settings: outbound, logger: context.logger)
         let recorder = WebhookEventRecorder(client: context.database, logger: context.logger)
-        return [HTTPClientService(client: http, logger: context.logger), WebhookDispatcher(client: context.database, http: http, settings: settings, logger: context.logger)]
+        return [clients, WebhookDispatcher(client: context.database, outbound: clients, settings: settings, logger: context.logger)]
             + (try consumer(role: "webhooks", topic: .phoneCallEvents, handler: recorder, context: context, ordering: .key, defaultConcurrency: 256))
     }
 

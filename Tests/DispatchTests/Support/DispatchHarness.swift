@@ -169,15 +169,21 @@ final class DispatchHarness: Sendable {
     }
 
     /// The `webhooks` role: the event recorder on `phone-call-events` and the dispatcher, retrying fast.
-    func webhookServices(group: String, settings: WebhookDispatcher.Settings? = nil) throws -> [any Service] {
+    func webhookServices(
+        group: String, settings: WebhookDispatcher.Settings? = nil, policy: OutboundPolicy = OutboundPolicy(allowPrivateAddresses: true)
+    ) throws -> [any Service] {
         var dispatching = settings ?? WebhookDispatcher.Settings()
         if settings == nil {
             dispatching.retryBase = .milliseconds(50)
             dispatching.poll = .milliseconds(50)
         }
         let recorder = WebhookEventRecorder(client: database, logger: logger, subscriptionsMaximumAge: .milliseconds(200))
+        var outbound = OutboundHTTPClients.Settings()
+        outbound.policy = policy
+        let clients = OutboundHTTPClients(settings: outbound, logger: logger)
         return [
-            WebhookDispatcher(client: database, http: Self.providerHTTP, settings: dispatching, logger: logger),
+            clients,
+            WebhookDispatcher(client: database, outbound: clients, settings: dispatching, logger: logger),
             try runtime(role: "webhooks", group: group, topic: .phoneCallEvents, handler: recorder, concurrency: 64),
         ]
     }

@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Shared
+import Testing
+
+@testable import API
+
+/// `/api/webhook_endpoints` and `/api/webhook_deliveries` through the API: the outbound policy on create and
+/// update, and another account's endpoints and deliveries out of reach.
+@Suite struct WebhookEndpointsTests {
+    let api: TestAPI
+
+    init() async throws {
+        api = try await TestAPI.make(suite: "webhookendpoints")
+    }
+
+    /// Each URL the hardening issue created with a 201 is now a 422 in the seeds' error format, on create
+    /// and on update; a public URL is accepted.
+    @Test func endpointsNamingInternalAddressesAreRefused() async throws {
+        let (_, token) = try await api.account()
+        try await api.test { client in
+            for url in [
+                "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://[fd00::1]/", "http://100.64.0.1/",
+                "http://127.0.0.1:9090/metrics", "http://localhost:3000/api/contacts", "http://2130706433/",
+            ] {
+                let response = try await client.request(
+                    .post, "/api/webhook_endpoints", token: token,
+                    form: "url=\(url.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+                #expect(response.status == .unprocessableContent, "\(url)")
+                let message = try response.json["errors"]?["url"]?.arrayValue?.first?.stringValue ?? ""
+                #expect(message.hasPrefix("must not point at a private"), "\(url): \(message)")
+            }
+            let userInfo = try await client.request(
+                .post, "/api/webhook_endpoints", token: token, form: "url=http%3A%2F%2Fa%3Ab%40example.org%2F")
+            #expect(try userInfo.json == ["errors": ["url": ["must not contain a user name or password"]]])
+
+            let created = try await client.request(
+                .post, "/api/webhook_endpoints", token: token, form: "url=http%3A%2F%2F93.184.216.34%2Fhooks")
+            #expect(created.status == .created)
+            let id = try created.json["id"]?.integerValue ?? 0
+            let moved = try await client.request(
+                .patch, "/api/webhook_endpoints/\(id)", token: token, form: "url=http%3A%2F%2F169.254.169.254%2F")
+            #expect(moved.status == .unprocessableContent)
+            let kept = try await client.request(.get, "/api/webhook_endpoints/\(id)", token: token)
+            #expect(try kept.json["url"] == "http://93.184.216.34/hooks")
+        }
+    }
+
+    /// Another account's token on an endpoint and a delivery: 404 for read, update, delete and replay, and
+    /// the records unchanged; its indexes do not list them.
+    @Test func anotherAccountsEndpointsAndDeliveriesAreOutOfReach() async throws {
+        let (owner, token) = try await api.account()
+        let (_, otherToken) = try await api.account()
+        try await api.test { client in
+            let created = try await client.request(
+                .post, "/api/webhook_endpoints", token: token, form: "url=https%3A%2F%2F93.184.216.34%2Fa&event_types[]=callout.finished")
+            #expect(created.status == .created)
+            let endpoint = try created.json["id"]?.integerValue ?? 0
+            try await api.execute(
+                """
+                INSERT INTO webhook_deliveries (account_id, webhook_endpoint_id, event_type, event_key, payload, status)
+                VALUES (\(owner.id), \(endpoint), 'callout.finished', 'k-1', '{}', 'failed')
+                """)
+            let delivery = try await api.database.query(
+                "SELECT id FROM webhook_deliveries WHERE webhook_endpoint_id = \(endpoint)", logger: api.logger
+            ).single { try $0.decode(Int64.self) }
+
+            for (method, path, form) in [
+                (HTTPRequest.Method.get, "/api/webhook_endpoints/\(endpoint)", nil),
+                (.patch, "/api/webhook_endpoints/\(endpoint)", "enabled=false"),
+                (.delete, "/api/webhook_endpoints/\(endpoint)", nil),
+                (.get, "/api/webhook_deliveries/\(delivery)", nil),
+                (.post, "/api/webhook_deliveries/\(delivery)/replay", nil),
+            ] as [(HTTPRequest.Method, String, String?)] {
+                let response = try await client.request(method, path, token: otherToken, form: form)
+                #expect(response.status == .notFound, "\(method) \(path)")
+            }
+            let endpoints = try await client.request(.get, "/api/webhook_endpoints", token: otherToken)
+            #expect(try endpoints.json.arrayValue?.isEmpty == true)
+            let deliveries = try await client.request(.get, "/api/webhook_deliveries", token: otherToken)
+            #expect(try deliveries.json.arrayValue?.isEmpty == true)
+
+            let kept = try await client.request(.get, "/api/webhook_endpoints/\(endpoint)", token: token)
+            #expect(try kept.json["enabled"] == true)
+            let status = try await api.database.query(
+                "SELECT status FROM webhook_deliveries WHERE id = \(delivery)", logger: api.logger
+            ).single { try $0.decode(String.self) }
+            #expect(status == "failed", "not replayed by the other account")
+        }
+    }
+}
