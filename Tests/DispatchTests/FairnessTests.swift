@@ -48,8 +48,19 @@ import Testing
             try harness.statusWorker(group: "scfm-status-\(id)"),
         ]
         let window: (from: Date, to: Date) = try await running(services, logger: harness.logger) {
-            // Past the start (consumers joining, the first shares computed), eight seconds of steady dialling.
-            try await Task.sleep(for: .seconds(4))
+            // Past the start (consumers joining and rebalancing, the first shares computed): wait until both
+            // accounts are dialling, rather than a fixed time that a loaded CI machine may not meet, and one
+            // second more for the shares to settle; then eight seconds of steady dialling.
+            let started = try await harness.wait(timeout: .seconds(30)) {
+                try await harness.database.query(
+                    """
+                    SELECT count(DISTINCT account_id) FROM phone_calls
+                    WHERE account_id IN (\(first), \(second)) AND remotely_queued_at IS NOT NULL
+                    """, logger: harness.logger
+                ).single { try $0.decode(Int64.self) } == 2
+            }
+            #expect(started, "both accounts dialling within 30 s")
+            try await Task.sleep(for: .seconds(1))
             let from = Date()
             try await Task.sleep(for: .seconds(8))
             return (from, Date())
