@@ -41,14 +41,7 @@ enum DependentRecords {
         _ client: PostgresClient, logger: Logger, table: TrustedSQL, id: Int64, accountID: Int64,
         dependents: [Dependent], extraCheck: (@Sendable (PostgresConnection) async throws -> Void)? = nil
     ) async throws {
-        var owned = SQLBuilder("SELECT EXISTS (SELECT 1 FROM ")
-        owned.append(trusted: table)
-        owned.append(" WHERE id = ")
-        owned.bind(id)
-        owned.append(" AND account_id = ")
-        owned.bind(accountID)
-        owned.append(")")
-        guard try await client.query(owned.query, logger: logger).single({ try $0.decode(Bool.self) }) else { throw RecordNotFound() }
+        _ = try await client.query(ownedRow(table, id: id, accountID: accountID, forUpdate: false), logger: logger).single { _ in true }
         var attempt = 1
         while true {
             do {
@@ -64,6 +57,19 @@ enum DependentRecords {
         }
     }
 
+    /// The record's row if it is the account's (none otherwise: `single` throws RecordNotFound, a 404),
+    /// optionally locked for the delete.
+    private static func ownedRow(_ table: TrustedSQL, id: Int64, accountID: Int64, forUpdate: Bool) -> PostgresQuery {
+        var sql = SQLBuilder("SELECT 1 FROM ")
+        sql.append(trusted: table)
+        sql.append(" WHERE id = ")
+        sql.bind(id)
+        sql.append(" AND account_id = ")
+        sql.bind(accountID)
+        if forUpdate { sql.append(" FOR UPDATE") }
+        return sql.query
+    }
+
     private static func deleteOnce(
         _ client: PostgresClient, logger: Logger, table: TrustedSQL, id: Int64, accountID: Int64,
         dependents: [Dependent], extraCheck: (@Sendable (PostgresConnection) async throws -> Void)?
@@ -72,14 +78,7 @@ enum DependentRecords {
             try await connection.query("SET LOCAL lock_timeout = '10s'", logger: logger)
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(\(writersLockNamespace), \(Int32(truncatingIfNeeded: accountID)))", logger: logger)
-            var find = SQLBuilder("SELECT 1 FROM ")
-            find.append(trusted: table)
-            find.append(" WHERE id = ")
-            find.bind(id)
-            find.append(" AND account_id = ")
-            find.bind(accountID)
-            find.append(" FOR UPDATE")
-            _ = try await connection.query(find.query, logger: logger).single { _ in true }
+            _ = try await connection.query(ownedRow(table, id: id, accountID: accountID, forUpdate: true), logger: logger).single { _ in true }
             try await extraCheck?(connection)
             for dependent in dependents {
                 var exists = SQLBuilder("SELECT EXISTS (SELECT 1 FROM ")
