@@ -63,6 +63,16 @@ def check_compose(roles):
             check("ports" not in service, f"docker-compose.yml: {role}-worker publishes a host port, so it cannot be scaled")
     for name in ("postgres", "kafka", "kafka-topics", "migrate", "api"):
         check(name in services, f"docker-compose.yml: no service {name}")
+    # Security (#20): no default passwords, published ports on an explicit address, no anonymous Grafana.
+    text = open(os.path.join(ROOT, "docker-compose.yml")).read()
+    for match in re.finditer(r"\$\{([A-Z_]*PASSWORD[A-Z_]*):-([^}]*)\}", text):
+        check(match.group(2) == "" and match.group(1) == "GRAFANA_ADMIN_PASSWORD",
+              f"docker-compose.yml: {match.group(1)} has a default ({match.group(2)!r})")
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            check(str(port).count(":") >= 2, f"docker-compose.yml: {name} publishes {port} on every interface (bind it to an address)")
+        environment = service.get("environment", {}) or {}
+        check(str(environment.get("GF_AUTH_ANONYMOUS_ENABLED", "false")).lower() != "true", f"docker-compose.yml: {name} allows anonymous Grafana")
 
 
 def check_kubernetes(roles):
@@ -83,7 +93,18 @@ def check_kubernetes(roles):
     kustomization = yaml.safe_load(open(os.path.join(ROOT, "deploy/k8s/kustomization.yaml")))
     listed = set(kustomization.get("resources", []))
     for path in resources:
-        check(os.path.basename(path) in listed, f"deploy/k8s/kustomization.yaml does not list {os.path.basename(path)}")
+        name = os.path.basename(path)
+        if name.endswith(".example.yaml"):
+            # Examples are validated above but never applied: `apply -k` must not overwrite real credentials.
+            check(name not in listed, f"deploy/k8s/kustomization.yaml lists the example {name}")
+        else:
+            check(name in listed, f"deploy/k8s/kustomization.yaml does not list {name}")
+    applied = [doc for path in resources if os.path.basename(path) in listed for doc in yaml.safe_load_all(open(path)) if doc]
+    check(not any(doc.get("kind") == "Secret" for doc in applied), "deploy/k8s: kustomization applies a Secret (placeholders would overwrite real credentials)")
+    policies = [doc for doc in applied if doc.get("kind") == "NetworkPolicy"]
+    check(any(doc["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/component") == "webhooks-worker"
+              and "Egress" in doc["spec"].get("policyTypes", []) for doc in policies),
+          "deploy/k8s: no egress NetworkPolicy for the webhooks role")
 
 
 def check_monitoring():

@@ -31,11 +31,12 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     ProviderWebhooksController(
         recorder: ProviderCallbackRecorder(
             client: dependencies.database, logger: dependencies.logger, registry: dependencies.settings.callFlowLogic,
-            defaults: dependencies.settings.providerDefaults, tokens: dependencies.settings.callbackTokens),
+            defaults: dependencies.settings.providerDefaults, tokens: dependencies.settings.callbackTokens,
+            secrets: dependencies.settings.secrets),
         publicBaseURL: dependencies.settings.publicBaseURL
     ).addRoutes(to: router.group("api"))
 
-    let accounts = AccountRepository(client: dependencies.database, logger: dependencies.logger)
+    let accounts = AccountRepository(client: dependencies.database, logger: dependencies.logger, secrets: dependencies.settings.secrets)
     let authenticated = AuthenticatedAccounts(timeToLive: dependencies.settings.tokenCacheDuration)
     let api = router.group("api").add(middleware: AuthenticationMiddleware(accounts: accounts, cache: authenticated))
     AccountsController(accounts: accounts, authenticated: authenticated).addRoutes(to: api)
@@ -57,7 +58,7 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let batchOperations = BatchOperationRepository(client: database, logger: logger)
     BatchOperationsController(operations: batchOperations, database: database).addRoutes(to: api)
     CalloutPopulationsController(operations: batchOperations, database: database).addRoutes(to: api)
-    WebhooksController(webhooks: WebhookRepository(client: database, logger: logger, outbound: settings.outbound), database: database).addRoutes(to: api)
+    WebhooksController(webhooks: WebhookRepository(client: database, logger: logger, outbound: settings.outbound, secrets: settings.secrets), database: database).addRoutes(to: api)
     DoNotCallEntriesController(entries: DoNotCallRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
     RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)

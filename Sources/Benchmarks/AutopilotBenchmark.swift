@@ -137,7 +137,7 @@ struct AutopilotBenchmark: AsyncParsableCommand {
                 AutopilotScheduler(
                     leases: AutopilotLeases(client: client, logger: logger, owner: owner),
                     steps: AutopilotSteps(client: client, logger: logger, owner: owner),
-                    accounts: ProviderAccounts(client: client, defaults: ProviderDefaults(baseURL: world.providerURL), logger: logger),
+                    accounts: ProviderAccounts(client: client, defaults: ProviderDefaults(baseURL: world.providerURL), secrets: nil, logger: logger),
                     settings: settings, logger: logger))
         }
         let group = ServiceGroup(services: services, logger: logger)

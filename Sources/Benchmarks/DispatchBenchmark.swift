@@ -200,7 +200,7 @@ final class DispatchWorld: Sendable {
     func queueWorker(group: String, producer: KafkaProducer) throws -> WorkerRuntime {
         let handler = QueueHandler(
             claims: DialClaims(client: client, logger: logger),
-            accounts: ProviderAccounts(client: client, defaults: ProviderDefaults(baseURL: providerURL), logger: logger),
+            accounts: ProviderAccounts(client: client, defaults: ProviderDefaults(baseURL: providerURL), secrets: nil, logger: logger),
             limiter: DialRateLimiter(schedule: DialSchedule(client: client, logger: logger)),
             provider: provider, events: StatusEventPublisher(producer: producer, kafka: kafka),
             holds: CalloutHolds(client: client, logger: logger), logger: logger)

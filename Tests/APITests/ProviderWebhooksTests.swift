@@ -101,6 +101,30 @@ import Testing
     }
 
     /// Callbacks arriving together are written in one batch; each still lands on its own call.
+    /// An auth token set through the API is stored sealed, and the signature check opens it: a callback
+    /// signed with it is taken, one signed with the sealed text is not.
+    @Test func aSealedAccountTokenChecksSignatures() async throws {
+        let (admin, adminToken) = try await api.account(superAdmin: true)
+        _ = admin
+        try await api.test(settings: settings) { client in
+            let call = try await outboundCall(client, callSid: "CA-sealed-\(UUID().uuidString.prefix(6))")
+            let sid = "AC-\(call.account.id)"
+            let update = try await client.request(
+                .patch, "/api/accounts/\(call.account.id)", token: adminToken, form: "twilio_auth_token=sealed-plain-\(call.account.id)")
+            #expect(update.status == .noContent)
+            let stored = try await api.database.query(
+                "SELECT twilio_auth_token FROM accounts WHERE id = \(call.account.id)", logger: api.logger
+            ).single { try $0.decode(String.self) }
+            #expect(stored.hasPrefix("scfm:v1:") && !stored.contains("sealed-plain"), "the row holds no plaintext token")
+            let callSid = try await api.database.query(
+                "SELECT remote_call_id FROM phone_calls WHERE id = \(call.phoneCallID)", logger: api.logger
+            ).single { try $0.decode(String.self) }
+            let parameters = Self.parameters(callSid: callSid, accountSid: sid, status: "ringing")
+            #expect(try await post(client, parameters, signedWith: stored).status == .forbidden)
+            #expect(try await post(client, parameters, signedWith: "sealed-plain-\(call.account.id)").status == .created)
+        }
+    }
+
     @Test func concurrentCallbacksEachReachTheirOwnCall() async throws {
         try await api.test(settings: settings) { client in
             let (account, token) = try await api.account()

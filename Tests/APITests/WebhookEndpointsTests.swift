@@ -50,6 +50,27 @@ import Testing
 
     /// Another account's token on an endpoint and a delivery: 404 for read, update, delete and replay, and
     /// the records unchanged; its indexes do not list them.
+    /// The secret is shown once, at creation; the row holds it sealed (SecretBox), never in plaintext, and
+    /// no read renders it.
+    @Test func theEndpointSecretIsShownOnceAndStoredSealed() async throws {
+        let (_, token) = try await api.account()
+        try await api.test { client in
+            let created = try await client.request(
+                .post, "/api/webhook_endpoints", token: token, form: "url=https%3A%2F%2F93.184.216.34%2Fsealed")
+            #expect(created.status == .created)
+            let secret = try #require(try created.json["secret"]?.stringValue)
+            #expect(secret.hasPrefix("whsec_"))
+            let id = try #require(try created.json["id"]?.integerValue)
+            let stored = try await api.database.query("SELECT secret FROM webhook_endpoints WHERE id = \(id)", logger: api.logger)
+                .single { try $0.decode(String.self) }
+            #expect(stored.hasPrefix("scfm:v1:") && !stored.contains(secret))
+            #expect(try TestAPI.secrets.open(SealedSecret(stored: stored), for: .webhookSecret) == secret)
+            let shown = try await client.request(.get, "/api/webhook_endpoints/\(id)", token: token)
+            #expect(try shown.json["secret"] == nil)
+            #expect(!shown.text.contains(secret))
+        }
+    }
+
     @Test func anotherAccountsEndpointsAndDeliveriesAreOutOfReach() async throws {
         let (owner, token) = try await api.account()
         let (_, otherToken) = try await api.account()

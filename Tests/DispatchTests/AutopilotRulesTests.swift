@@ -21,7 +21,7 @@ import Testing
         AutopilotScheduler(
             leases: AutopilotLeases(client: database, logger: logger, owner: owner, ttl: .seconds(5)),
             steps: AutopilotSteps(client: database, logger: logger, owner: owner),
-            accounts: ProviderAccounts(client: database, defaults: ProviderDefaults(baseURL: "http://127.0.0.1:9"), logger: logger),
+            accounts: ProviderAccounts(client: database, defaults: ProviderDefaults(baseURL: "http://127.0.0.1:9"), secrets: nil, logger: logger),
             logger: logger)
     }
 
@@ -247,7 +247,7 @@ import Testing
         let scheduler = AutopilotScheduler(
             leases: AutopilotLeases(client: database, logger: logger, owner: owner, ttl: .seconds(5)),
             steps: AutopilotSteps(client: database, logger: logger, owner: owner),
-            accounts: ProviderAccounts(client: database, defaults: ProviderDefaults(baseURL: "http://127.0.0.1:9"), logger: logger),
+            accounts: ProviderAccounts(client: database, defaults: ProviderDefaults(baseURL: "http://127.0.0.1:9"), secrets: nil, logger: logger),
             settings: settings, logger: logger)
         let running = Task { try await scheduler.run() }
         defer { running.cancel() }

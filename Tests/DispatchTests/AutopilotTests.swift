@@ -44,7 +44,7 @@ import Testing
             ])
         let callout = try await seed.createCallout(accountID: account, participants: 300)
         // Results pushed to the account's own system, which fails every delivery once.
-        let endpoint = try await WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true)).createEndpoint(
+        let endpoint = try await WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true), secrets: harness.secrets).createEndpoint(
             accountID: account, url: harness.providerURL + "/_fake/webhooks/results?fail=1", eventTypes: nil, enabled: nil, metadata: nil)
 
         let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
@@ -72,7 +72,7 @@ import Testing
         #expect(delivered["callout_participation.finished"] == 300)
         #expect(delivered["callout.finished"] == 1)
         #expect((delivered["phone_call.status_changed"] ?? 0) >= 300)
-        let received = try await harness.receivedWebhooks("results", secret: endpoint.secret)
+        let received = try await harness.receivedWebhooks("results", secret: endpoint.secret!)
         #expect(received.allSatisfy { $0["signature_valid"] == true })
 
         let outcomes = try await seed.outcomes(calloutID: callout)

@@ -35,7 +35,7 @@ import Testing
     }
 
     func endpoint(_ harness: DispatchHarness, account: Int64, url: String) async throws -> WebhookEndpoint {
-        try await WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true)).createEndpoint(
+        try await WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true), secrets: harness.secrets).createEndpoint(
             accountID: account, url: url, eventTypes: nil, enabled: nil, metadata: nil)
     }
 
@@ -73,7 +73,7 @@ import Testing
             }
         }
         #expect(settled)
-        let received = try await harness.receivedWebhooks("flaky", secret: flaky.secret)
+        let received = try await harness.receivedWebhooks("flaky", secret: flaky.secret!)
         #expect(received.count == 60, "each of 20 deliveries tried three times")
         #expect(received.allSatisfy { $0["signature_valid"] == true })
         #expect(Set(received.compactMap { $0["delivery_id"]?.stringValue }).count == 20)
@@ -84,7 +84,7 @@ import Testing
         ).single { try $0.decode((Int32, Int32, Int32).self) }
         #expect(attempts == (3, 3, 200))
 
-        let webhooks = WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true))
+        let webhooks = WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true), secrets: harness.secrets)
         let failed = try await webhooks.deliveryIndex(
             accountID: account, filter: try .webhookDeliveries(["webhook_endpoint_id": .integer(broken.id), "status": "failed"]),
             page: PageRequest())
@@ -101,7 +101,7 @@ import Testing
             try await harness.wait(timeout: .seconds(10)) { try await statuses(harness, endpoint: broken.id) == ["delivered": 1, "failed": 2] }
         }
         #expect(redelivered)
-        #expect(try await harness.receivedWebhooks("fixed", secret: broken.secret).count == 1)
+        #expect(try await harness.receivedWebhooks("fixed", secret: broken.secret!).count == 1)
     }
 
     /// A dead endpoint (nothing listening) and a slow one take their per-endpoint places only: a healthy
@@ -156,8 +156,8 @@ import Testing
             }
         }
         #expect(answered, "each delivery recorded with the redirect's own 302")
-        #expect(try await harness.receivedWebhooks("attacker", secret: redirecting.secret).count == 3)
-        #expect(try await harness.receivedWebhooks("internal", secret: redirecting.secret).isEmpty, "the redirect was followed")
+        #expect(try await harness.receivedWebhooks("attacker", secret: redirecting.secret!).count == 3)
+        #expect(try await harness.receivedWebhooks("internal", secret: redirecting.secret!).isEmpty, "the redirect was followed")
         let deliveries = try await WebhookRepository(client: harness.database, logger: harness.logger).deliveryIndex(
             accountID: account, filter: try .webhookDeliveries(["webhook_endpoint_id": .integer(redirecting.id)]), page: PageRequest())
         #expect(deliveries.records.count == 3)

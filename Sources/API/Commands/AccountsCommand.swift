@@ -46,8 +46,10 @@ struct AccountsCommand: AsyncParsableCommand {
                 throw ValidationError(JSONSerializer.string(error.json))
             }
             let validated = changes
+            // Auth tokens are stored sealed: giving one needs SECRETS_KEY (a clear error otherwise).
+            let secrets = twilioAuthToken == nil && somlengAuthToken == nil ? nil : try SecretsCommand.box()
             let account = try await commandDatabase(label: "scfm.admin") { client, logger in
-                try await AccountRepository(client: client, logger: logger).create(validated)
+                try await AccountRepository(client: client, logger: logger, secrets: secrets).create(validated)
             }
             print(JSONSerializer.string(account.json))
         }

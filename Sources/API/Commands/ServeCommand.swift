@@ -48,9 +48,13 @@ struct ServeCommand: AsyncParsableCommand {
                 try OutboxRelay.fromEnvironment(
                     database: database, producer: producer, kafka: configuration.kafka, environment: environment, logger: logger))
         }
-        if migrate {
-            app.beforeServerStarts {
-                try await Migrator(client: database, logger: logger).migrate()
+        let secrets = dependencies.settings.secrets
+        app.beforeServerStarts {
+            if migrate { try await Migrator(client: database, logger: logger).migrate() }
+            // Secrets stored before they were sealed (an upgrade) are sealed now; a no-op once done.
+            if let secrets {
+                let report = try await StoredSecrets(client: database, box: secrets, logger: logger).reseal(onlyPlaintext: true)
+                if report.resealed > 0 { logger.notice("sealed plaintext secrets", metadata: ["count": "\(report.resealed)"]) }
             }
         }
         if dependencies.settings.outbound.allowPrivateAddresses {

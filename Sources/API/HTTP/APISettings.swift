@@ -19,6 +19,10 @@ struct APISettings: Sendable {
     /// `SECRETS_KEY` (required by `API serve`): checks the token that binds a callback URL to its phone call.
     /// Nil (tests that do not need it): a callback's `phone_call_id` is ignored and its CallSid alone finds the call.
     var callbackTokens: CallbackTokens?
+    /// `SECRETS_KEY` (and `SECRETS_KEY_PREVIOUS`): seals the accounts' provider auth tokens and the webhook
+    /// endpoints' secrets before they are stored, and opens them to check provider signatures. Nil (tests
+    /// that store no secret): storing one is refused.
+    var secrets: SecretBox?
     /// `OUTBOUND_ALLOW_PRIVATE_ADDRESSES` (false): whether webhook endpoints may name private addresses.
     var outbound = OutboundPolicy()
 
@@ -33,7 +37,9 @@ struct APISettings: Sendable {
         }
         providerDefaults = try ProviderDefaults(environment: environment)
         publicBaseURL = try PublicBaseURL.read(environment)
-        callbackTokens = CallbackTokens(secretsKey: try SecretsKey(environment: environment))
+        let secretsKey = try SecretsKey(environment: environment)
+        callbackTokens = CallbackTokens(secretsKey: secretsKey)
+        secrets = SecretBox(secretsKey: secretsKey)
         outbound = try OutboundPolicy(environment: environment)
         tokenCacheDuration = .milliseconds(Int64(try environment.number("API_TOKEN_CACHE_SECONDS", default: 5, range: 0...3600) * 1000))
     }

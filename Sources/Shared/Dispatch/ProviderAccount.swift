@@ -72,8 +72,8 @@ public struct ProviderDefaults: Sendable {
     }
 
     /// The account's provider: its `platform_provider_name` or the default; each credential from the account
-    /// when it has one, else from the environment.
-    public func resolve(_ account: Account) -> ProviderAccount {
+    /// when it has one (opened with `secrets`), else from the environment.
+    public func resolve(_ account: Account, secrets: SecretBox?) throws -> ProviderAccount {
         let platform = account.platformProviderName.flatMap(ProviderAccount.Platform.init(rawValue:)) ?? self.platform
         let rate = account.settings["max_calls_per_second"].flatMap(Self.positiveNumber) ?? maxCallsPerSecond
         let cap = account.settings["max_concurrent_calls"].flatMap(Self.positiveNumber).map { Int($0) } ?? maxConcurrentCalls
@@ -81,11 +81,11 @@ public struct ProviderDefaults: Sendable {
         case .twilio:
             return ProviderAccount(
                 platform: .twilio, baseURL: twilioBaseURL, accountSID: account.twilioAccountSID ?? twilioAccountSID,
-                authToken: account.twilioAuthToken ?? twilioAuthToken, maxCallsPerSecond: rate, maxConcurrentCalls: cap)
+                authToken: try account.twilioAuthToken.map { try secrets.open($0, for: .twilioAuthToken) } ?? twilioAuthToken, maxCallsPerSecond: rate, maxConcurrentCalls: cap)
         case .somleng:
             return ProviderAccount(
                 platform: .somleng, baseURL: somlengBaseURL, accountSID: account.somlengAccountSID ?? somlengAccountSID,
-                authToken: account.somlengAuthToken ?? somlengAuthToken, maxCallsPerSecond: rate, maxConcurrentCalls: cap)
+                authToken: try account.somlengAuthToken.map { try secrets.open($0, for: .somlengAuthToken) } ?? somlengAuthToken, maxCallsPerSecond: rate, maxConcurrentCalls: cap)
         }
     }
 
@@ -117,13 +117,14 @@ public struct ProviderCredentials: Sendable, Equatable {
         self.somlengAuthToken = somlengAuthToken
     }
 
-    /// The four credential columns, in table order, starting at column `offset` of a row.
-    init(row: PostgresRow, offset: Int) throws {
+    /// The four credential columns, in table order, starting at column `offset` of a row; the tokens opened
+    /// with `secrets`.
+    init(row: PostgresRow, offset: Int, secrets: SecretBox?) throws {
         let columns = row.makeRandomAccess()
         twilioAccountSID = try columns[offset].decode(String?.self)
-        twilioAuthToken = try columns[offset + 1].decode(String?.self)
+        twilioAuthToken = try columns[offset + 1].decode(String?.self).map { try secrets.open(SealedSecret(stored: $0), for: .twilioAuthToken) }
         somlengAccountSID = try columns[offset + 2].decode(String?.self)
-        somlengAuthToken = try columns[offset + 3].decode(String?.self)
+        somlengAuthToken = try columns[offset + 3].decode(String?.self).map { try secrets.open(SealedSecret(stored: $0), for: .somlengAuthToken) }
     }
 }
 

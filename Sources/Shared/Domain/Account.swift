@@ -12,9 +12,10 @@ public struct Account: Sendable {
     public var permissions: [String]
     public var platformProviderName: String?
     public var twilioAccountSID: String?
-    public var twilioAuthToken: String?
+    /// Sealed (SecretBox); `ProviderDefaults.resolve` opens them where a dial or a signature check needs them.
+    public var twilioAuthToken: SealedSecret?
     public var somlengAccountSID: String?
-    public var somlengAuthToken: String?
+    public var somlengAuthToken: SealedSecret?
     public let createdAt: Date
     public var updatedAt: Date
 
@@ -34,9 +35,9 @@ public struct Account: Sendable {
         permissions = try columns["permissions"].decode([String].self)
         platformProviderName = try columns["platform_provider_name"].decode(String?.self)
         twilioAccountSID = try columns["twilio_account_sid"].decode(String?.self)
-        twilioAuthToken = try columns["twilio_auth_token"].decode(String?.self)
+        twilioAuthToken = try columns["twilio_auth_token"].decode(String?.self).map(SealedSecret.init(stored:))
         somlengAccountSID = try columns["somleng_account_sid"].decode(String?.self)
-        somlengAuthToken = try columns["somleng_auth_token"].decode(String?.self)
+        somlengAuthToken = try columns["somleng_auth_token"].decode(String?.self).map(SealedSecret.init(stored:))
         createdAt = try columns["created_at"].decode(Date.self)
         updatedAt = try columns["updated_at"].decode(Date.self)
     }

@@ -1,27 +1,29 @@
 import Foundation
 import PostgresNIO
 
-/// An account's receiver of result events (`/api/webhook_endpoints`). Its `secret` keys the deliveries'
-/// signatures; the API shows it once, when the endpoint is created.
+/// An account's receiver of result events (`/api/webhook_endpoints`). Its secret keys the deliveries'
+/// signatures; it is stored sealed (SecretBox), never read back by the API, and shown once, when the endpoint
+/// is created.
 public struct WebhookEndpoint: Sendable {
     public let id: Int64
     public let accountID: Int64
     public var url: String
-    public var secret: String
+    /// The plaintext secret: only in the answer to the endpoint's creation, nil when read back.
+    public var secret: String?
     public var eventTypes: [String]
     public var enabled: Bool
     public var metadata: JSONValue
     public let createdAt: Date
     public var updatedAt: Date
 
-    public static let columns: TrustedSQL = "id, account_id, url, secret, event_types, enabled, metadata, created_at, updated_at"
+    public static let columns: TrustedSQL = "id, account_id, url, event_types, enabled, metadata, created_at, updated_at"
 
     init(row: PostgresRow) throws {
         let columns = row.makeRandomAccess()
         id = try columns["id"].decode(Int64.self)
         accountID = try columns["account_id"].decode(Int64.self)
         url = try columns["url"].decode(String.self)
-        secret = try columns["secret"].decode(String.self)
+        secret = nil
         eventTypes = try columns["event_types"].decode([String].self)
         enabled = try columns["enabled"].decode(Bool.self)
         metadata = try columns["metadata"].decode(JSONValue.self)
@@ -44,7 +46,7 @@ public struct WebhookEndpoint: Sendable {
     /// The answer to its creation: the only time the secret is shown.
     public var jsonWithSecret: JSONValue {
         var object = json.objectValue ?? [:]
-        object["secret"] = .string(secret)
+        object["secret"] = .optional(secret)
         return .object(object)
     }
 }

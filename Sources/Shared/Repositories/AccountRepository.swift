@@ -32,14 +32,26 @@ public struct AccountChanges: Sendable {
 public struct AccountRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// Seals the provider auth tokens before they are written (`SECRETS_KEY`); without it, an auth token to
+    /// store is refused rather than written in plaintext.
+    let secrets: SecretBox?
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, secrets: SecretBox? = nil) {
         self.client = client
         self.logger = logger
+        self.secrets = secrets
+    }
+
+    /// A token as the column holds it: sealed; nil stays nil (clearing it).
+    func sealed(_ token: String?, _ field: SecretField) throws -> String? {
+        guard let token else { return nil }
+        return try secrets.seal(token, for: field).stored
     }
 
     public func create(_ changes: AccountChanges) async throws -> Account {
         try changes.validate()
+        let twilioAuthToken = try sealed(changes.twilioAuthToken ?? nil, .twilioAuthToken)
+        let somlengAuthToken = try sealed(changes.somlengAuthToken ?? nil, .somlengAuthToken)
         do {
             return try await client.query(
             """
@@ -47,8 +59,8 @@ public struct AccountRepository: Sendable {
                 twilio_auth_token, somleng_account_sid, somleng_auth_token)
             VALUES (\(changes.metadata ?? .emptyObject), \(changes.settings ?? .emptyObject),
                 \(changes.permissions ?? []), \(changes.platformProviderName ?? nil),
-                \(changes.twilioAccountSID ?? nil), \(changes.twilioAuthToken ?? nil),
-                \(changes.somlengAccountSID ?? nil), \(changes.somlengAuthToken ?? nil))
+                \(changes.twilioAccountSID ?? nil), \(twilioAuthToken),
+                \(changes.somlengAccountSID ?? nil), \(somlengAuthToken))
             RETURNING \(unescaped: Account.columns.text)
             """, logger: logger
             ).single(Account.init(row:))
@@ -116,9 +128,9 @@ public struct AccountRepository: Sendable {
         if let permissions = changes.permissions { sql.append(", permissions = "); sql.bind(permissions) }
         if let value = changes.platformProviderName { sql.append(", platform_provider_name = "); sql.bind(value) }
         if let value = changes.twilioAccountSID { sql.append(", twilio_account_sid = "); sql.bind(value) }
-        if let value = changes.twilioAuthToken { sql.append(", twilio_auth_token = "); sql.bind(value) }
+        if let value = changes.twilioAuthToken { sql.append(", twilio_auth_token = "); sql.bind(try sealed(value, .twilioAuthToken)) }
         if let value = changes.somlengAccountSID { sql.append(", somleng_account_sid = "); sql.bind(value) }
-        if let value = changes.somlengAuthToken { sql.append(", somleng_auth_token = "); sql.bind(value) }
+        if let value = changes.somlengAuthToken { sql.append(", somleng_auth_token = "); sql.bind(try sealed(value, .somlengAuthToken)) }
         sql.append(" WHERE id = ")
         sql.bind(id)
         sql.append(" RETURNING id")

@@ -8,11 +8,14 @@ public struct WebhookRepository: Sendable {
     let logger: Logger
     /// Where endpoints may point (`OUTBOUND_ALLOW_PRIVATE_ADDRESSES`).
     let outbound: OutboundPolicy
+    /// Seals each endpoint's secret before it is written (`SECRETS_KEY`).
+    let secrets: SecretBox?
 
-    public init(client: PostgresClient, logger: Logger, outbound: OutboundPolicy = OutboundPolicy()) {
+    public init(client: PostgresClient, logger: Logger, outbound: OutboundPolicy = OutboundPolicy(), secrets: SecretBox? = nil) {
         self.client = client
         self.logger = logger
         self.outbound = outbound
+        self.secrets = secrets
     }
 
     /// An absolute http(s) URL with a host the outbound policy allows: an address literal or a name that
@@ -48,14 +51,18 @@ public struct WebhookRepository: Sendable {
         do { checkedURL = try await validate(url: url) } catch { errors.add(error) }
         do { checkedTypes = try Self.validate(eventTypes: eventTypes) } catch { errors.add(error) }
         try errors.throwIfAny()
-        return try await client.query(
+        let secret = WebhookSignature.newSecret()
+        let sealed = try secrets.seal(secret, for: .webhookSecret).stored
+        var endpoint = try await client.query(
             """
             INSERT INTO webhook_endpoints (account_id, url, secret, event_types, enabled, metadata)
-            VALUES (\(accountID), \(checkedURL), \(WebhookSignature.newSecret()),
+            VALUES (\(accountID), \(checkedURL), \(sealed),
                     \(checkedTypes ?? WebhookEventType.allCases.map(\.rawValue)), \(enabled ?? true), \(metadata ?? .emptyObject))
             RETURNING \(unescaped: WebhookEndpoint.columns.text)
             """, logger: logger
         ).single(WebhookEndpoint.init(row:))
+        endpoint.secret = secret
+        return endpoint
     }
 
     public func findEndpoint(accountID: Int64, id: Int64) async throws -> WebhookEndpoint {

@@ -39,12 +39,15 @@ public struct ProviderCallbackRecorder: Sendable {
     let writes: MicroBatcher<EventRecord, Int64>
     /// Nil: a URL's `phone_call_id` is not trusted and the CallSid alone finds the call.
     let tokens: CallbackTokens?
+    /// Opens the accounts' sealed auth tokens that signatures are checked with (`SECRETS_KEY`).
+    let secrets: SecretBox?
 
     public init(
         client: PostgresClient, logger: Logger, registry: CallFlowLogicRegistry, defaults: ProviderDefaults,
-        tokens: CallbackTokens?, maximumBatch: Int = 200, linger: Duration = .milliseconds(2)
+        tokens: CallbackTokens?, secrets: SecretBox? = nil, maximumBatch: Int = 200, linger: Duration = .milliseconds(2)
     ) {
         self.tokens = tokens
+        self.secrets = secrets
         self.client = client
         self.logger = logger
         self.registry = registry
@@ -164,7 +167,7 @@ public struct ProviderCallbackRecorder: Sendable {
                 try row.decode((Int64, Int64, JSONValue, JSONValue, String?, String?, String?, String?).self)
             let columns = row.makeRandomAccess()
             return CallbackTarget(
-                accountID: accountID, phoneCallID: id, credentials: try ProviderCredentials(row: row, offset: 8),
+                accountID: accountID, phoneCallID: id, credentials: try ProviderCredentials(row: row, offset: 8, secrets: secrets),
                 callFlowLogicCandidates: [callFlow, participationFlow, calloutFlow, accountFlow],
                 phoneCallMetadata: callMetadata, calloutMetadata: calloutMetadata,
                 remoteCallID: try columns[12].decode(String?.self), status: try columns[13].decode(String.self))
@@ -188,7 +191,7 @@ public struct ProviderCallbackRecorder: Sendable {
             let id = try columns[0].decode(Int64.self)
             let accountFlow = try columns[1].decode(String?.self)
             return CallbackTarget(
-                accountID: id, phoneCallID: nil, credentials: try ProviderCredentials(row: row, offset: 2), callFlowLogicCandidates: [accountFlow])
+                accountID: id, phoneCallID: nil, credentials: try ProviderCredentials(row: row, offset: 2, secrets: secrets), callFlowLogicCandidates: [accountFlow])
         }
         return nil
     }

@@ -44,7 +44,9 @@ public final class WebhookDispatcher: Service, Sendable {
         let id: Int64
         let endpointID: Int64
         let url: String
-        let secret: String
+        /// The endpoint's secret, opened; an error when it does not open (a key dropped too early): the attempt
+        /// then fails with that note instead of sending an unsigned request.
+        let secret: Result<String, SecretBox.Failure>
         let eventType: String
         let payload: JSONValue
         let attempts: Int
@@ -62,6 +64,8 @@ public final class WebhookDispatcher: Service, Sendable {
     let client: PostgresClient
     let outbound: OutboundHTTPClients
     let settings: Settings
+    /// Opens the endpoints' sealed secrets (`SECRETS_KEY`).
+    let secrets: SecretBox?
     let logger: Logger
     private let inFlight = Mutex<[Int64: Int]>([:])
     /// Deliveries finished so far: the claim loop looks again as soon as a place frees up instead of waiting
@@ -70,7 +74,8 @@ public final class WebhookDispatcher: Service, Sendable {
     private let recorder: MicroBatcher<Outcome, Void>
     private let sent = LabelledCounters(label: "scfm_webhook_deliveries_total", dimensionNames: ["outcome"])
 
-    public init(client: PostgresClient, outbound: OutboundHTTPClients, settings: Settings = Settings(), logger: Logger) {
+    public init(client: PostgresClient, outbound: OutboundHTTPClients, settings: Settings = Settings(), secrets: SecretBox?, logger: Logger) {
+        self.secrets = secrets
         self.client = client
         self.outbound = outbound
         self.settings = settings
@@ -165,7 +170,9 @@ public final class WebhookDispatcher: Service, Sendable {
         {
             deliveries.append(
                 Delivery(
-                    id: id, endpointID: endpointID, url: url, secret: secret, eventType: type, payload: payload,
+                    id: id, endpointID: endpointID, url: url,
+                    secret: Result { () throws(SecretBox.Failure) in try secrets.open(SealedSecret(stored: secret), for: .webhookSecret) },
+                    eventType: type, payload: payload,
                     attempts: Int(attempts), createdAt: createdAt))
         }
         return deliveries
@@ -181,6 +188,13 @@ public final class WebhookDispatcher: Service, Sendable {
     }
 
     func send(_ delivery: Delivery) async -> Outcome {
+        let secret: String
+        switch delivery.secret {
+        case .success(let opened): secret = opened
+        case .failure(let failure):
+            logger.error("webhook secret does not open", metadata: ["endpoint_id": "\(delivery.endpointID)", "error": "\(failure)"])
+            return Outcome(delivery: delivery, status: nil, body: nil, error: "not sent: \(failure)")
+        }
         let body = Self.body(of: delivery)
         var request = HTTPClientRequest(url: delivery.url)
         request.method = .POST
@@ -190,7 +204,7 @@ public final class WebhookDispatcher: Service, Sendable {
         request.headers.add(name: "X-SCFM-Delivery", value: String(delivery.id))
         request.headers.add(
             name: WebhookSignature.header,
-            value: WebhookSignature.sign(body: body, secret: delivery.secret, timestamp: Int64(Date().timeIntervalSince1970)))
+            value: WebhookSignature.sign(body: body, secret: secret, timestamp: Int64(Date().timeIntervalSince1970)))
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await outbound.execute(request, timeout: .nanoseconds(settings.requestTimeout.nanoseconds))

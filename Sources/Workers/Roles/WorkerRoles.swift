@@ -9,6 +9,10 @@ struct WorkerRoleContext {
     let kafka: KafkaConfiguration
     let environment: EnvironmentVariables
     let logger: Logger
+
+    /// `SECRETS_KEY` (and `SECRETS_KEY_PREVIOUS`): required by the roles that read a stored secret or make a
+    /// callback token (queue, remote-fetch, scheduler, webhooks); a clear error at start when it is missing.
+    func secrets() throws -> SecretBox { SecretBox(secretsKey: try SecretsKey(environment: environment)) }
 }
 
 /// The worker roles, by name. A role is a set of services; consumer roles are a `WorkerRuntime` with the
@@ -152,12 +156,15 @@ enum WorkerRoles {
         }
         let clients = OutboundHTTPClients(settings: outbound, logger: context.logger)
         let recorder = WebhookEventRecorder(client: context.database, logger: context.logger)
-        return [clients, WebhookDispatcher(client: context.database, outbound: clients, settings: settings, logger: context.logger)]
+        return [clients, WebhookDispatcher(
+                client: context.database, outbound: clients, settings: settings, secrets: try context.secrets(), logger: context.logger)]
             + (try consumer(role: "webhooks", topic: .phoneCallEvents, handler: recorder, context: context, ordering: .key, defaultConcurrency: 256))
     }
 
     static func providerAccounts(_ context: WorkerRoleContext) throws -> ProviderAccounts {
-        ProviderAccounts(client: context.database, defaults: try ProviderDefaults(environment: context.environment), logger: context.logger)
+        ProviderAccounts(
+            client: context.database, defaults: try ProviderDefaults(environment: context.environment), secrets: try context.secrets(),
+            logger: context.logger)
     }
 
     static func providerRequestTimeout(_ context: WorkerRoleContext) throws -> Duration {

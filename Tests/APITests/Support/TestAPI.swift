@@ -14,6 +14,10 @@ struct TestAPI {
     let database: PostgresClient
     let logger = Logger(label: "scfm.tests")
 
+    /// The test process's `SECRETS_KEY`: every API under test seals with it unless a test brings its own.
+    static let secretsKey = try! SecretsKey(base64: SecretsKey.generate())
+    static var secrets: SecretBox { SecretBox(secretsKey: secretsKey) }
+
     static func make(suite: String) async throws -> TestAPI {
         TestAPI(database: try await TestDatabases.shared.client(suite: suite))
     }
@@ -24,6 +28,7 @@ struct TestAPI {
     ) async throws {
         var dependencies = APIDependencies(database: database, brokerProbe: brokerProbe, metrics: nil, logger: logger)
         dependencies.settings = settings
+        if dependencies.settings.secrets == nil { dependencies.settings.secrets = Self.secrets }
         let app = Application(router: buildRouter(dependencies), logger: logger)
         try await app.test(.router, body)
     }

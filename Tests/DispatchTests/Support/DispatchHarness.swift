@@ -68,6 +68,10 @@ final class DispatchHarness: Sendable {
 
     var defaults: ProviderDefaults { ProviderDefaults(baseURL: providerURL, accountSID: "ACdefault") }
 
+    /// The test process's `SECRETS_KEY`, sealing and opening accounts' auth tokens and webhook secrets.
+    static let secretsKey = try! SecretsKey(base64: SecretsKey.generate())
+    var secrets: SecretBox { SecretBox(secretsKey: Self.secretsKey) }
+
     var seed: DispatchSeed { DispatchSeed(client: database, logger: logger) }
 
     /// An account dialling through the fake provider at `rate` calls per second.
@@ -95,7 +99,7 @@ final class DispatchHarness: Sendable {
         settings.maximumRetryDelay = .seconds(1)
         let handler = QueueHandler(
             claims: DialClaims(client: database, logger: logger, claimTimeout: claimTimeout),
-            accounts: ProviderAccounts(client: database, defaults: defaults, logger: logger),
+            accounts: ProviderAccounts(client: database, defaults: defaults, secrets: secrets, logger: logger),
             limiter: DialRateLimiter(schedule: DialSchedule(client: database, logger: logger)),
             provider: ProviderClient(http: Self.providerHTTP, requestTimeout: .seconds(5), logger: logger),
             events: StatusEventPublisher(producer: producer, kafka: kafka), holds: CalloutHolds(client: database, logger: logger),
@@ -110,7 +114,7 @@ final class DispatchHarness: Sendable {
 
     func remoteFetchWorker(group: String, producer: KafkaProducer) throws -> WorkerRuntime {
         let handler = RemoteFetchHandler(
-            client: database, accounts: ProviderAccounts(client: database, defaults: defaults, logger: logger),
+            client: database, accounts: ProviderAccounts(client: database, defaults: defaults, secrets: secrets, logger: logger),
             provider: ProviderClient(http: Self.providerHTTP, requestTimeout: .seconds(5), logger: logger),
             events: StatusEventPublisher(producer: producer, kafka: kafka), logger: logger)
         return try runtime(role: "remote-fetch", group: group, topic: .phoneCallsRemoteFetch, handler: handler, concurrency: 64)
@@ -124,7 +128,7 @@ final class DispatchHarness: Sendable {
         let leases = AutopilotLeases(client: database, logger: logger, owner: owner, ttl: .seconds(3))
         return AutopilotScheduler(
             leases: leases, steps: AutopilotSteps(client: database, logger: logger, owner: owner),
-            accounts: ProviderAccounts(client: database, defaults: defaults, maximumAge: .milliseconds(200), logger: logger),
+            accounts: ProviderAccounts(client: database, defaults: defaults, secrets: secrets, maximumAge: .milliseconds(200), logger: logger),
             trunks: TrunkShares(client: database, logger: logger, defaults: defaults), settings: settings, logger: logger)
     }
 
@@ -183,7 +187,7 @@ final class DispatchHarness: Sendable {
         let clients = OutboundHTTPClients(settings: outbound, logger: logger)
         return [
             clients,
-            WebhookDispatcher(client: database, outbound: clients, settings: dispatching, logger: logger),
+            WebhookDispatcher(client: database, outbound: clients, settings: dispatching, secrets: secrets, logger: logger),
             try runtime(role: "webhooks", group: group, topic: .phoneCallEvents, handler: recorder, concurrency: 64),
         ]
     }
