@@ -52,6 +52,7 @@ let package = Package(
             name: "API",
             dependencies: [
                 "Shared",
+                "Operations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -62,6 +63,19 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The internal /health and /metrics server every process runs.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Shared",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -84,6 +98,7 @@ let package = Package(
             name: "Workers",
             dependencies: [
                 "Shared",
+                "Operations",
                 "FakeProvider",
                 "CLocalBrokerPort",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -142,6 +157,7 @@ let package = Package(
             name: "APITests",
             dependencies: [
                 "API",
+                "Operations",
                 "Shared",
                 "TestSupport",
                 "FakeProvider",

@@ -177,7 +177,7 @@ class System:
         self.spawn("fake-provider", [f"{BIN}/Workers", "fake-provider", "--port", str(self.options.provider_port)],
                    priority=5)
         self.wait_http(f"{self.provider_url}/health", "the fake provider")
-        self.spawn("api", [f"{BIN}/API", "serve"], {"PORT": str(self.options.api_port)})
+        self.spawn("api", [f"{BIN}/API", "serve"], {"PORT": str(self.options.api_port), "METRICS_PORT": str(self.options.api_port + 1)})
         self.wait_http(f"{self.api_url}/health", "the API")
 
         port = self.options.worker_port

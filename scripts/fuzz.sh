@@ -46,7 +46,8 @@ export KAFKA_BROKERS="$(cat .scfm/fuzz-kafka-bootstrap)"
 "$BIN/API" migrate
 "$BIN/API" create-super-admin --token-file .scfm/fuzz-token >/dev/null
 TOKEN="$(cat .scfm/fuzz-token)"
-"$BIN/API" serve &
+# The fuzzer hammers one token: no request rate limit here (AbuseLimitsTests covers it).
+METRICS_PORT="${FUZZ_METRICS_PORT:-9389}" API_RATE_LIMIT_PER_SECOND=0 "$BIN/API" serve &
 children+=($!)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$API_PORT/health" >/dev/null && break; sleep 0.2; done
 

@@ -85,7 +85,8 @@ echo "make run: OUTBOUND_ALLOW_PRIVATE_ADDRESSES=$OUTBOUND_ALLOW_PRIVATE_ADDRESS
 "$BIN/API" migrate
 "$BIN/API" create-super-admin --token-file "$STATE/super-admin-token"
 
-"$BIN/API" serve &
+# The API's /metrics (and /health) on its internal port, 9089 here (the workers take 9090-9095).
+METRICS_PORT="${API_METRICS_PORT:-9089}" "$BIN/API" serve &
 children+=($!)
 # One process per worker role, each with its own /health and /metrics port (population 9090, queue 9091,
 # remote-fetch 9092, status 9093, scheduler 9094, webhooks 9095). Started so that a stop (newest first) stops

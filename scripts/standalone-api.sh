@@ -22,8 +22,10 @@ standalone_database() {
 
 standalone_api() {
     SECRETS_KEY="${SECRETS_KEY:-$(head -c 32 /dev/urandom | base64)}" \
-        KAFKA_BROKERS=127.0.0.1:1 KAFKA_PROPERTIES="log_level=0" OUTBOX_RELAY=false PORT="$1" .build/release/API serve &
+        KAFKA_BROKERS=127.0.0.1:1 KAFKA_PROPERTIES="log_level=0" OUTBOX_RELAY=false PORT="$1" METRICS_PORT="$(($1 + 1))" \
+        API_RATE_LIMIT_PER_SECOND=0 .build/release/API serve &
+    # No request rate limit: the benchmarks measure how many requests the API answers, not the limit.
     api_pid=$!
-    for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/metrics" && break; sleep 0.1; done
+    for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/health" && break; sleep 0.1; done
     kill -0 "$api_pid" 2>/dev/null || { echo "the API did not start (is port $1 in use?)" >&2; exit 1; }
 }

@@ -8,7 +8,6 @@ import Shared
 struct APIDependencies: Sendable {
     let database: PostgresClient
     let brokerProbe: KafkaBrokerProbe?
-    let metrics: PrometheusCollectorRegistry?
     let logger: Logger
     var settings = APISettings()
 }
@@ -21,11 +20,10 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: RequestDeadlineMiddleware(deadline: dependencies.settings.requestTimeout))
 
-    OperationsController(
-        database: dependencies.database, brokerProbe: dependencies.brokerProbe, metrics: dependencies.metrics,
-        logger: dependencies.logger
-    ).addRoutes(to: router)
+    OperationsController(database: dependencies.database, brokerProbe: dependencies.brokerProbe, logger: dependencies.logger)
+        .addRoutes(to: router)
 
     // The providers' callbacks carry a signature instead of an access token.
     ProviderWebhooksController(
@@ -38,7 +36,8 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
 
     let accounts = AccountRepository(client: dependencies.database, logger: dependencies.logger, secrets: dependencies.settings.secrets)
     let authenticated = AuthenticatedAccounts(timeToLive: dependencies.settings.tokenCacheDuration)
-    let api = router.group("api").add(middleware: AuthenticationMiddleware(accounts: accounts, cache: authenticated))
+    let rateLimiter = RequestRateLimiter(rate: dependencies.settings.rateLimit.perSecond, burst: dependencies.settings.rateLimit.burst)
+    let api = router.group("api").add(middleware: AuthenticationMiddleware(accounts: accounts, cache: authenticated, rateLimiter: rateLimiter))
     AccountsController(accounts: accounts, authenticated: authenticated).addRoutes(to: api)
     AccessTokensController(accessTokens: AccessTokenRepository(client: dependencies.database, logger: dependencies.logger), authenticated: authenticated)
         .addRoutes(to: api)
@@ -55,10 +54,11 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     ).addRoutes(to: api)
     PhoneCallsController(phoneCalls: PhoneCallRepository(client: database, logger: logger), database: database, settings: settings)
         .addRoutes(to: api)
-    let batchOperations = BatchOperationRepository(client: database, logger: logger)
+    let batchOperations = BatchOperationRepository(client: database, logger: logger, limits: settings.limits)
     BatchOperationsController(operations: batchOperations, database: database).addRoutes(to: api)
     CalloutPopulationsController(operations: batchOperations, database: database).addRoutes(to: api)
-    WebhooksController(webhooks: WebhookRepository(client: database, logger: logger, outbound: settings.outbound, secrets: settings.secrets), database: database).addRoutes(to: api)
+    WebhooksController(webhooks: WebhookRepository(
+            client: database, logger: logger, outbound: settings.outbound, secrets: settings.secrets, limits: settings.limits), database: database).addRoutes(to: api)
     DoNotCallEntriesController(entries: DoNotCallRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
     RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)
@@ -66,11 +66,14 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     return router
 }
 
+/// `idleTimeout` (`API_IDLE_TIMEOUT_SECONDS`, 60): a connection with nothing read or written for that long
+/// is closed, so idle or trickling clients cannot hold sockets without bound.
 func buildApplication(
-    _ dependencies: APIDependencies, host: String, port: Int
+    _ dependencies: APIDependencies, host: String, port: Int, idleTimeout: Duration = .seconds(60)
 ) -> Application<RouterResponder<APIRequestContext>> {
     Application(
         router: buildRouter(dependencies),
+        server: .http1(configuration: .init(idleTimeout: idleTimeout > .zero ? .nanoseconds(idleTimeout.nanoseconds) : nil)),
         configuration: .init(address: .hostname(host, port: port), serverName: "scfm-api"),
         logger: dependencies.logger)
 }

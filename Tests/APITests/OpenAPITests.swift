@@ -25,7 +25,7 @@ import Testing
 
     /// Every route the API serves is documented, and every documented operation is served.
     @Test func describesEveryRouteAndNothingElse() throws {
-        let dependencies = APIDependencies(database: api.database, brokerProbe: nil, metrics: nil, logger: api.logger)
+        let dependencies = APIDependencies(database: api.database, brokerProbe: nil, logger: api.logger)
         let served = Set(
             buildRouter(dependencies).routes.map { route in
                 // Captures read `{id}`, as in OpenAPI paths.

@@ -29,7 +29,7 @@ import Testing
         providerSettings.ringDuration = .milliseconds(50)
         providerSettings.talkDuration = .milliseconds(100)
         let provider = await RunningFakeProvider.start(settings: providerSettings, logger: logger)
-        var dependencies = APIDependencies(database: api.database, brokerProbe: nil, metrics: nil, logger: logger)
+        var dependencies = APIDependencies(database: api.database, brokerProbe: nil, logger: logger)
         // No PUBLIC_BASE_URL: the signature covers the host the provider connected to.
         dependencies.settings.publicBaseURL = nil
         dependencies.settings.callbackTokens = Self.tokens

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hummingbird
 import Logging
+import Operations
 import Metrics
 import NIOCore
 import NIOPosix
@@ -34,12 +35,19 @@ struct ServeCommand: AsyncParsableCommand {
 
         let database = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
         let brokerProbe = try KafkaBrokerProbe(configuration: configuration.kafka, logger: logger)
-        var dependencies = APIDependencies(database: database, brokerProbe: brokerProbe, metrics: registry, logger: logger)
+        var dependencies = APIDependencies(database: database, brokerProbe: brokerProbe, logger: logger)
         dependencies.settings = try APISettings(environment: environment)
-        var app = buildApplication(
-            dependencies,
-            host: configuration.host, port: configuration.port)
-        app.addServices(database, brokerProbe)
+        let idleTimeout = try environment.seconds("API_IDLE_TIMEOUT_SECONDS", default: .seconds(60), range: 0...3600)
+        var app = buildApplication(dependencies, host: configuration.host, port: configuration.port, idleTimeout: idleTimeout)
+        // /health and /metrics on the internal port, as every worker has: the public port never shows metrics.
+        let metricsPort = try environment.integer("METRICS_PORT", default: 9090, range: 1...65535)
+        guard metricsPort != configuration.port else {
+            throw EnvironmentVariables.InvalidValue(name: "METRICS_PORT", value: "\(metricsPort)", expected: "a port other than PORT")
+        }
+        let operations = OperationsServer.application(
+            host: configuration.host, port: metricsPort, serverName: "scfm-api-operations", database: database,
+            brokerProbe: brokerProbe, metrics: registry, logger: logger)
+        app.addServices(database, brokerProbe, operations)
         // The outbox relay publishes the jobs this API writes; with several replicas one publishes at a time.
         if try environment.oneOf("OUTBOX_RELAY", ["true", "false"], default: "true") == "true" {
             let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
@@ -60,7 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
         if dependencies.settings.outbound.allowPrivateAddresses {
             logger.warning("OUTBOUND_ALLOW_PRIVATE_ADDRESSES=true: webhook endpoints may name private and loopback addresses (local use only)")
         }
-        logger.info("starting API", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)"])
+        logger.info(
+            "starting API",
+            metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)", "metrics_port": "\(metricsPort)"])
         // Application.runService installs SIGTERM/SIGINT handlers: in-flight requests finish, pools close.
         try await app.runService()
     }

@@ -1,21 +1,20 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import Operations
 import PostgresNIO
-import Prometheus
 import Shared
 
-/// `/health` for load balancers and orchestrators, `/metrics` for Prometheus, `/api/openapi.json` for
-/// clients. None needs a token.
+/// `/health` for load balancers and orchestrators and `/api/openapi.json` for clients on the public port;
+/// neither needs a token. `/metrics` is served only on the internal port (`METRICS_PORT`, OperationsServer):
+/// the public port never shows the process's counters.
 struct OperationsController {
     let database: PostgresClient
     let brokerProbe: KafkaBrokerProbe?
-    let metrics: PrometheusCollectorRegistry?
     let logger: Logger
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("health", use: health)
-        router.get("metrics", use: prometheus)
         router.get("api/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
@@ -25,27 +24,7 @@ struct OperationsController {
 
     /// 200 when the database answers and the broker is reachable; 503 naming what is not.
     @Sendable func health(_ request: Request, context: APIRequestContext) async throws -> Response {
-        var databaseOK = true
-        do {
-            try await database.query("SELECT 1", logger: logger)
-        } catch {
-            databaseOK = false
-        }
-        let brokerOK = brokerProbe?.isReachable ?? true
-        let healthy = databaseOK && brokerOK
-        let body: JSONValue = [
-            "status": .string(healthy ? "ok" : "unavailable"),
-            "database": .string(databaseOK ? "ok" : "unavailable"),
-            "broker": .string(brokerProbe == nil ? "not configured" : brokerOK ? "ok" : "unavailable"),
-        ]
+        let (healthy, body) = await OperationsServer.health(database: database, brokerProbe: brokerProbe, logger: logger)
         return JSONResponse.make(healthy ? .ok : .serviceUnavailable, body)
-    }
-
-    @Sendable func prometheus(_ request: Request, context: APIRequestContext) async throws -> Response {
-        var buffer: [UInt8] = []
-        metrics?.emit(into: &buffer)
-        return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
     }
 }

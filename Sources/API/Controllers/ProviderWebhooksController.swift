@@ -27,13 +27,17 @@ struct ProviderWebhooksController {
         group.post("remote_phone_call_events", use: create)
     }
 
+    /// A provider's callback is a few dozen form fields (Twilio's are under 4 KB); anything over 64 KiB is 413
+    /// before it is parsed, on this unauthenticated route.
+    static let maximumBodySize = 64 << 10
+
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.isEmpty || contentType.hasPrefix("application/x-www-form-urlencoded") else {
             throw APIError(status: .unsupportedMediaType, message: "providers post application/x-www-form-urlencoded")
         }
-        let body = try await request.collectBody(upTo: RequestParameters.maximumBodySize)
+        let body = try await request.collectBody(upTo: Self.maximumBodySize)
         let callback = ProviderCallback(form: String(buffer: body))
         // PostgreSQL stores no U+0000: refused before the call and account lookups would fail on it (make fuzz).
         guard !callback.parameters.contains(where: { $0.0.utf8.contains(0) || $0.1.utf8.contains(0) }) else {

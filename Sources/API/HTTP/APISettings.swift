@@ -26,6 +26,14 @@ struct APISettings: Sendable {
     /// `OUTBOUND_ALLOW_PRIVATE_ADDRESSES` (false): whether webhook endpoints may name private addresses.
     var outbound = OutboundPolicy()
 
+    /// `API_RATE_LIMIT_PER_SECOND` (200; 0 turns it off) and `API_RATE_LIMIT_BURST` (2000): each access
+    /// token's request rate in this process (RequestRateLimiter). Off unless configured, for tests.
+    var rateLimit: (perSecond: Double, burst: Double) = (0, 0)
+    /// `API_REQUEST_TIMEOUT_SECONDS` (30; 0 turns it off): the longest a request may take to be answered.
+    var requestTimeout: Duration = .zero
+    /// `MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT`, `MAX_ACTIVE_BATCH_OPERATIONS_PER_ACCOUNT`.
+    var limits = AccountLimits()
+
     init() {}
 
     init(environment: EnvironmentVariables) throws {
@@ -42,5 +50,11 @@ struct APISettings: Sendable {
         secrets = SecretBox(secretsKey: secretsKey)
         outbound = try OutboundPolicy(environment: environment)
         tokenCacheDuration = .milliseconds(Int64(try environment.number("API_TOKEN_CACHE_SECONDS", default: 5, range: 0...3600) * 1000))
+        rateLimit = (
+            try environment.number("API_RATE_LIMIT_PER_SECOND", default: 200, range: 0...1_000_000),
+            try environment.number("API_RATE_LIMIT_BURST", default: 2000, range: 1...10_000_000)
+        )
+        requestTimeout = .milliseconds(Int64(try environment.number("API_REQUEST_TIMEOUT_SECONDS", default: 30, range: 0...3600) * 1000))
+        limits = try AccountLimits(environment: environment)
     }
 }

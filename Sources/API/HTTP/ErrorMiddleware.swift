@@ -29,6 +29,16 @@ struct ErrorMiddleware: RouterMiddleware {
             var headers: HTTPFields = [:]
             if error.status == .unauthorized { headers[.wwwAuthenticate] = "Basic realm=\"Application\"" }
             return JSONResponse.make(error.status, error.json, headers: headers)
+        case let error as RateLimited:
+            return JSONResponse.make(
+                .tooManyRequests,
+                APIError(status: .tooManyRequests, message: "this access token sent too many requests; retry after \(error.retryAfterSeconds) s").json,
+                headers: [.retryAfter: String(error.retryAfterSeconds)])
+        case let error as RequestDeadlineExceeded:
+            return JSONResponse.make(
+                .serviceUnavailable,
+                APIError(status: .serviceUnavailable, message: "the request took longer than \(error.seconds) s and was stopped").json,
+                headers: [.retryAfter: "1"])
         case let error as BusyRecord:
             return JSONResponse.make(
                 .serviceUnavailable, APIError(status: .serviceUnavailable, message: error.reason).json,

@@ -372,12 +372,6 @@ enum OpenAPIDocument {
                 ],
             ])
         paths.add(
-            "/metrics", "get",
-            [
-                "tags": ["Operations"], "summary": "Prometheus metrics", "security": [],
-                "responses": ["200": ["description": "Prometheus text format.", "content": ["text/plain": ["schema": ["type": "string"]]]]],
-            ])
-        paths.add(
             "/api/openapi.json", "get",
             [
                 "tags": ["Operations"], "summary": "This document", "security": [],

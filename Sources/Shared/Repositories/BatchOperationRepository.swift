@@ -34,9 +34,13 @@ public struct BatchOperationRepository: Sendable {
         from: "batch_operations b", columns: BatchOperation.columns, accountColumn: "b.account_id", idColumn: "b.id",
         decode: BatchOperation.init(row:), countedTable: "batch_operations")
 
-    public init(client: PostgresClient, logger: Logger) {
+    /// At most `activeBatchOperations` queued or running per account.
+    let limits: AccountLimits
+
+    public init(client: PostgresClient, logger: Logger, limits: AccountLimits = AccountLimits()) {
         self.client = client
         self.logger = logger
+        self.limits = limits
     }
 
     /// Validates the type and parameters (the selection must parse, and must select something unless
@@ -119,9 +123,15 @@ public struct BatchOperationRepository: Sendable {
     }
 
     /// `queue` (preview → queued) or `requeue` (finished → queued, progress reset): a compare-and-set on the
-    /// status and the job for the population workers, in one transaction.
+    /// status and the job for the population workers, in one transaction; refused (422) while the account has
+    /// `limits.activeBatchOperations` queued or running.
     public func apply(_ event: BatchOperationEvent, accountID: Int64, id: Int64) async throws -> BatchOperation {
+        let limit = limits.activeBatchOperations
         let updated = try await client.transaction(logger: logger) { connection -> BatchOperation? in
+            try await AccountLimits.check(
+                limit, accountID: accountID, on: connection, logger: logger,
+                error: "An account can have at most \(limit) batch operations queued or running",
+                count: "SELECT count(*) FROM batch_operations WHERE account_id = \(accountID) AND status IN ('queued', 'running')")
             let operation = try await connection.query(
                 """
                 UPDATE batch_operations

@@ -10,12 +10,18 @@ public struct WebhookRepository: Sendable {
     let outbound: OutboundPolicy
     /// Seals each endpoint's secret before it is written (`SECRETS_KEY`).
     let secrets: SecretBox?
+    /// At most `webhookEndpoints` per account.
+    let limits: AccountLimits
 
-    public init(client: PostgresClient, logger: Logger, outbound: OutboundPolicy = OutboundPolicy(), secrets: SecretBox? = nil) {
+    public init(
+        client: PostgresClient, logger: Logger, outbound: OutboundPolicy = OutboundPolicy(), secrets: SecretBox? = nil,
+        limits: AccountLimits = AccountLimits()
+    ) {
         self.client = client
         self.logger = logger
         self.outbound = outbound
         self.secrets = secrets
+        self.limits = limits
     }
 
     /// An absolute http(s) URL with a host the outbound policy allows: an address literal or a name that
@@ -53,14 +59,21 @@ public struct WebhookRepository: Sendable {
         try errors.throwIfAny()
         let secret = WebhookSignature.newSecret()
         let sealed = try secrets.seal(secret, for: .webhookSecret).stored
-        var endpoint = try await client.query(
-            """
-            INSERT INTO webhook_endpoints (account_id, url, secret, event_types, enabled, metadata)
-            VALUES (\(accountID), \(checkedURL), \(sealed),
-                    \(checkedTypes ?? WebhookEventType.allCases.map(\.rawValue)), \(enabled ?? true), \(metadata ?? .emptyObject))
-            RETURNING \(unescaped: WebhookEndpoint.columns.text)
-            """, logger: logger
-        ).single(WebhookEndpoint.init(row:))
+        let types = checkedTypes ?? WebhookEventType.allCases.map(\.rawValue)
+        let limit = limits.webhookEndpoints
+        var endpoint = try await client.transaction(logger: logger) { [logger] connection in
+            try await AccountLimits.check(
+                limit, accountID: accountID, on: connection, logger: logger,
+                error: "An account can have at most \(limit) webhook endpoints",
+                count: "SELECT count(*) FROM webhook_endpoints WHERE account_id = \(accountID)")
+            return try await connection.query(
+                """
+                INSERT INTO webhook_endpoints (account_id, url, secret, event_types, enabled, metadata)
+                VALUES (\(accountID), \(checkedURL), \(sealed), \(types), \(enabled ?? true), \(metadata ?? .emptyObject))
+                RETURNING \(unescaped: WebhookEndpoint.columns.text)
+                """, logger: logger
+            ).single(WebhookEndpoint.init(row:))
+        }
         endpoint.secret = secret
         return endpoint
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hummingbird
 import Logging
+import Operations
 import Metrics
 import PostgresNIO
 import Prometheus
@@ -42,8 +43,8 @@ struct RunCommand: AsyncParsableCommand {
         let roleServices = try WorkerRoles.services(
             for: roleName, context: WorkerRoleContext(database: database, kafka: configuration.kafka, environment: environment, logger: logger))
         let operations = OperationsServer.application(
-            host: configuration.host, port: configuration.port, database: database, brokerProbe: brokerProbe,
-            metrics: registry, logger: logger)
+            host: configuration.host, port: configuration.port, serverName: "scfm-worker", database: database,
+            brokerProbe: brokerProbe, metrics: registry, logger: logger)
 
         // Shutdown runs in reverse order: the role drains first, then the probe, the HTTP server and the pool.
         let group = ServiceGroup(

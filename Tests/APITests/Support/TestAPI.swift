@@ -26,7 +26,7 @@ struct TestAPI {
         brokerProbe: KafkaBrokerProbe? = nil, settings: APISettings = APISettings(),
         _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        var dependencies = APIDependencies(database: database, brokerProbe: brokerProbe, metrics: nil, logger: logger)
+        var dependencies = APIDependencies(database: database, brokerProbe: brokerProbe, logger: logger)
         dependencies.settings = settings
         if dependencies.settings.secrets == nil { dependencies.settings.secrets = Self.secrets }
         let app = Application(router: buildRouter(dependencies), logger: logger)

@@ -1,0 +1,48 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import Shared
+
+/// The internal operations port of every process (the API's `METRICS_PORT`, a worker's `WORKER_HTTP_PORT`):
+/// `/health` and `/metrics`, never published to the internet (compose publishes no such port; the Kubernetes
+/// Services do not route to it; Prometheus and the kubelet reach it inside the cluster).
+public enum OperationsServer {
+    /// `/health`: 200 when the database answers and the broker is reachable, 503 naming what is not.
+    public static func health(database: PostgresClient, brokerProbe: KafkaBrokerProbe?, logger: Logger) async -> (healthy: Bool, body: JSONValue) {
+        let databaseOK = (try? await database.query("SELECT 1", logger: logger)) != nil
+        let brokerOK = brokerProbe?.isReachable ?? true
+        let healthy = databaseOK && brokerOK
+        let body: JSONValue = [
+            "status": .string(healthy ? "ok" : "unavailable"),
+            "database": .string(databaseOK ? "ok" : "unavailable"),
+            "broker": .string(brokerProbe == nil ? "not configured" : brokerOK ? "ok" : "unavailable"),
+        ]
+        return (healthy, body)
+    }
+
+    public static func application(
+        host: String, port: Int, serverName: String, database: PostgresClient, brokerProbe: KafkaBrokerProbe?,
+        metrics: PrometheusCollectorRegistry, logger: Logger
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("health") { _, _ -> Response in
+            let (healthy, body) = await health(database: database, brokerProbe: brokerProbe, logger: logger)
+            return Response(
+                status: healthy ? .ok : .serviceUnavailable,
+                headers: [.contentType: "application/json; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: JSONSerializer.string(body))))
+        }
+        router.get("metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            metrics.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: serverName),
+            logger: logger)
+    }
+}
