@@ -16,7 +16,7 @@ import Testing
 /// deadline 503, an idle connection is closed, per-account caps on webhook endpoints and active batch
 /// operations, a per-route body limit on the unauthenticated callback route, and `/metrics` only on the
 /// internal port.
-@Suite struct AbuseLimitsTests {
+@Suite(.timeLimit(.minutes(2))) struct AbuseLimitsTests {
     let api: TestAPI
 
     init() async throws { api = try await TestAPI.make(suite: "abuse_limits") }

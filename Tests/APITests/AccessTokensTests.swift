@@ -6,7 +6,7 @@ import Testing
 
 @testable import API
 
-@Suite struct AccessTokensTests {
+@Suite(.timeLimit(.minutes(2))) struct AccessTokensTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "accesstokens") }

@@ -3,7 +3,7 @@ import HummingbirdTesting
 import Shared
 import Testing
 
-@Suite struct AccountsTests {
+@Suite(.timeLimit(.minutes(2))) struct AccountsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "accounts") }

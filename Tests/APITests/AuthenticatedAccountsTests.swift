@@ -9,7 +9,7 @@ import Testing
 
 /// The token cache of `API_TOKEN_CACHE_SECONDS`: one lookup per token and time to live, unknown tokens never
 /// kept, an account forgotten when it changes, and no caching at all when the time to live is zero.
-@Suite struct AuthenticatedAccountsTests {
+@Suite(.timeLimit(.minutes(2))) struct AuthenticatedAccountsTests {
     let logger = Logger(label: "scfm.tests.token-cache")
 
     @Test func keepsKnownTokensForTheirTimeToLiveOnly() async throws {

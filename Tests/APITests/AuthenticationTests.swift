@@ -4,7 +4,7 @@ import HummingbirdTesting
 import Shared
 import Testing
 
-@Suite struct AuthenticationTests {
+@Suite(.timeLimit(.minutes(2))) struct AuthenticationTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "authentication") }

@@ -7,7 +7,7 @@ import Testing
 
 /// The API side of the autopilot: the do-not-call list, outcomes on participations, the progress figure and
 /// the validation of autopilot settings.
-@Suite struct AutopilotAPITests {
+@Suite(.timeLimit(.minutes(2))) struct AutopilotAPITests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "autopilotapi") }

@@ -4,7 +4,7 @@ import PostgresNIO
 import Shared
 import Testing
 
-@Suite struct BatchOperationsTests {
+@Suite(.timeLimit(.minutes(2))) struct BatchOperationsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "batch_operations") }

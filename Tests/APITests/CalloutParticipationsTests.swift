@@ -2,7 +2,7 @@ import HummingbirdTesting
 import Shared
 import Testing
 
-@Suite struct CalloutParticipationsTests {
+@Suite(.timeLimit(.minutes(2))) struct CalloutParticipationsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "callout_participations") }

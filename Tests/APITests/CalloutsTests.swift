@@ -3,7 +3,7 @@ import HummingbirdTesting
 import Shared
 import Testing
 
-@Suite struct CalloutsTests {
+@Suite(.timeLimit(.minutes(2))) struct CalloutsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "callouts") }

@@ -5,7 +5,7 @@ import PostgresNIO
 import Shared
 import Testing
 
-@Suite struct ContactsTests {
+@Suite(.timeLimit(.minutes(2))) struct ContactsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "contacts") }

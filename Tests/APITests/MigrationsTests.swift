@@ -2,7 +2,7 @@ import Logging
 import Shared
 import Testing
 
-@Suite struct MigrationsTests {
+@Suite(.timeLimit(.minutes(2))) struct MigrationsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "migrations") }

@@ -7,7 +7,7 @@ import Testing
 @testable import API
 
 /// The OpenAPI document against the router it describes; `make fuzz` checks it against the running API.
-@Suite struct OpenAPITests {
+@Suite(.timeLimit(.minutes(2))) struct OpenAPITests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "openapi") }

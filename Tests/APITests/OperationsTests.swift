@@ -4,7 +4,7 @@ import Logging
 import Shared
 import Testing
 
-@Suite struct OperationsTests {
+@Suite(.timeLimit(.minutes(2))) struct OperationsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "operations") }

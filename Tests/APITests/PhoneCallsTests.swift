@@ -3,7 +3,7 @@ import PostgresNIO
 import Shared
 import Testing
 
-@Suite struct PhoneCallsTests {
+@Suite(.timeLimit(.minutes(2))) struct PhoneCallsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "phone_calls") }

@@ -14,7 +14,7 @@ import Testing
 /// The fake provider of local mode and the API over real sockets: a call dialled with the queue worker's
 /// callback parameters gets its call flow request and status callback, signed, stored against the right
 /// phone call; a simulated inbound call creates its contact and phone call.
-@Suite struct ProviderWebhooksEndToEndTests {
+@Suite(.timeLimit(.minutes(2))) struct ProviderWebhooksEndToEndTests {
     let api: TestAPI
     let logger = Logger(label: "scfm.tests.webhooks-e2e")
 

@@ -9,7 +9,7 @@ import Testing
 
 /// `POST /api/remote_phone_call_events`: signed provider callbacks become remote phone call events and status
 /// events, and are answered with the call flow's TwiML.
-@Suite struct ProviderWebhooksTests {
+@Suite(.timeLimit(.minutes(2))) struct ProviderWebhooksTests {
     let api: TestAPI
     static let base = "https://scfm.example.org"
     static let path = "/api/remote_phone_call_events"

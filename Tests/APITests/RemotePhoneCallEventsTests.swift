@@ -3,7 +3,7 @@ import PostgresNIO
 import Shared
 import Testing
 
-@Suite struct RemotePhoneCallEventsTests {
+@Suite(.timeLimit(.minutes(2))) struct RemotePhoneCallEventsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "remote_phone_call_events") }

@@ -9,7 +9,7 @@ import Testing
 
 /// `/api/webhook_endpoints` and `/api/webhook_deliveries` through the API: the outbound policy on create and
 /// update, and another account's endpoints and deliveries out of reach.
-@Suite struct WebhookEndpointsTests {
+@Suite(.timeLimit(.minutes(2))) struct WebhookEndpointsTests {
     let api: TestAPI
 
     init() async throws {

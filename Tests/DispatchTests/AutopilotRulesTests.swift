@@ -8,7 +8,7 @@ import Testing
 
 /// Each autopilot rule on its own, one scheduler tick or sweep at a time against a real PostgreSQL. Serialized:
 /// a scheduler drives every running autopilot callout of the database it holds a lease on.
-@Suite(.serialized) struct AutopilotRulesTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct AutopilotRulesTests {
     let database: PostgresClient
     let logger = Logger(label: "scfm.tests.autopilot")
     var seed: AutopilotSeed { AutopilotSeed(client: database, logger: logger) }

@@ -9,7 +9,7 @@ import Testing
 
 /// The autopilot end to end: the scheduler, the outbox relay, queue, status and remote-fetch workers and the
 /// stuck-call sweeper over the mock cluster, a real PostgreSQL and the fake provider.
-@Suite(.serialized) struct AutopilotTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct AutopilotTests {
     /// Every service of a campaign, as `make run` starts them.
     func campaignServices(_ harness: DispatchHarness, producer: KafkaProducer) throws -> [any Service] {
         let id = UUID().uuidString

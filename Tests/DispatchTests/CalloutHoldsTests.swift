@@ -7,7 +7,7 @@ import Testing
 
 /// What a queue worker knows of paused callouts at the instant a dial leaves: with the listener running, a
 /// pause (and a resume) reaches `isHeldNow` as PostgreSQL commits it, without another read.
-@Suite struct CalloutHoldsTests {
+@Suite(.timeLimit(.minutes(10))) struct CalloutHoldsTests {
     let logger = Logger(label: "scfm.tests.callout-holds")
 
     @Test func aPauseAndAResumeArePushedToTheHolds() async throws {

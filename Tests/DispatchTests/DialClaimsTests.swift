@@ -8,7 +8,7 @@ import Testing
 
 /// Claims and the owner's lease (migration 0005): a claim past its timeout is taken over only from a worker
 /// whose lease ran out, and a worker whose lease lapsed confirms its claim before dialling.
-@Suite struct DialClaimsTests {
+@Suite(.timeLimit(.minutes(10))) struct DialClaimsTests {
     let logger = Logger(label: "scfm.tests.dial-claims")
 
     @Test func aClaimIsTakenOverOnlyFromAWorkerWhoseLeaseRanOut() async throws {

@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 /// Accounts sharing one provider trunk: capacity by weight, and per-prefix caps.
-@Suite(.serialized) struct FairnessTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct FairnessTests {
     @Test func sharesFollowWeightsCapsAndIdleMembers() {
         func member(_ id: Int64, weight: Double, own: Double = 1000, waiting: Bool = true) -> TrunkShares.Member {
             TrunkShares.Member(accountID: id, weight: weight, ownRate: own, waiting: waiting)

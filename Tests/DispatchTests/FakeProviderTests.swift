@@ -6,7 +6,7 @@ import Testing
 
 /// The fake provider speaks Twilio's Calls API as `ProviderClient` uses it: create, fetch, list, errors in
 /// Twilio's shape, call progress over time, and a ledger of every create.
-@Suite struct FakeProviderTests {
+@Suite(.timeLimit(.minutes(10))) struct FakeProviderTests {
     let logger = Logger(label: "scfm.tests.fake-provider")
 
     @Test func createFetchAndListCallsThroughTheProviderClient() async throws {

@@ -9,7 +9,7 @@ import Testing
 /// A queue worker process killed with SIGKILL in the middle of a campaign: another worker takes its
 /// partitions over, resolves the calls it had claimed by looking them up at the provider, and every call is
 /// dialled exactly once.
-@Suite struct QueueWorkerCrashTests {
+@Suite(.timeLimit(.minutes(10))) struct QueueWorkerCrashTests {
     /// The `Workers` executable `make test` builds before the tests.
     static var workersBinary: String {
         ProcessInfo.processInfo.environment["WORKERS_BINARY"] ?? FileManager.default.currentDirectoryPath + "/.build/debug/Workers"

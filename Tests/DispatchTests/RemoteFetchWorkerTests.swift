@@ -8,7 +8,7 @@ import Testing
 
 /// The `remote-fetch` role over the mock cluster and the fake provider: a call queued for a fetch ends in the
 /// status the provider reports, with its answer as `remote_response`.
-@Suite struct RemoteFetchWorkerTests {
+@Suite(.timeLimit(.minutes(10))) struct RemoteFetchWorkerTests {
     @Test func aFetchedCallTakesTheProvidersStatus() async throws {
         var settings = FakeProviderSettings()
         settings.outcomes = [("no-answer", 1)]

@@ -8,7 +8,7 @@ import Testing
 
 /// Status events applied by `PhoneCallStatusUpdates`: in any order, any number of times, the call ends where
 /// its furthest, newest event says, and keeps what the dial answer reported.
-@Suite struct StatusUpdatesTests {
+@Suite(.timeLimit(.minutes(10))) struct StatusUpdatesTests {
     let logger = Logger(label: "scfm.tests.status")
 
     func seedCall(_ database: PostgresClient, status: String = "queued") async throws -> (call: Int64, account: Int64) {

@@ -9,7 +9,7 @@ import Testing
 
 /// Outbound webhooks: signatures, the dispatcher against the fake provider's webhook sink (failing, slow and
 /// dead endpoints), replay.
-@Suite(.serialized) struct WebhookTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct WebhookTests {
     @Test func signaturesVerifyAndRejectTampering() {
         let body = Array(#"{"id":1,"type":"callout.finished"}"#.utf8)
         let header = WebhookSignature.sign(body: body, secret: "whsec_test", timestamp: 1_700_000_000)

@@ -3,7 +3,7 @@ import Testing
 @testable import Shared
 
 /// Exported cells a spreadsheet would run as formulas are defused; numbers and phone numbers stay as they are.
-@Suite struct CSVInjectionTests {
+@Suite(.timeLimit(.minutes(2))) struct CSVInjectionTests {
     @Test func formulaCellsGetALeadingQuote() {
         #expect(ResultsExport.csvLine(["=HYPERLINK(\"http://x\")", "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3", "\tx"])
             == "\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),'+cmd|' /C calc'!A0,-2+3,'\tx\n")

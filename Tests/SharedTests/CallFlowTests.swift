@@ -1,7 +1,7 @@
 import Shared
 import Testing
 
-@Suite struct CallFlowTests {
+@Suite(.timeLimit(.minutes(2))) struct CallFlowTests {
     static let registry = CallFlowLogicRegistry(registered: ["CallFlowLogic::OutcomeMonitoring"])
 
     @Test func theDefaultFlowGreetsAndPlaysAsSCFMs() {

@@ -1,7 +1,7 @@
 import Shared
 import Testing
 
-@Suite struct ConfigurationTests {
+@Suite(.timeLimit(.minutes(2))) struct ConfigurationTests {
     @Test func databaseURLIsParsedWithPoolSizeAndTLS() throws {
         let configuration = try DatabaseConfiguration(
             environment: EnvironmentVariables([
@@ -30,6 +30,18 @@ import Testing
         let registry = try CallFlowLogicRegistry(environment: environment)
         #expect(try registry.validate("CallFlowLogic::Custom") == "CallFlowLogic::Custom")
         #expect(throws: ValidationErrors.self) { try registry.validate("CallFlowLogic::Unknown") }
+    }
+
+    /// Read in one place for the API, the tasks and the scheduler: a status of a call still under way (which
+    /// the API used to accept and which then kept the scheduler from starting) is refused at start.
+    @Test func retryStatusesMustBeFinal() throws {
+        #expect(try CalloutStatistics.retryStatuses(EnvironmentVariables(["CALLOUT_PARTICIPATION_RETRY_STATUSES": "failed,busy"])) == ["failed", "busy"])
+        #expect(try CalloutStatistics.retryStatuses(EnvironmentVariables([:])) == nil)
+        for status in ["in_progress", "queued", "remotely_queued", "lost"] {
+            #expect(throws: EnvironmentVariables.InvalidValue.self, "\(status)") {
+                try CalloutStatistics.retryStatuses(EnvironmentVariables(["CALLOUT_PARTICIPATION_RETRY_STATUSES": "failed,\(status)"]))
+            }
+        }
     }
 
     @Test func badValuesAreRefusedWithTheirName() {

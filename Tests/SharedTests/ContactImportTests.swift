@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// `API task import-contacts`: one set-based load, every bad line reported with its number, nothing stopped.
-@Suite struct ContactImportTests {
+@Suite(.timeLimit(.minutes(2))) struct ContactImportTests {
     let logger = Logger(label: "scfm.tests.import")
 
     func file(_ text: String) throws -> String {

@@ -1,7 +1,7 @@
 import Shared
 import Testing
 
-@Suite struct JSONTests {
+@Suite(.timeLimit(.minutes(2))) struct JSONTests {
     @Test func roundTripKeepsKeyOrderAndTypes() throws {
         let text = #"{"z":1,"a":[true,false,null],"m":{"x":"y"},"n":-1.5,"s":"q\"\\\n\u00e9\ud83d\ude00"}"#
         let value = try JSONParser.parse(text)

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import Shared
 import Synchronization
+import TestSupport
 import Testing
 
 /// The Kafka layer against librdkafka's mock cluster: the real protocol, in-process.
-@Suite struct KafkaTests {
+@Suite(.timeLimit(.minutes(2))) struct KafkaTests {
     let logger = Logger(label: "scfm.tests.kafka")
 
     private func broker(partitions: Int32 = 4) throws -> (LocalKafkaBroker, KafkaConfiguration, String) {
@@ -26,8 +27,11 @@ import Testing
 
         let consumer = try KafkaConsumer(configuration: configuration, groupID: "round-trip", topics: [topic], logger: logger)
         consumer.startPolling()
-        var iterator = consumer.messages.makeAsyncIterator()
-        let message = try #require(await iterator.next())
+        let message = try #require(
+            try await within(.seconds(30), "the produced message reaching the consumer") {
+                var iterator = consumer.messages.makeAsyncIterator()
+                return await iterator.next()
+            })
         #expect(message.value == Array("hello".utf8))
         #expect(message.keyString == "call-1")
         #expect(message.headers == [KafkaHeader(name: "schema", value: Array("v1".utf8))])
@@ -52,10 +56,13 @@ import Testing
         }
         let consumer = try KafkaConsumer(configuration: configuration, groupID: "ordering", topics: [topic], logger: logger)
         consumer.startPolling()
-        var offsets: [Int64] = []
-        for await message in consumer.messages {
-            offsets.append(message.offset)
-            if offsets.count == 100 { break }
+        let offsets = try await within(.seconds(30), "100 messages of one key") {
+            var offsets: [Int64] = []
+            for await message in consumer.messages {
+                offsets.append(message.offset)
+                if offsets.count == 100 { break }
+            }
+            return offsets
         }
         #expect(offsets == Array(0..<100))
         await consumer.close()

@@ -1,7 +1,7 @@
 import Shared
 import Testing
 
-@Suite struct MSISDNTests {
+@Suite(.timeLimit(.minutes(2))) struct MSISDNTests {
     @Test(arguments: [
         ("+252662345700", "+252662345700"),
         ("252662345700", "+252662345700"),

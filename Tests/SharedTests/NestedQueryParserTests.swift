@@ -1,7 +1,7 @@
 import Shared
 import Testing
 
-@Suite struct NestedQueryParserTests {
+@Suite(.timeLimit(.minutes(2))) struct NestedQueryParserTests {
     @Test func bracketNotationBuildsNestedObjectsAndArrays() throws {
         let parsed = try NestedQueryParser.parse(
             "metadata[name]=Alice&metadata[address][city]=Phnom+Penh&permissions[]=super_admin&permissions[]=x&msisdn=%2B252662345700&flag")

@@ -2,7 +2,7 @@ import Shared
 import Testing
 
 /// The outbound policy's judgement of tenant URLs and addresses (no network but the resolver's `localhost`).
-@Suite struct OutboundPolicyTests {
+@Suite(.timeLimit(.minutes(2))) struct OutboundPolicyTests {
     let production = OutboundPolicy()
 
     @Test(arguments: [

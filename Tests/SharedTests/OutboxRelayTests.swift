@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The outbox relay against a real PostgreSQL and the mock Kafka cluster.
-@Suite struct OutboxRelayTests {
+@Suite(.timeLimit(.minutes(2))) struct OutboxRelayTests {
     let logger = Logger(label: "scfm.tests.outbox")
 
     private func enqueue(_ range: Range<Int>, database: PostgresClient) async throws {
@@ -29,10 +29,7 @@ import Testing
     }
 
     private func waitUntilPublished(_ database: PostgresClient, timeout: Duration = .seconds(60)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await unpublished(database) > 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await eventually("every outbox row published", within: timeout) { try await unpublished(database) == 0 }
     }
 
     private func startRelay(database: PostgresClient, kafka: KafkaConfiguration) throws -> (Task<Void, any Error>, KafkaProducer) {
@@ -73,15 +70,16 @@ import Testing
         let consumer = try KafkaConsumer(
             configuration: kafka, groupID: "relay-check", topics: ["relay." + Topic.phoneCallsQueue.rawValue], logger: logger)
         consumer.startPolling()
-        var sequencesByKey: [String: [Int64]] = [:]
-        var all: [Int64] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        var iterator = consumer.messages.makeAsyncIterator()
-        while all.count < 1000, ContinuousClock.now < deadline {
-            guard let message = await iterator.next() else { break }
-            guard case .integer(let sequence)? = try JSONParser.parse(message.value)["sequence"] else { continue }
-            all.append(sequence)
-            sequencesByKey[message.keyString ?? "", default: []].append(sequence)
+        let (all, sequencesByKey) = try await within(.seconds(30), "the 1000 outbox rows on the topic") {
+            var sequencesByKey: [String: [Int64]] = [:]
+            var all: [Int64] = []
+            for await message in consumer.messages {
+                guard case .integer(let sequence)? = try JSONParser.parse(message.value)["sequence"] else { continue }
+                all.append(sequence)
+                sequencesByKey[message.keyString ?? "", default: []].append(sequence)
+                if all.count == 1000 { break }
+            }
+            return (all, sequencesByKey)
         }
         // Anything more than 1000 would be a duplicate: give it a moment to show up.
         try await Task.sleep(for: .seconds(1))

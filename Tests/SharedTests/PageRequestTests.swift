@@ -2,7 +2,7 @@ import Shared
 import Synchronization
 import Testing
 
-@Suite struct PageRequestTests {
+@Suite(.timeLimit(.minutes(2))) struct PageRequestTests {
     final class Counter: Sendable {
         let calls = Atomic<Int>(0)
         func count(_ value: Int64) -> Int64 {

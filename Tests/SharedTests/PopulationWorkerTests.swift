@@ -8,7 +8,7 @@ import Testing
 
 /// Two `population` workers in one consumer group, over the mock cluster and a real PostgreSQL: every
 /// operation finishes once, a job sent twice changes nothing, a poison job is dead-lettered.
-@Suite struct PopulationWorkerTests {
+@Suite(.timeLimit(.minutes(2))) struct PopulationWorkerTests {
     let logger = Logger(label: "scfm.tests.population")
 
     @Test func twoWorkersShareTheTopicAndRunEveryOperationOnce() async throws {

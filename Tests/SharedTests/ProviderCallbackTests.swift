@@ -1,7 +1,7 @@
 import Shared
 import Testing
 
-@Suite struct ProviderCallbackTests {
+@Suite(.timeLimit(.minutes(2))) struct ProviderCallbackTests {
     @Test func parsesTwiliosFormAsSent() {
         let callback = ProviderCallback(
             form: "AccountSid=AC1&CallSid=CA2&CallStatus=in-progress&From=%2B85512345678&To=+1294&Caller=a+b%20c&Digits=1&Digits=2")

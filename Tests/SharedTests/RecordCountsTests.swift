@@ -6,7 +6,7 @@ import Testing
 
 /// The running per-account totals of migration 0004, which an unfiltered index reports as its `Total`: they
 /// agree with count(*) through single and bulk inserts, deletes, other accounts' writes, and folding.
-@Suite struct RecordCountsTests {
+@Suite(.timeLimit(.minutes(2))) struct RecordCountsTests {
     let logger = Logger(label: "scfm.tests.record-counts")
 
     @Test func unfilteredTotalsFollowInsertsDeletesAndFolding() async throws {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import Shared
 
-@Suite struct SQLScriptTests {
+@Suite(.timeLimit(.minutes(2))) struct SQLScriptTests {
     @Test func splitsOnSemicolonsOutsideQuotesBodiesAndComments() {
         let script = """
             -- a comment; with a semicolon

@@ -8,7 +8,7 @@ import Testing
 /// Secrets at rest (#20): provider auth tokens and webhook secrets are sealed with AES-GCM under a key derived
 /// from `SECRETS_KEY`, open under the current or a previous key, refuse tampering and moving between columns,
 /// and `API secrets rotate` (StoredSecrets.reseal) seals everything again under a new key.
-@Suite struct SecretsAtRestTests {
+@Suite(.timeLimit(.minutes(2))) struct SecretsAtRestTests {
     let logger = Logger(label: "scfm.tests.secrets")
     static let keyA = try! SecretsKey(base64: SecretsKey.generate())
 

@@ -8,7 +8,7 @@ import Testing
 
 /// SCFM's rake tasks as `API task …`: the set-based work behind each command, on a real PostgreSQL.
 /// Serialized: the tasks pick "the only account" and "the only callout", so the tests take turns on their database.
-@Suite(.serialized) struct TasksTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct TasksTests {
     let logger = Logger(label: "scfm.tests.tasks")
 
     func world(_ suite: String, contacts count: Int = 30) async throws -> (PostgresClient, Int64) {

@@ -2,7 +2,7 @@ import Foundation
 import Shared
 import Testing
 
-@Suite struct TimestampFilterTests {
+@Suite(.timeLimit(.minutes(2))) struct TimestampFilterTests {
     private func parse(_ text: String) throws -> TimestampFilter.Value? {
         try TimestampFilter.parse(["created_at_before": .string(text)], columns: [("created_at", "created_at")]).first?.value
     }

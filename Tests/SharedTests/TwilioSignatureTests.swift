@@ -1,7 +1,7 @@
 import Shared
 import Testing
 
-@Suite struct TwilioSignatureTests {
+@Suite(.timeLimit(.minutes(2))) struct TwilioSignatureTests {
     /// Twilio's published example (the one its helper libraries test with).
     static let url = "https://mycompany.com/myapp.php?foo=1&bar=2"
     static let parameters = [

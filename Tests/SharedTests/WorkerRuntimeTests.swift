@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// The worker runtime against the mock cluster and a real PostgreSQL (dead letters).
-@Suite struct WorkerRuntimeTests {
+@Suite(.timeLimit(.minutes(2))) struct WorkerRuntimeTests {
     let logger = Logger(label: "scfm.tests.runtime")
 
     /// Handles "ok-N", fails "flaky" twice before it succeeds, and rejects "poison-N".

@@ -38,9 +38,7 @@ struct APISettings: Sendable {
 
     init(environment: EnvironmentVariables) throws {
         callFlowLogic = try CallFlowLogicRegistry(environment: environment)
-        if let statuses = try environment.list(
-            "CALLOUT_PARTICIPATION_RETRY_STATUSES", allowed: PhoneCallStatus.allCases.map(\.rawValue))
-        {
+        if let statuses = try CalloutStatistics.retryStatuses(environment) {
             retryStatuses = statuses
         }
         providerDefaults = try ProviderDefaults(environment: environment)

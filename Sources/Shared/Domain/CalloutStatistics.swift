@@ -13,6 +13,14 @@ public struct CalloutStatistics: Sendable {
     /// statuses (`CALLOUT_PARTICIPATION_RETRY_STATUSES`, default `failed`).
     public static let defaultRetryStatuses = ["failed"]
 
+    /// `CALLOUT_PARTICIPATION_RETRY_STATUSES`, read in this one place for the API, the tasks and the
+    /// scheduler: final phone call statuses only (a call still under way is not a reason to call again, and
+    /// the autopilot would never start), comma separated; nil when unset. Anything else stops the process at
+    /// start with a message naming the variable and the allowed values.
+    public static func retryStatuses(_ environment: EnvironmentVariables) throws -> [String]? {
+        try environment.list("CALLOUT_PARTICIPATION_RETRY_STATUSES", allowed: PhoneCallStatus.finalStatuses.map(\.rawValue))
+    }
+
     /// Sums the callout's running totals (`callout_statistic_deltas`, appended by triggers on every change
     /// of participations and phone calls): a few rows per callout whatever its size. A participation with
     /// calls has exactly one latest call, so remaining = participations − latest calls + latest calls in a

@@ -40,7 +40,7 @@ public struct EnqueueCallsTask: Sendable {
                 }
                 remoteRequestParams = parsed
             }
-            if let statuses = try environment.list("CALLOUT_PARTICIPATION_RETRY_STATUSES", allowed: PhoneCallStatus.allCases.map(\.rawValue)) {
+            if let statuses = try CalloutStatistics.retryStatuses(environment) {
                 retryStatuses = statuses
             }
         }

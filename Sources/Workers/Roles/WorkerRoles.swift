@@ -112,7 +112,7 @@ enum WorkerRoles {
         settings.queueAhead = try environment.seconds("AUTOPILOT_QUEUE_AHEAD_SECONDS", default: settings.queueAhead, range: 0.1...600)
         settings.maximumQueueDepth = try environment.integer("AUTOPILOT_MAX_QUEUE_DEPTH", default: settings.maximumQueueDepth, range: 1...1_000_000)
         var defaults = AutopilotPolicy()
-        if let statuses = try environment.list("CALLOUT_PARTICIPATION_RETRY_STATUSES", allowed: PhoneCallStatus.finalStatuses.map(\.rawValue)) {
+        if let statuses = try CalloutStatistics.retryStatuses(environment) {
             defaults.retryStatuses = statuses
         }
         let leases = AutopilotLeases(
