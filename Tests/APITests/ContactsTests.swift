@@ -331,7 +331,7 @@ import Testing
 
             let xml = try await client.request(
                 .post, "/api/contacts", token: token, headers: [.contentType: "application/xml"])
-            #expect(xml.status.code < 500)
+            #expect(xml.status == .unprocessableContent, "an empty body of another type carries no parameters: msisdn is missing")
         }
     }
 }

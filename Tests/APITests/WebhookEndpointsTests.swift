@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Shared
+import TestSupport
 import Testing
 
 @testable import API
@@ -109,6 +110,79 @@ import Testing
                 "SELECT status FROM webhook_deliveries WHERE id = \(delivery)", logger: api.logger
             ).single { try $0.decode(String.self) }
             #expect(status == "failed", "not replayed by the other account")
+        }
+    }
+
+    /// The deliveries API as an integrator uses it: filtered by endpoint, status and event type, paginated
+    /// with `Link`, and a failed delivery replayed through `POST /api/webhook_deliveries/:id/replay`.
+    @Test func deliveriesAreListedFilteredPaginatedAndReplayed() async throws {
+        let (account, token) = try await api.account()
+        try await api.test { client in
+            let first = try await client.create("/api/webhook_endpoints", token: token, form: "url=https%3A%2F%2F93.184.216.34%2Ffirst")
+            let second = try await client.create(
+                "/api/webhook_endpoints", token: token, form: "url=https%3A%2F%2F93.184.216.34%2Fsecond&event_types[]=callout.finished")
+            for n in 0..<3 {
+                try await api.execute(
+                    """
+                    INSERT INTO webhook_deliveries (account_id, webhook_endpoint_id, event_type, event_key, payload, status, attempts)
+                    VALUES (\(account.id), \(first), 'phone_call.status_changed', \("call:\(n)"), '{}', \(n == 0 ? "failed" : "delivered"), 10)
+                    """)
+            }
+            try await api.execute(
+                """
+                INSERT INTO webhook_deliveries (account_id, webhook_endpoint_id, event_type, event_key, payload, status)
+                VALUES (\(account.id), \(second), 'callout.finished', 'callout:1', '{}', 'pending')
+                """)
+            let all = try await client.request(.get, "/api/webhook_deliveries", token: token)
+            #expect(all.headers[.totalHeader] == "4")
+            #expect(try await client.ids("/api/webhook_deliveries?q[webhook_endpoint_id]=\(second)", token: token).count == 1)
+            #expect(try await client.ids("/api/webhook_deliveries?q[status]=delivered", token: token).count == 2)
+            #expect(try await client.ids("/api/webhook_deliveries?q[event_type]=callout.finished", token: token).count == 1)
+            let unknown = try await client.request(.get, "/api/webhook_deliveries?q[status]=lost", token: token)
+            #expect(unknown.status == .badRequest)
+
+            let page = try await client.request(.get, "/api/webhook_deliveries?per_page=1&page=2", token: token)
+            #expect(try page.recordIDs.count == 1)
+            let link = try #require(page.headers[.linkHeader])
+            #expect(link.contains("rel=\"next\"") && link.contains("rel=\"prev\"") && link.contains("page=3"))
+
+            let failed = try #require(try await client.ids("/api/webhook_deliveries?q[status]=failed", token: token).first)
+            let replayed = try await client.request(.post, "/api/webhook_deliveries/\(failed)/replay", token: token)
+            #expect(replayed.status == .ok)
+            #expect(try replayed.json["status"] == "pending")
+            #expect(try replayed.json["attempts"] == 0)
+            #expect(try await client.request(.get, "/api/webhook_deliveries/\(failed)", token: token).json["status"] == "pending")
+
+            let endpoints = try await client.request(.get, "/api/webhook_endpoints?q[enabled]=true&per_page=1", token: token)
+            #expect(endpoints.headers[.totalHeader] == "2")
+            #expect(endpoints.headers[.linkHeader]?.contains("rel=\"next\"") == true)
+        }
+    }
+
+    /// Only endpoints subscribed to `phone_call.status_changed` get a delivery for a status event, once per
+    /// status however often the event comes (the webhooks role's recorder, fed the broker's message).
+    @Test func statusEventsReachOnlyEndpointsSubscribedToThem() async throws {
+        let (account, token) = try await api.account()
+        try await api.test { client in
+            let subscribed = try await client.create(
+                "/api/webhook_endpoints", token: token, form: "url=https%3A%2F%2F93.184.216.34%2Fs&event_types[]=phone_call.status_changed")
+            let other = try await client.create(
+                "/api/webhook_endpoints", token: token, form: "url=https%3A%2F%2F93.184.216.34%2Fo&event_types[]=callout.finished")
+            let campaign = try await Campaign.make(client, token: token, msisdns: ["252662345777"])
+            let call = try await client.create(
+                "/api/callout_participations/\(campaign.participationIDs[0])/phone_calls", token: token, form: seedRemoteRequestParams)
+            let recorder = WebhookEventRecorder(client: api.database, logger: api.logger, subscriptionsMaximumAge: .zero)
+            let event = PhoneCallStatusEvent(phoneCallID: call, accountID: account.id, status: .completed, source: .callback)
+            let message = KafkaMessage(
+                topic: "phone-call-events", partition: 0, offset: 0, key: Array(event.outgoingMessage.key.utf8), value: event.outgoingMessage.value)
+            try await recorder.handle(message)
+            try await recorder.handle(message)
+            try await eventually("the delivery recorded", within: .seconds(10)) {
+                try await client.ids("/api/webhook_deliveries?q[webhook_endpoint_id]=\(subscribed)", token: token).count == 1
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await client.ids("/api/webhook_deliveries?q[webhook_endpoint_id]=\(subscribed)", token: token).count == 1)
+            #expect(try await client.ids("/api/webhook_deliveries?q[webhook_endpoint_id]=\(other)", token: token).isEmpty)
         }
     }
 }
