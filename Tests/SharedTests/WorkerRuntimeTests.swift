@@ -82,4 +82,57 @@ import Testing
         #expect(await leftovers.value == 0)
         withExtendedLifetime(broker) {}
     }
+
+    /// A handler that always fails (not a poison message: an error that might pass) is tried
+    /// `maximumAttempts` (5) times, then the message is dead-lettered with its last error and committed, and
+    /// the next message of the same key is handled after it.
+    @Test func aMessageThatKeepsFailingIsDeadLetteredAfterTheFifthAttempt() async throws {
+        final class FailingHandler: MessageHandler {
+            let attempts = Atomic<Int>(0)
+            let handled = Mutex<[String]>([])
+            struct Unavailable: Error {}
+
+            func handle(_ message: KafkaMessage) async throws {
+                let text = String(decoding: message.value, as: UTF8.self)
+                if text == "always-fails" {
+                    attempts.add(1, ordering: .relaxed)
+                    throw Unavailable()
+                }
+                handled.withLock { $0.append(text) }
+            }
+        }
+        let database = try await TestDatabases.shared.client(suite: "workerruntime")
+        let topic = "failing-\(UUID().uuidString.prefix(8))"
+        let broker = try LocalKafkaBroker(topics: [topic], partitions: 1)
+        let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers)
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        for result in await producer.send(batch: [
+            KafkaOutgoingMessage(topic: topic, key: "k", value: Array("always-fails".utf8)),
+            KafkaOutgoingMessage(topic: topic, key: "k", value: Array("after".utf8)),
+        ]) { _ = try result.get() }
+
+        let handler = FailingHandler()
+        var settings = WorkerRuntime.Settings()
+        settings.firstRetryDelay = .milliseconds(10)
+        let runtime = WorkerRuntime(
+            role: "test", consumer: try KafkaConsumer(configuration: kafka, groupID: "failing", topics: [topic], logger: logger),
+            handler: handler, deadLetters: DeadLetterRepository(client: database, logger: logger), settings: settings, logger: logger)
+        let group = ServiceGroup(services: [runtime], logger: logger)
+        let running = Task { try await group.run() }
+        let deadLetters = DeadLetterRepository(client: database, logger: logger)
+        try await eventually("the failing message dead-lettered and the next one handled", within: .seconds(60)) {
+            try await !deadLetters.all(topic: topic).isEmpty && handler.handled.withLock { $0 } == ["after"]
+        }
+        await group.triggerGracefulShutdown()
+        try await running.value
+
+        #expect(settings.maximumAttempts == 5)
+        #expect(handler.attempts.load(ordering: .relaxed) == 5)
+        let letters = try await deadLetters.all(topic: topic)
+        #expect(letters.count == 1)
+        #expect(letters.first?.attempts == 5)
+        #expect(letters.first?.offset == 0)
+        #expect(letters.first?.error.contains("Unavailable") == true)
+        withExtendedLifetime(broker) {}
+    }
 }

@@ -1,0 +1,102 @@
+import Foundation
+import PostgresNIO
+import Shared
+import TestSupport
+import Testing
+
+/// The `API` executable's commands as an operator runs them (the built binary, a real database): the wiring
+/// of arguments, environment and exit status that in-process tests do not see.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct CommandLineTests {
+    struct Run {
+        let status: Int32
+        let output: String
+        let error: String
+    }
+
+    /// Next to the Workers binary `make test` names (WORKERS_BINARY), else the debug build folder.
+    static var binary: String {
+        if let workers = ProcessInfo.processInfo.environment["WORKERS_BINARY"] {
+            return URL(fileURLWithPath: workers).deletingLastPathComponent().appendingPathComponent("API").path
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/API"
+    }
+
+    func run(_ arguments: [String], _ environment: [String: String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SECRETS_KEY") }
+        inherited["LOG_LEVEL"] = "warning"
+        process.environment = inherited.merging(environment) { $1 }
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func helpListsEveryCommand() throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "\(Self.binary) is built")
+        let help = try run(["--help"], [:])
+        #expect(help.status == 0)
+        for command in ["serve", "migrate", "create-super-admin", "accounts", "access-tokens", "secrets", "trunks", "task"] {
+            #expect(help.output.contains(command), "--help names \(command)")
+        }
+        let secrets = try run(["secrets", "--help"], [:])
+        #expect(secrets.output.contains("rotate") && secrets.output.contains("status"))
+    }
+
+    /// Accounts with a provider token, an access token, and the secrets key's status and rotation.
+    @Test func accountsTokensAndSecretsRotation() async throws {
+        let url = try await TestDatabases.shared.url(suite: "command_line")
+        let database = try await TestDatabases.shared.client(suite: "command_line")
+        let keyA = SecretsKey.generate()
+        let keyB = SecretsKey.generate()
+
+        let refused = try run(["accounts", "create", "--twilio-account-sid", "AC-cli", "--twilio-auth-token", "cli-token"], ["DATABASE_URL": url])
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("SECRETS_KEY"), "\(refused.error)")
+
+        let created = try run(
+            ["accounts", "create", "--twilio-account-sid", "AC-cli", "--twilio-auth-token", "cli-token", "--max-calls-per-second", "7"],
+            ["DATABASE_URL": url, "SECRETS_KEY": keyA])
+        #expect(created.status == 0, "\(created.error)")
+        let account = try JSONParser.parse(Array(created.output.utf8))
+        let id = try #require(account["id"]?.integerValue)
+        #expect(account["twilio_account_sid"] == "AC-cli")
+        #expect(account["settings"] == ["max_calls_per_second": 7])
+        #expect(!created.output.contains("cli-token"), "the token is never printed")
+        let stored = try await database.query("SELECT twilio_auth_token FROM accounts WHERE id = \(id)", logger: .init(label: "cli"))
+            .single { try $0.decode(String.self) }
+        #expect(stored.hasPrefix("scfm:v1:") && !stored.contains("cli-token"))
+
+        let token = try run(["access-tokens", "create", "--account-id", "\(id)"], ["DATABASE_URL": url])
+        #expect(token.status == 0)
+        #expect(token.output.trimmingCharacters(in: .whitespacesAndNewlines).count >= 32)
+        let missing = try run(["access-tokens", "create", "--account-id", "999999"], ["DATABASE_URL": url])
+        #expect(missing.status != 0)
+
+        let list = try run(["accounts", "list"], ["DATABASE_URL": url])
+        #expect(list.output.split(separator: "\n").contains { $0.contains("\"id\":\(id)") })
+
+        let status = try run(["secrets", "status"], ["DATABASE_URL": url, "SECRETS_KEY": keyA])
+        #expect(status.status == 0, "\(status.error)")
+        #expect(status.output.contains("accounts.twilio_auth_token: ") && status.output.contains("(current): 1"), "\(status.output)")
+
+        let unrotated = try run(["secrets", "rotate"], ["DATABASE_URL": url, "SECRETS_KEY": keyB])
+        #expect(unrotated.status != 0, "without the old key nothing opens: \(unrotated.output)")
+        #expect(unrotated.output.contains("did not open: 1"))
+        let rotated = try run(["secrets", "rotate"], ["DATABASE_URL": url, "SECRETS_KEY": keyB, "SECRETS_KEY_PREVIOUS": keyA])
+        #expect(rotated.status == 0, "\(rotated.error)")
+        #expect(rotated.output.contains(": 1; did not open: 0"), "\(rotated.output)")
+        let after = try run(["secrets", "status"], ["DATABASE_URL": url, "SECRETS_KEY": keyB])
+        #expect(after.output.contains("(current): 1"), "\(after.output)")
+        let rotatedToken = try await database.query("SELECT twilio_auth_token FROM accounts WHERE id = \(id)", logger: .init(label: "cli"))
+            .single { try $0.decode(String.self) }
+        #expect(try SecretBox(secretsKey: SecretsKey(base64: keyB)).open(SealedSecret(stored: rotatedToken), for: .twilioAuthToken) == "cli-token")
+    }
+}
