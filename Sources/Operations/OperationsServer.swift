@@ -9,9 +9,22 @@ import Shared
 /// `/health` and `/metrics`, never published to the internet (compose publishes no such port; the Kubernetes
 /// Services do not route to it; Prometheus and the kubelet reach it inside the cluster).
 public enum OperationsServer {
-    /// `/health`: 200 when the database answers and the broker is reachable, 503 naming what is not.
-    public static func health(database: PostgresClient, brokerProbe: KafkaBrokerProbe?, logger: Logger) async -> (healthy: Bool, body: JSONValue) {
-        let databaseOK = (try? await database.query("SELECT 1", logger: logger)) != nil
+    /// `/health`: 200 when the database answers and the broker is reachable, 503 naming what is not. The
+    /// database has `databaseTimeout` to answer: with its server gone the pool waits for a connection without
+    /// end, and a probe that never answers is worse than one that says "unavailable".
+    public static func health(
+        database: PostgresClient, brokerProbe: KafkaBrokerProbe?, databaseTimeout: Duration = .seconds(2), logger: Logger
+    ) async -> (healthy: Bool, body: JSONValue) {
+        let databaseOK = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await database.query("SELECT 1", logger: logger)) != nil }
+            group.addTask {
+                try? await Task.sleep(for: databaseTimeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
         let brokerOK = brokerProbe?.isReachable ?? true
         let healthy = databaseOK && brokerOK
         let body: JSONValue = [

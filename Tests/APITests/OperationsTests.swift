@@ -1,7 +1,10 @@
 import HTTPTypes
 import HummingbirdTesting
 import Logging
+import Operations
+import PostgresNIO
 import Shared
+import TestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct OperationsTests {
@@ -32,6 +35,21 @@ import Testing
             #expect(response.status == .serviceUnavailable)
             #expect(try response.json["broker"] == "unavailable")
         }
+    }
+
+    /// The database down (nothing listens on its port): `/health` says so with 503, promptly, rather than
+    /// hanging the load balancer's probe.
+    @Test func healthIsUnavailableWhenTheDatabaseIsDown() async throws {
+        var configuration = PostgresClient.Configuration(host: "127.0.0.1", port: 1, username: "postgres", password: nil, database: "none", tls: .disable)
+        configuration.options.connectTimeout = .milliseconds(500)
+        let database = PostgresClient(configuration: configuration)
+        let running = Task { await database.run() }
+        defer { running.cancel() }
+        let (healthy, body) = try await within(.seconds(30), "the health check's answer with the database down") {
+            await OperationsServer.health(database: database, brokerProbe: nil, logger: Logger(label: "test"))
+        }
+        #expect(!healthy)
+        #expect(body == ["status": "unavailable", "database": "unavailable", "broker": "not configured"])
     }
 
     @Test func localBrokerServesTheSystemTopics() async throws {

@@ -33,17 +33,21 @@ import Testing
             "DATABASE_URL": harness.databaseURL, "KAFKA_BROKERS": harness.broker.bootstrapServers,
             "KAFKA_TOPIC_PREFIX": harness.kafka.topicPrefix, "TWILIO_REST_API_BASE_URL": harness.providerURL,
             "WORKER_HTTP_PORT": "0", "DIAL_CLAIM_TIMEOUT_SECONDS": "3", "PROVIDER_REQUEST_TIMEOUT_SECONDS": "1.5",
-            "LOG_LEVEL": "error",
+            "LOG_LEVEL": "error", "SECRETS_KEY": DispatchHarness.secretsKeyText,
             "KAFKA_CONSUMER_PROPERTIES": harness.kafka.consumerProperties.map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
         ]
         try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
         let status = try harness.statusWorker(group: "scfm-status")
         let group = ServiceGroup(services: [producer, status], logger: harness.logger)
         let running = Task { try await group.run() }
 
         // Let it dial for a while, then kill it without warning.
-        let dialling = try await harness.wait(timeout: .seconds(60)) { (try await harness.ledger()["creates"]?.intValue ?? 0) >= 80 }
+        let dialling = try await harness.wait(timeout: .seconds(60)) {
+            (try await harness.ledger()["creates"]?.intValue ?? 0) >= 80 || !process.isRunning
+        }
+        try #require(process.isRunning, "the queue worker exited by itself (status \(process.terminationStatus)) before it was killed")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(dialling)

@@ -69,7 +69,8 @@ final class DispatchHarness: Sendable {
     var defaults: ProviderDefaults { ProviderDefaults(baseURL: providerURL, accountSID: "ACdefault") }
 
     /// The test process's `SECRETS_KEY`, sealing and opening accounts' auth tokens and webhook secrets.
-    static let secretsKey = try! SecretsKey(base64: SecretsKey.generate())
+    static let secretsKeyText = SecretsKey.generate()
+    static let secretsKey = try! SecretsKey(base64: secretsKeyText)
     var secrets: SecretBox { SecretBox(secretsKey: Self.secretsKey) }
 
     var seed: DispatchSeed { DispatchSeed(client: database, logger: logger) }
