@@ -39,8 +39,10 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let rateLimiter = RequestRateLimiter(rate: dependencies.settings.rateLimit.perSecond, burst: dependencies.settings.rateLimit.burst)
     let api = router.group("api").add(middleware: AuthenticationMiddleware(accounts: accounts, cache: authenticated, rateLimiter: rateLimiter))
     AccountsController(accounts: accounts, authenticated: authenticated).addRoutes(to: api)
-    AccessTokensController(accessTokens: AccessTokenRepository(client: dependencies.database, logger: dependencies.logger), authenticated: authenticated)
-        .addRoutes(to: api)
+    AccessTokensController(
+        accessTokens: AccessTokenRepository(client: dependencies.database, logger: dependencies.logger), authenticated: authenticated
+    )
+    .addRoutes(to: api)
     let database = dependencies.database
     let logger = dependencies.logger
     let settings = dependencies.settings
@@ -57,8 +59,10 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let batchOperations = BatchOperationRepository(client: database, logger: logger, limits: settings.limits)
     BatchOperationsController(operations: batchOperations, database: database).addRoutes(to: api)
     CalloutPopulationsController(operations: batchOperations, database: database).addRoutes(to: api)
-    WebhooksController(webhooks: WebhookRepository(
-            client: database, logger: logger, outbound: settings.outbound, secrets: settings.secrets, limits: settings.limits), database: database).addRoutes(to: api)
+    WebhooksController(
+        webhooks: WebhookRepository(
+            client: database, logger: logger, outbound: settings.outbound, secrets: settings.secrets, limits: settings.limits), database: database
+    ).addRoutes(to: api)
     DoNotCallEntriesController(entries: DoNotCallRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
     RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)

@@ -63,21 +63,27 @@ struct AutopilotBenchmark: AsyncParsableCommand {
                     autopilot.append(try await campaign(world, autopilot: true))
                     manual.append(try await campaign(world, autopilot: false))
                 }
-                say("    run \(run): manual \(Int(Double(calls) / manual.last!)) calls/s, autopilot \(Int(Double(calls) / autopilot.last!)) calls/s, "
-                    + "autopilot / manual \(String(format: "%.3f", autopilot.last! / manual.last!))x")
+                say(
+                    "    run \(run): manual \(Int(Double(calls) / manual.last!)) calls/s, autopilot \(Int(Double(calls) / autopilot.last!)) calls/s, "
+                        + "autopilot / manual \(String(format: "%.3f", autopilot.last! / manual.last!))x")
             }
             let (bestManual, bestAutopilot) = (manual.min()!, autopilot.min()!)
             let (medianManual, medianAutopilot) = (manual.sorted()[manual.count / 2], autopilot.sorted()[autopilot.count / 2])
             say()
             say("  manual batch queueing: \(Int(Double(calls) / bestManual)) calls/s (best of \(runs), \(String(format: "%.1f", bestManual)) s)")
-            say("  autopilot:             \(Int(Double(calls) / bestAutopilot)) calls/s (best of \(runs), \(String(format: "%.1f", bestAutopilot)) s)")
+            say(
+                "  autopilot:             \(Int(Double(calls) / bestAutopilot)) calls/s (best of \(runs), \(String(format: "%.1f", bestAutopilot)) s)"
+            )
             // The machine's speed drifts over minutes by as much as the effect measured; the two of a run run back
             // to back, so the median of the runs' own ratios is the figure least moved by the drift.
             let pairRatios = zip(autopilot, manual).map { $0 / $1 }.sorted()
-            say("  autopilot / manual (time): \(String(format: "%.3f", pairRatios[pairRatios.count / 2]))x median of the runs' ratios (target ≤ 1.05); "
-                + "\(String(format: "%.3f", bestAutopilot / bestManual))x best, \(String(format: "%.3f", medianAutopilot / medianManual))x median")
-            say("  floor, the scheduler's fill statement alone (5,000 a statement): \(Int(Double(calls) / floor)) participations/s; "
-                + "ratio autopilot / floor (time): \(String(format: "%.1f", bestAutopilot / floor))x")
+            say(
+                "  autopilot / manual (time): \(String(format: "%.3f", pairRatios[pairRatios.count / 2]))x median of the runs' ratios (target ≤ 1.05); "
+                    + "\(String(format: "%.3f", bestAutopilot / bestManual))x best, \(String(format: "%.3f", medianAutopilot / medianManual))x median"
+            )
+            say(
+                "  floor, the scheduler's fill statement alone (5,000 a statement): \(Int(Double(calls) / floor)) participations/s; "
+                    + "ratio autopilot / floor (time): \(String(format: "%.1f", bestAutopilot / floor))x")
         }
     }
 

@@ -48,7 +48,8 @@ struct CallbacksBenchmark: AsyncParsableCommand {
                 var request = HTTPClientRequest(url: endpoint)
                 request.method = .POST
                 request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-                request.headers.add(name: TwilioSignature.header, value: TwilioSignature.compute(url: endpoint, parameters: parameters, authToken: "secret"))
+                request.headers.add(
+                    name: TwilioSignature.header, value: TwilioSignature.compute(url: endpoint, parameters: parameters, authToken: "secret"))
                 request.body = .bytes(ByteBuffer(string: FormEncoding.encode(parameters)))
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
                 _ = try await response.body.collect(upTo: 1 << 20)
@@ -74,8 +75,10 @@ struct CallbacksBenchmark: AsyncParsableCommand {
     }
 
     static func parameters(sid: String, callID: Int64) -> [(String, String)] {
-        [("AccountSid", sid), ("ApiVersion", "2010-04-01"), ("CallSid", "CB\(callID)"), ("CallStatus", "completed"),
-         ("Direction", "outbound-api"), ("From", "1234"), ("To", "+85510000000"), ("CallDuration", "12")]
+        [
+            ("AccountSid", sid), ("ApiVersion", "2010-04-01"), ("CallSid", "CB\(callID)"), ("CallStatus", "completed"),
+            ("Direction", "outbound-api"), ("From", "1234"), ("To", "+85510000000"), ("CallDuration", "12"),
+        ]
     }
 
     /// What the recorder sends for a callback about a dialled call: the lookup, then the event with its status

@@ -211,8 +211,9 @@ struct CampaignRun {
         let floor = try await measure { try await client.query(move.query, logger: logger) }
         report("PhoneCallQueue, SQL (status moved + outbox jobs written)", rows: rows, elapsed: operationElapsed, floor: floor)
         let totalMilliseconds = total.seconds * 1000
-        say("    until every job is on the topic (relay to the local broker): \(Int(totalMilliseconds)) ms "
-            + "(\(Int(Double(rows) / (totalMilliseconds / 1000))) jobs/s)")
+        say(
+            "    until every job is on the topic (relay to the local broker): \(Int(totalMilliseconds)) ms "
+                + "(\(Int(Double(rows) / (totalMilliseconds / 1000))) jobs/s)")
     }
 
     /// The reads a campaign dashboard makes, through the API and as the repository's SQL alone.
@@ -228,19 +229,28 @@ struct CampaignRun {
         try await vacuum()
 
         let scenarios: [(name: String, path: String, sql: () async throws -> Void)] = [
-            ("phone calls index, Total over every call", "/api/phone_calls", {
-                _ = try await phoneCalls.index(accountID: accountID, filter: RecordFilter(), page: PageRequest())
-            }),
-            ("phone calls of the callout with status=completed", "/api/callouts/\(callout)/phone_calls?q%5Bstatus%5D=completed", {
-                _ = try await phoneCalls.index(
-                    accountID: accountID,
-                    filter: RecordFilter([.anyOf("pc.status", ["completed"]), .equalsInteger("pc.callout_id", callout)]),
-                    page: PageRequest())
-            }),
-            ("callout statistics", "/api/callouts/\(callout)/callout_statistics", {
-                _ = try await CalloutStatistics.compute(
-                    client, logger: logger, accountID: accountID, calloutID: callout, retryStatuses: ["failed"])
-            }),
+            (
+                "phone calls index, Total over every call", "/api/phone_calls",
+                {
+                    _ = try await phoneCalls.index(accountID: accountID, filter: RecordFilter(), page: PageRequest())
+                }
+            ),
+            (
+                "phone calls of the callout with status=completed", "/api/callouts/\(callout)/phone_calls?q%5Bstatus%5D=completed",
+                {
+                    _ = try await phoneCalls.index(
+                        accountID: accountID,
+                        filter: RecordFilter([.anyOf("pc.status", ["completed"]), .equalsInteger("pc.callout_id", callout)]),
+                        page: PageRequest())
+                }
+            ),
+            (
+                "callout statistics", "/api/callouts/\(callout)/callout_statistics",
+                {
+                    _ = try await CalloutStatistics.compute(
+                        client, logger: logger, accountID: accountID, calloutID: callout, retryStatuses: ["failed"])
+                }
+            ),
         ]
         for scenario in scenarios {
             let api = try await ContactsIndexBenchmark.measureAPI(

@@ -34,10 +34,14 @@ struct ContactsIndexBenchmark: AsyncParsableCommand {
             say("contacts-index: \(contacts) contacts in account \(seed.accountID)")
 
             let scenarios: [(name: String, query: String, filter: RecordFilter)] = [
-                ("metadata filter, ~1% of rows", "q%5Bmetadata%5D%5Bprovince%5D=province-42",
-                 try RecordFilter.contacts(["metadata": ["province": "province-42"]])),
-                ("metadata filter, 2 keys", "q%5Bmetadata%5D%5Bprovince%5D=province-42&q%5Bmetadata%5D%5Bgender%5D=f",
-                 try RecordFilter.contacts(["metadata": ["province": "province-42", "gender": "f"]])),
+                (
+                    "metadata filter, ~1% of rows", "q%5Bmetadata%5D%5Bprovince%5D=province-42",
+                    try RecordFilter.contacts(["metadata": ["province": "province-42"]])
+                ),
+                (
+                    "metadata filter, 2 keys", "q%5Bmetadata%5D%5Bprovince%5D=province-42&q%5Bmetadata%5D%5Bgender%5D=f",
+                    try RecordFilter.contacts(["metadata": ["province": "province-42", "gender": "f"]])
+                ),
                 ("no filter, all rows counted", "", RecordFilter()),
             ]
             let http = HTTPClient.shared

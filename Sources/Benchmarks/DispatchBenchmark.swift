@@ -47,13 +47,17 @@ struct DispatchBenchmark: AsyncParsableCommand {
             try await Migrator(client: client, logger: logger).migrate()
             let world = try await DispatchWorld.start(client: client, logger: logger)
             defer { Task { await world.stop() } }
-            say("dispatch: \(workers) queue workers, 1 status worker, fake provider without latency, local broker with \(DispatchWorld.partitions) partitions")
+            say(
+                "dispatch: \(workers) queue workers, 1 status worker, fake provider without latency, local broker with \(DispatchWorld.partitions) partitions"
+            )
 
             let providerFloor = try await world.providerFloor(calls: calls)
             let sqlFloor = try await world.claimFloor(calls: calls)
             let throughput = try await world.dispatch(calls: calls, rate: 1_000_000, workers: workers)
             say()
-            say("  queued → remotely_queued, \(calls) calls, no rate limit: \(Int(throughput.callsPerSecond)) calls/s (\(String(format: "%.1f", throughput.seconds)) s)")
+            say(
+                "  queued → remotely_queued, \(calls) calls, no rate limit: \(Int(throughput.callsPerSecond)) calls/s (\(String(format: "%.1f", throughput.seconds)) s)"
+            )
             say("  floor, provider creates alone (64 at a time): \(Int(Double(calls) / providerFloor)) calls/s")
             say("  floor, claim statements alone (64 at a time): \(Int(Double(calls) / sqlFloor)) calls/s")
             say("  ratio dispatch / slower floor (time): \(String(format: "%.2f", throughput.seconds / max(providerFloor, sqlFloor)))x")
@@ -126,7 +130,8 @@ final class DispatchWorld: Sendable {
         let account = ProviderAccount(platform: .twilio, baseURL: providerURL, accountSID: "ACfloor", authToken: "t", maxCallsPerSecond: 1)
         let provider = self.provider
         let seconds = try await inLanes(Array(0..<calls), concurrency: 64) { index in
-            guard case .success = await provider.createCall(account, to: "+855\(100_000_000 + index)", parameters: ["from": "1", "url": "https://x"]) else {
+            guard case .success = await provider.createCall(account, to: "+855\(100_000_000 + index)", parameters: ["from": "1", "url": "https://x"])
+            else {
                 throw BenchmarkFailure("the fake provider refused a create")
             }
         }.seconds
@@ -154,7 +159,8 @@ final class DispatchWorld: Sendable {
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let suffix = UUID().uuidString
         let queueWorkers = try (0..<workers).map { _ in try queueWorker(group: "queue-\(suffix)", producer: producer) }
-        let statusWorker = try runtime(role: "status", group: "status-\(suffix)", topic: .phoneCallEvents,
+        let statusWorker = try runtime(
+            role: "status", group: "status-\(suffix)", topic: .phoneCallEvents,
             handler: StatusEventHandler(updates: PhoneCallStatusUpdates(client: client, logger: logger)), concurrency: 512)
         let group = ServiceGroup(services: [producer] + queueWorkers + [statusWorker], logger: logger)
         let running = Task { try await group.run() }
@@ -171,7 +177,9 @@ final class DispatchWorld: Sendable {
         }
         let seconds = (ContinuousClock.now - start).seconds
         let createSpan = server.createTimes().last ?? 0
-        say("    (\(calls) calls: creates at the provider spanned \(String(format: "%.1f", createSpan)) s, all remotely_queued after \(String(format: "%.1f", seconds)) s)")
+        say(
+            "    (\(calls) calls: creates at the provider spanned \(String(format: "%.1f", createSpan)) s, all remotely_queued after \(String(format: "%.1f", seconds)) s)"
+        )
         await group.triggerGracefulShutdown()
         try await running.value
         return (seconds, Double(calls) / seconds)

@@ -192,4 +192,3 @@ struct OutboxThroughputBenchmark: AsyncParsableCommand {
         return (insert, pipeline)
     }
 }
-

@@ -17,7 +17,9 @@ struct CallEventSender: Sendable {
     func schedule(_ call: FakeCall) {
         var moments: [(Duration, FakeProviderLedger.ProviderRequestKind, String)] = []
         let answered = call.outcome == "completed"
-        if call.statusCallback != nil, call.statusCallbackEvents.contains("ringing") { moments.append((call.queueDuration, .statusCallback, "ringing")) }
+        if call.statusCallback != nil, call.statusCallbackEvents.contains("ringing") {
+            moments.append((call.queueDuration, .statusCallback, "ringing"))
+        }
         if let url = call.url, answered, ledger.settings.fetchTwiML.allows(url) { moments.append((call.answeredAfter, .callFlow, "in-progress")) }
         if call.statusCallback != nil, call.statusCallbackEvents.contains("answered"), answered {
             moments.append((call.answeredAfter, .statusCallback, "in-progress"))
@@ -66,7 +68,8 @@ struct CallEventSender: Sendable {
             let delivered = (200..<300).contains(response.status.code)
             ledger.recordRequest(kind, delivered: delivered)
             if !delivered {
-                logger.warning("provider request refused", metadata: ["call_sid": "\(call.sid)", "url": "\(target)", "status": "\(response.status.code)"])
+                logger.warning(
+                    "provider request refused", metadata: ["call_sid": "\(call.sid)", "url": "\(target)", "status": "\(response.status.code)"])
             }
             return (response.status.code, String(buffer: body))
         } catch {

@@ -77,7 +77,8 @@ final class FakeProviderLedger: Sendable {
                 sid: FakeCall.newSID(using: &state.generator),
                 accountSID: accountSID, to: value("To") ?? "", from: value("From") ?? "",
                 statusCallback: value("StatusCallback"), statusCallbackMethod: value("StatusCallbackMethod") ?? "POST",
-                statusCallbackEvents: Set(parameters.filter { $0.0 == "StatusCallbackEvent" }.flatMap { $0.1.split(separator: " ").map(String.init) }),
+                statusCallbackEvents: Set(
+                    parameters.filter { $0.0 == "StatusCallbackEvent" }.flatMap { $0.1.split(separator: " ").map(String.init) }),
                 url: value("Url"), method: value("Method") ?? "POST", signingToken: signingToken,
                 createdAt: created, dateCreated: RFC2822.format(created), outcome: drawOutcome(using: &state.generator),
                 queueDuration: settings.queueDuration, ringDuration: settings.ringDuration, talkDuration: settings.talkDuration)

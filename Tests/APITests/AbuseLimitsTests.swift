@@ -122,9 +122,10 @@ import Testing
         try await api.test(settings: settings) { client in
             var ids: [Int64] = []
             for _ in 1...3 {
-                ids.append(try await client.create(
-                    "/api/batch_operations", token: token,
-                    form: "type=BatchOperation::PhoneCallQueue&parameters[skip_validate_preview_presence]=true"))
+                ids.append(
+                    try await client.create(
+                        "/api/batch_operations", token: token,
+                        form: "type=BatchOperation::PhoneCallQueue&parameters[skip_validate_preview_presence]=true"))
             }
             for id in ids.prefix(2) {
                 let queued = try await client.request(.post, "/api/batch_operations/\(id)/batch_operation_events", token: token, form: "event=queue")

@@ -88,14 +88,17 @@ import Testing
             let write = try await client.request(.post, "/api/contacts", token: readOnly, form: "msisdn=%2B252662345601")
             #expect(write.status == .forbidden)
             #expect(try write.json["message"] == "this access token is read-only")
-            #expect(try await client.request(.post, "/api/access_tokens", token: adminToken, form: "account_sid=\(account.id)&scope=admin")
-                .status == .unprocessableContent)
+            #expect(
+                try await client.request(.post, "/api/access_tokens", token: adminToken, form: "account_sid=\(account.id)&scope=admin")
+                    .status == .unprocessableContent)
 
             // Expired: refused once its time has passed; a time in the past is refused at creation.
-            #expect(try await client.request(
-                .post, "/api/access_tokens", token: adminToken, form: "account_sid=\(account.id)&expires_at=2001-01-01T00:00:00Z"
-            ).status == .unprocessableContent)
-            let expiring = try await client.request(.post, "/api/access_tokens", token: adminToken, form: "account_sid=\(account.id)&expires_at=2099-01-01T00:00:00Z")
+            #expect(
+                try await client.request(
+                    .post, "/api/access_tokens", token: adminToken, form: "account_sid=\(account.id)&expires_at=2001-01-01T00:00:00Z"
+                ).status == .unprocessableContent)
+            let expiring = try await client.request(
+                .post, "/api/access_tokens", token: adminToken, form: "account_sid=\(account.id)&expires_at=2099-01-01T00:00:00Z")
             let expiringID = try #require(try expiring.json["id"]?.integerValue)
             let expiringToken = try #require(try expiring.json["token"]?.stringValue)
             try await api.execute("UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE id = \(expiringID)")

@@ -37,7 +37,8 @@ import Testing
             #expect(try await client.request(.get, "/api/do_not_call_entries/\(id)", token: otherToken).status == .notFound)
             let patched = try await client.request(.patch, "/api/do_not_call_entries/\(id)", token: token, form: "metadata[by]=sms")
             #expect(patched.status == .noContent)
-            #expect(try await client.request(.get, "/api/do_not_call_entries/\(id)", token: token).json["metadata"] == ["by": "sms", "reason": "asked"])
+            #expect(
+                try await client.request(.get, "/api/do_not_call_entries/\(id)", token: token).json["metadata"] == ["by": "sms", "reason": "asked"])
             #expect(try await client.request(.delete, "/api/do_not_call_entries/\(id)", token: token).status == .noContent)
             #expect(try await client.request(.get, "/api/do_not_call_entries/\(id)", token: token).status == .notFound)
         }
@@ -107,7 +108,9 @@ import Testing
                 if case .instant(let date)? = TimestampFilter.parseValue(text) { return date }
                 return nil
             }
-            #expect(finish.map { abs($0.timeIntervalSinceNow - 3) < 2 } == true, "60 remaining at 20/s: about 3 s from now, got \(String(describing: finish))")
+            #expect(
+                finish.map { abs($0.timeIntervalSinceNow - 3) < 2 } == true,
+                "60 remaining at 20/s: about 3 s from now, got \(String(describing: finish))")
         }
     }
 
@@ -120,7 +123,9 @@ import Testing
             #expect(try bad.json["errors"]?["settings"]?.arrayValue?.first?.stringValue?.contains("max_attempts") == true)
             let good = try await client.request(
                 .post, "/api/callouts", token: token,
-                json: #"{"settings":{"autopilot":{"enabled":true,"calling_hours":{"days":["mon","fri"],"start":"08:00","end":"20:00"},"retry":{"delays":["5m","1h"]}}}}"#)
+                json:
+                    #"{"settings":{"autopilot":{"enabled":true,"calling_hours":{"days":["mon","fri"],"start":"08:00","end":"20:00"},"retry":{"delays":["5m","1h"]}}}}"#
+            )
             #expect(good.status == .created, "\(good.text)")
         }
     }

@@ -49,8 +49,9 @@ import Testing
             let preview = try await client.request(.get, "/api/batch_operations/\(id)/preview/contacts", token: token)
             #expect(preview.headers[.totalHeader] == "5")
             #expect(try preview.recordIDs == people.women)
-            #expect(try await client.ids("/api/batch_operations/\(id)/preview/contacts?q[msisdn]=252662345100", token: token)
-                == [people.women[0]])
+            #expect(
+                try await client.ids("/api/batch_operations/\(id)/preview/contacts?q[msisdn]=252662345100", token: token)
+                    == [people.women[0]])
             #expect(try await client.request(.get, "/api/batch_operations/\(id)/preview/phone_calls", token: token).status == .notFound)
 
             let queued = try await client.request(.post, "/api/batch_operations/\(id)/batch_operation_events", token: token, form: "event=queue")
@@ -77,8 +78,11 @@ import Testing
             // Requeue after a participant was removed adds her again, and nobody twice.
             let first = try participations.recordIDs[0]
             #expect(try await client.request(.delete, "/api/callout_participations/\(first)", token: token).status == .noContent)
-            #expect(try await client.request(.post, "/api/batch_operations/\(id)/batch_operation_events", token: token,
-                form: "event=queue").status == .unprocessableContent)
+            #expect(
+                try await client.request(
+                    .post, "/api/batch_operations/\(id)/batch_operation_events", token: token,
+                    form: "event=queue"
+                ).status == .unprocessableContent)
             let requeued = try await client.request(.post, "/api/batch_operations/\(id)/batch_operation_events", token: token, form: "event=requeue")
             #expect(try requeued.json["status"] == "queued")
             try await runQueued(Int64(id)!, accountID: account.id)
@@ -102,7 +106,9 @@ import Testing
             #expect(try emptyPreview.json == ["errors": ["preview": ["can't be blank"]]])
             let skipped = try await client.request(
                 .post, "/api/batch_operations", token: token,
-                form: "type=BatchOperation::PhoneCallQueueRemoteFetch&parameters[phone_call_filter_params][status]=remotely_queued,in_progress&parameters[limit]=30&parameters[skip_validate_preview_presence]=true")
+                form:
+                    "type=BatchOperation::PhoneCallQueueRemoteFetch&parameters[phone_call_filter_params][status]=remotely_queued,in_progress&parameters[limit]=30&parameters[skip_validate_preview_presence]=true"
+            )
             #expect(skipped.status == .created)
             let noParams = try await client.request(
                 .post, "/api/batch_operations", token: token,
@@ -112,8 +118,11 @@ import Testing
                 .post, "/api/batch_operations", token: token,
                 form: "type=BatchOperation::PhoneCallQueue&parameters[phone_call_filter_params][status]=ringing")
             #expect(badFilter.status == .badRequest)
-            #expect(try await client.request(.post, "/api/callouts/999999/batch_operations", token: token,
-                form: "type=BatchOperation::CalloutPopulation").status == .notFound)
+            #expect(
+                try await client.request(
+                    .post, "/api/callouts/999999/batch_operations", token: token,
+                    form: "type=BatchOperation::CalloutPopulation"
+                ).status == .notFound)
         }
     }
 
@@ -129,24 +138,31 @@ import Testing
 
             let create = try await client.create(
                 "/api/batch_operations", token: token,
-                form: "type=BatchOperation::PhoneCallCreate&parameters[callout_filter_params][status]=running&parameters[callout_participation_filter_params][no_phone_calls_or_last_attempt]=failed,errored&parameters[remote_request_params][from]=1234&parameters[remote_request_params][url]=https%3A%2F%2Fdemo.twilio.com%2Fdocs%2Fvoice.xml&parameters[remote_request_params][method]=GET&parameters[limit]=3&parameters[skip_validate_preview_presence]=true")
-            #expect(try await client.ids("/api/batch_operations/\(create)/preview/callout_participations", token: token)
-                == campaign.participationIDs)
+                form:
+                    "type=BatchOperation::PhoneCallCreate&parameters[callout_filter_params][status]=running&parameters[callout_participation_filter_params][no_phone_calls_or_last_attempt]=failed,errored&parameters[remote_request_params][from]=1234&parameters[remote_request_params][url]=https%3A%2F%2Fdemo.twilio.com%2Fdocs%2Fvoice.xml&parameters[remote_request_params][method]=GET&parameters[limit]=3&parameters[skip_validate_preview_presence]=true"
+            )
+            #expect(
+                try await client.ids("/api/batch_operations/\(create)/preview/callout_participations", token: token)
+                    == campaign.participationIDs)
             #expect(try await client.ids("/api/batch_operations/\(create)/preview/contacts", token: token) == campaign.contactIDs)
             _ = try await client.request(.post, "/api/batch_operations/\(create)/batch_operation_events", token: token, form: "event=queue")
             try await runQueued(create, accountID: account.id)
             let created = try await client.request(.get, "/api/batch_operations/\(create)/phone_calls", token: token)
             #expect(created.headers[.totalHeader] == "3", "limit 3")
-            #expect(try created.json.arrayValue?.allSatisfy {
-                $0["create_batch_operation_id"] == .integer(create) && $0["remote_request_params"]?["from"] == "1234"
-            } == true)
+            #expect(
+                try created.json.arrayValue?.allSatisfy {
+                    $0["create_batch_operation_id"] == .integer(create) && $0["remote_request_params"]?["from"] == "1234"
+                } == true)
             #expect(try await client.request(.get, "/api/batch_operations/\(create)", token: token).json["progress"] == ["done": 3, "total": 3])
 
             let queue = try await client.create(
                 "/api/batch_operations", token: token,
-                form: "type=BatchOperation::PhoneCallQueue&parameters[callout_filter_params][status]=running&parameters[phone_call_filter_params][status]=created&parameters[limit]=30")
-            #expect(try await client.ids("/api/batch_operations/\(queue)/preview/phone_calls", token: token)
-                == (try created.recordIDs))
+                form:
+                    "type=BatchOperation::PhoneCallQueue&parameters[callout_filter_params][status]=running&parameters[phone_call_filter_params][status]=created&parameters[limit]=30"
+            )
+            #expect(
+                try await client.ids("/api/batch_operations/\(queue)/preview/phone_calls", token: token)
+                    == (try created.recordIDs))
             _ = try await client.request(.post, "/api/batch_operations/\(queue)/batch_operation_events", token: token, form: "event=queue")
             try await runQueued(queue, accountID: account.id)
             let queued = try await client.request(.get, "/api/batch_operations/\(queue)/phone_calls", token: token)
@@ -224,7 +240,8 @@ import Testing
             #expect(update.status == .noContent)
             #expect(try await client.ids("/api/callout_populations/\(id)/preview/contacts", token: token) == people.men)
 
-            let queued = try await client.request(.post, "/api/callout_populations/\(id)/callout_population_events", token: token, form: "event=queue")
+            let queued = try await client.request(
+                .post, "/api/callout_populations/\(id)/callout_population_events", token: token, form: "event=queue")
             #expect(try queued.json["status"] == "queued")
             try await runQueued(Int64(id)!, accountID: account.id)
             #expect(try await client.ids("/api/callout_populations/\(id)/contacts", token: token) == people.men)

@@ -16,10 +16,11 @@ import Testing
                 .post, "/api/callouts/\(callout)/callout_participations", token: token, form: "contact_id=\(contact)")
             #expect(response.status == .created)
             let body = try response.json
-            #expect(body.objectValue?.keys == [
-                "id", "callout_id", "contact_id", "callout_population_id", "msisdn", "call_flow_logic", "metadata",
-                "outcome", "attempts", "next_attempt_at", "created_at", "updated_at",
-            ])
+            #expect(
+                body.objectValue?.keys == [
+                    "id", "callout_id", "contact_id", "callout_population_id", "msisdn", "call_flow_logic", "metadata",
+                    "outcome", "attempts", "next_attempt_at", "created_at", "updated_at",
+                ])
             #expect(body["outcome"] == .null && body["attempts"] == 0 && body["next_attempt_at"] == .null)
             #expect(body["msisdn"] == "+252662345700")
             #expect(body["callout_population_id"] == .null)
@@ -76,8 +77,9 @@ import Testing
                 form: "metadata[name]=alice&call_flow_logic=CallFlowLogic::PlayMessage")
             var calls: [Int64] = []
             for participation in p[1...3] {
-                calls.append(try await client.create(
-                    "/api/callout_participations/\(participation)/phone_calls", token: token, form: seedRemoteRequestParams))
+                calls.append(
+                    try await client.create(
+                        "/api/callout_participations/\(participation)/phone_calls", token: token, form: seedRemoteRequestParams))
             }
             try await api.execute("UPDATE phone_calls SET status = 'failed' WHERE id = \(calls[0])")
             try await api.execute("UPDATE phone_calls SET status = 'errored' WHERE id = \(calls[1])")
@@ -99,8 +101,9 @@ import Testing
             #expect(try await client.request(.get, "\(base)?q[last_phone_call_attempt]=lost", token: token).status == .badRequest)
 
             #expect(try await client.ids("/api/callouts/\(campaign.calloutID)/callout_participations", token: token) == p)
-            #expect(try await client.ids(
-                "/api/callouts/\(campaign.calloutID)/callout_participations?q[contact_id]=\(campaign.contactIDs[0])", token: token) == [p[0]])
+            #expect(
+                try await client.ids(
+                    "/api/callouts/\(campaign.calloutID)/callout_participations?q[contact_id]=\(campaign.contactIDs[0])", token: token) == [p[0]])
             #expect(try await client.ids("/api/contacts/\(campaign.contactIDs[3])/callout_participations", token: token) == [p[3]])
             #expect(try await client.ids("/api/callouts/\(campaign.calloutID)/contacts", token: token) == campaign.contactIDs)
             #expect(try await client.request(.get, "/api/callouts/999999/contacts", token: token).status == .notFound)

@@ -128,19 +128,21 @@ import Testing
             let campaign = try await Campaign.make(client, token: token, msisdns: ["252662345701", "252662345702", "252662345703"])
             let path = "/api/callouts/\(campaign.calloutID)/callout_statistics"
             let empty = try await client.request(.get, path, token: token).json
-            #expect(empty.objectValue?.keys == [
-                "callout_status", "callout_participations", "callout_participations_remaining",
-                "callout_participations_completed", "calls_completed", "calls_initialized", "calls_scheduling",
-                "calls_fetching_status", "calls_waiting_for_completion", "calls_queued", "calls_in_progress",
-                "calls_errored", "calls_failed", "calls_busy", "calls_not_answered", "calls_canceled",
-            ])
+            #expect(
+                empty.objectValue?.keys == [
+                    "callout_status", "callout_participations", "callout_participations_remaining",
+                    "callout_participations_completed", "calls_completed", "calls_initialized", "calls_scheduling",
+                    "calls_fetching_status", "calls_waiting_for_completion", "calls_queued", "calls_in_progress",
+                    "calls_errored", "calls_failed", "calls_busy", "calls_not_answered", "calls_canceled",
+                ])
             #expect(empty["callout_participations"] == 3)
             #expect(empty["callout_participations_remaining"] == 3)
 
             var calls: [Int64] = []
             for participation in campaign.participationIDs {
-                calls.append(try await client.create(
-                    "/api/callout_participations/\(participation)/phone_calls", token: token, form: seedRemoteRequestParams))
+                calls.append(
+                    try await client.create(
+                        "/api/callout_participations/\(participation)/phone_calls", token: token, form: seedRemoteRequestParams))
             }
             try await api.execute("UPDATE phone_calls SET status = 'completed' WHERE id = \(calls[0])")
             try await api.execute("UPDATE phone_calls SET status = 'failed' WHERE id = \(calls[1])")
@@ -156,8 +158,10 @@ import Testing
 
             // Deleting the created call and then its participation takes both out of the running totals.
             #expect(try await client.request(.delete, "/api/phone_calls/\(calls[2])", token: token).status == .noContent)
-            #expect(try await client.request(
-                .delete, "/api/callout_participations/\(campaign.participationIDs[2])", token: token).status == .noContent)
+            #expect(
+                try await client.request(
+                    .delete, "/api/callout_participations/\(campaign.participationIDs[2])", token: token
+                ).status == .noContent)
             let after = try await client.request(.get, path, token: token).json
             #expect(after["callout_participations"] == 2)
             #expect(after["calls_initialized"] == 0)

@@ -99,7 +99,8 @@ import Testing
             for attempt in 0..<20 {
                 let contact = try await client.create("/api/contacts", token: token, form: "msisdn=%2B8551235\(String(format: "%04d", attempt))")
                 async let deleted = client.request(.delete, "/api/contacts/\(contact)", token: token)
-                async let joined = client.request(.post, "/api/callouts/\(callout)/callout_participations", token: token, form: "contact_id=\(contact)")
+                async let joined = client.request(
+                    .post, "/api/callouts/\(callout)/callout_participations", token: token, form: "contact_id=\(contact)")
                 let (deleteAnswer, joinAnswer) = try await (deleted, joined)
                 let outcome = (deleteAnswer.status, joinAnswer.status)
                 #expect(

@@ -40,7 +40,8 @@ import Testing
     /// The database down (nothing listens on its port): `/health` says so with 503, promptly, rather than
     /// hanging the load balancer's probe.
     @Test func healthIsUnavailableWhenTheDatabaseIsDown() async throws {
-        var configuration = PostgresClient.Configuration(host: "127.0.0.1", port: 1, username: "postgres", password: nil, database: "none", tls: .disable)
+        var configuration = PostgresClient.Configuration(
+            host: "127.0.0.1", port: 1, username: "postgres", password: nil, database: "none", tls: .disable)
         configuration.options.connectTimeout = .milliseconds(500)
         let database = PostgresClient(configuration: configuration)
         let running = Task { await database.run() }

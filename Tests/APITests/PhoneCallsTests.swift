@@ -20,12 +20,13 @@ import Testing
             let response = try await client.request(.post, path, token: token, form: seedRemoteRequestParams)
             #expect(response.status == .created)
             let body = try response.json
-            #expect(body.objectValue?.keys == [
-                "id", "callout_participation_id", "contact_id", "create_batch_operation_id", "queue_batch_operation_id",
-                "queue_remote_fetch_batch_operation_id", "status", "msisdn", "remote_call_id", "remote_status",
-                "remote_direction", "remote_error_message", "metadata", "remote_response", "remote_request_params",
-                "remote_queue_response", "call_flow_logic", "remotely_queued_at", "created_at", "updated_at",
-            ])
+            #expect(
+                body.objectValue?.keys == [
+                    "id", "callout_participation_id", "contact_id", "create_batch_operation_id", "queue_batch_operation_id",
+                    "queue_remote_fetch_batch_operation_id", "status", "msisdn", "remote_call_id", "remote_status",
+                    "remote_direction", "remote_error_message", "metadata", "remote_response", "remote_request_params",
+                    "remote_queue_response", "call_flow_logic", "remotely_queued_at", "created_at", "updated_at",
+                ])
             #expect(body["status"] == "created")
             #expect(body["msisdn"] == "+252662345699")
             #expect(body["contact_id"] == .integer(campaign.contactIDs[0]))
@@ -33,8 +34,11 @@ import Testing
             #expect(body["remote_request_params"]?["url"] == "https://demo.twilio.com/docs/voice.xml")
             #expect(body["remote_request_params"]?["method"] == "GET")
             #expect(body["remote_response"] == .emptyObject)
-            #expect(try await client.request(.post, "/api/callout_participations/999999/phone_calls", token: token,
-                form: seedRemoteRequestParams).status == .notFound)
+            #expect(
+                try await client.request(
+                    .post, "/api/callout_participations/999999/phone_calls", token: token,
+                    form: seedRemoteRequestParams
+                ).status == .notFound)
         }
     }
 
@@ -70,7 +74,9 @@ import Testing
             let path = "/api/phone_calls/\(id)"
             let update = try await client.request(
                 .patch, path, token: token,
-                form: "remote_request_params[from]=345&remote_request_params[url]=https%3A%2F%2Fdemo.twilio.com%2Fdocs%2Fvoice.xml&remote_request_params[method]=GET")
+                form:
+                    "remote_request_params[from]=345&remote_request_params[url]=https%3A%2F%2Fdemo.twilio.com%2Fdocs%2Fvoice.xml&remote_request_params[method]=GET"
+            )
             #expect(update.status == .noContent)
             #expect(try await client.request(.get, path, token: token).json["remote_request_params"]?["from"] == "345")
             let unregistered = try await client.request(.patch, path, token: token, form: "call_flow_logic=CallFlowLogic::OutcomeMonitoring")
@@ -125,8 +131,11 @@ import Testing
             var names: [String] = []
             for try await row in topics { names.append(try row.decode(String.self)) }
             #expect(names == ["phone-calls.queue", "phone-calls.remote-fetch"])
-            #expect(try await client.request(.post, "/api/phone_calls/999999/phone_call_events", token: token,
-                form: "event=queue").status == .notFound)
+            #expect(
+                try await client.request(
+                    .post, "/api/phone_calls/999999/phone_call_events", token: token,
+                    form: "event=queue"
+                ).status == .notFound)
         }
     }
 
@@ -168,8 +177,9 @@ import Testing
             #expect(try await client.ids("\(base)?q[remote_error_message]=Unable+to+create+record", token: token) == [b])
             #expect(try await client.ids("\(base)?q[remote_queue_response][from]=345", token: token) == [b])
             #expect(try await client.ids("\(base)?q[remote_response][status]=canceled", token: token) == [b])
-            #expect(try await client.ids(
-                "\(base)?q[remote_request_params][url]=https://demo.twilio.com/docs/voice.xml", token: token) == [a, c])
+            #expect(
+                try await client.ids(
+                    "\(base)?q[remote_request_params][url]=https://demo.twilio.com/docs/voice.xml", token: token) == [a, c])
             #expect(try await client.ids("\(base)?q[remotely_queued_at_before]=2017-11-29+01:36:02", token: token) == [b])
             #expect(try await client.ids("\(base)?q[remotely_queued_at_after]=2017-11-29+01:36:02", token: token) == [])
             #expect(try await client.ids("\(base)?q[remotely_queued_at_or_after]=2017-11-29", token: token) == [b])

@@ -71,7 +71,8 @@ import Testing
 
         try await live { apiURL, provider in
             let client = ProviderClient(http: HTTPClient.shared, logger: logger)
-            let providerAccount = ProviderAccount(platform: .twilio, baseURL: provider.url, accountSID: "AC-e2e", authToken: "e2e-token", maxCallsPerSecond: 10)
+            let providerAccount = ProviderAccount(
+                platform: .twilio, baseURL: provider.url, accountSID: "AC-e2e", authToken: "e2e-token", maxCallsPerSecond: 10)
             let endpoint = CallbackEndpoint(base: apiURL, tokens: Self.tokens)
             let parameters = CallbackParameters.adding(to: ["from": "1294"], phoneCallID: phoneCallID, endpoint: endpoint)
             #expect(parameters["url"] == .string(endpoint.url(phoneCallID: phoneCallID)))
@@ -114,9 +115,11 @@ import Testing
             request.method = .POST
             request.headers.add(name: "Authorization", value: "Basic " + Data("AC-inbound:inbound-token".utf8).base64EncodedString())
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            request.body = .bytes(ByteBuffer(string: FormEncoding.encode([
-                ("From", "+85512999888"), ("To", "+8551294"), ("Url", "\(apiURL)/api/remote_phone_call_events"),
-            ])))
+            request.body = .bytes(
+                ByteBuffer(
+                    string: FormEncoding.encode([
+                        ("From", "+85512999888"), ("To", "+8551294"), ("Url", "\(apiURL)/api/remote_phone_call_events"),
+                    ])))
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             #expect(response.status == .created)
             let body = try JSONParser.parse(Array(try await response.body.collect(upTo: 1 << 20).readableBytesView))

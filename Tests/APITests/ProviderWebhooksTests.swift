@@ -32,16 +32,21 @@ import Testing
         _ client: some TestClientProtocol, callSid: String?, calloutForm: String = "", callForm: String = seedRemoteRequestParams
     ) async throws -> (account: Account, token: String, phoneCallID: Int64) {
         let (account, token) = try await api.account()
-        try await api.execute("UPDATE accounts SET twilio_account_sid = \("AC-\(account.id)"), twilio_auth_token = \("secret-\(account.id)") WHERE id = \(account.id)")
+        try await api.execute(
+            "UPDATE accounts SET twilio_account_sid = \("AC-\(account.id)"), twilio_auth_token = \("secret-\(account.id)") WHERE id = \(account.id)")
         let campaign = try await Campaign.make(client, token: token, msisdns: ["252662345\(700 + account.id)"], calloutForm: calloutForm)
         let call = try await client.create("/api/callout_participations/\(campaign.participationIDs[0])/phone_calls", token: token, form: callForm)
         if let callSid { try await api.execute("UPDATE phone_calls SET remote_call_id = \(callSid), status = 'remotely_queued' WHERE id = \(call)") }
         return (account, token, call)
     }
 
-    static func parameters(callSid: String, accountSid: String, status: String, direction: String = "outbound-api", from: String = "+1234", to: String = "+252662345700") -> [(String, String)] {
-        [("AccountSid", accountSid), ("ApiVersion", "2010-04-01"), ("CallSid", callSid), ("CallStatus", status),
-         ("Direction", direction), ("From", from), ("To", to)]
+    static func parameters(
+        callSid: String, accountSid: String, status: String, direction: String = "outbound-api", from: String = "+1234", to: String = "+252662345700"
+    ) -> [(String, String)] {
+        [
+            ("AccountSid", accountSid), ("ApiVersion", "2010-04-01"), ("CallSid", callSid), ("CallStatus", status),
+            ("Direction", direction), ("From", from), ("To", to),
+        ]
     }
 
     func post(
@@ -128,11 +133,13 @@ import Testing
     @Test func concurrentCallbacksEachReachTheirOwnCall() async throws {
         try await api.test(settings: settings) { client in
             let (account, token) = try await api.account()
-            try await api.execute("UPDATE accounts SET twilio_account_sid = \("AC-\(account.id)"), twilio_auth_token = 'batch-secret' WHERE id = \(account.id)")
+            try await api.execute(
+                "UPDATE accounts SET twilio_account_sid = \("AC-\(account.id)"), twilio_auth_token = 'batch-secret' WHERE id = \(account.id)")
             let campaign = try await Campaign.make(client, token: token, msisdns: (0..<12).map { "25266234\(6000 + $0)" })
             var calls: [Int64] = []
             for participation in campaign.participationIDs {
-                let call = try await client.create("/api/callout_participations/\(participation)/phone_calls", token: token, form: seedRemoteRequestParams)
+                let call = try await client.create(
+                    "/api/callout_participations/\(participation)/phone_calls", token: token, form: seedRemoteRequestParams)
                 try await api.execute("UPDATE phone_calls SET remote_call_id = \("CA-batch-\(call)"), status = 'remotely_queued' WHERE id = \(call)")
                 calls.append(call)
             }
@@ -166,7 +173,9 @@ import Testing
 
             #expect(try await post(client, parameters, signedWith: "not-the-token").status == .forbidden)
             // Signed for another URL (a replay against another deployment or endpoint).
-            #expect(try await post(client, parameters, signedWith: "secret-\(call.account.id)", signedURL: "https://elsewhere.example.org\(Self.path)").status == .forbidden)
+            #expect(
+                try await post(client, parameters, signedWith: "secret-\(call.account.id)", signedURL: "https://elsewhere.example.org\(Self.path)")
+                    .status == .forbidden)
             // Parameters changed after signing.
             let signature = TwilioSignature.compute(url: Self.base + Self.path, parameters: parameters, authToken: "secret-\(call.account.id)")
             let tampered = parameters.map { $0.0 == "CallStatus" ? ($0.0, "busy") : $0 }
@@ -216,8 +225,10 @@ import Testing
     @Test func anInboundCallCreatesItsContactAndPhoneCallOnce() async throws {
         try await api.test(settings: settings) { client in
             let (account, token) = try await api.account()
-            try await api.execute("UPDATE accounts SET somleng_account_sid = \("SL-\(account.id)"), somleng_auth_token = 'somleng-secret' WHERE id = \(account.id)")
-            let ringing = Self.parameters(callSid: "CA-in-1", accountSid: "SL-\(account.id)", status: "ringing", direction: "inbound", from: "+855 12 345 678", to: "1294")
+            try await api.execute(
+                "UPDATE accounts SET somleng_account_sid = \("SL-\(account.id)"), somleng_auth_token = 'somleng-secret' WHERE id = \(account.id)")
+            let ringing = Self.parameters(
+                callSid: "CA-in-1", accountSid: "SL-\(account.id)", status: "ringing", direction: "inbound", from: "+855 12 345 678", to: "1294")
             let first = try await post(client, ringing, signedWith: "somleng-secret")
             #expect(first.status == .created)
             #expect(first.text.contains("<Response>"))
@@ -232,7 +243,8 @@ import Testing
             #expect(calls.first?["callout_participation_id"] == .null)
 
             // The call's later callbacks belong to the same phone call.
-            let completed = Self.parameters(callSid: "CA-in-1", accountSid: "SL-\(account.id)", status: "completed", direction: "inbound", from: "+85512345678", to: "1294")
+            let completed = Self.parameters(
+                callSid: "CA-in-1", accountSid: "SL-\(account.id)", status: "completed", direction: "inbound", from: "+85512345678", to: "1294")
             #expect(try await post(client, completed, signedWith: "somleng-secret").status == .created)
             let after = try await client.request(.get, "/api/phone_calls?q[remote_direction]=inbound", token: token).json.arrayValue ?? []
             #expect(after.count == 1)
@@ -241,7 +253,8 @@ import Testing
             #expect(try await client.ids("/api/contacts", token: token).count == 1)
 
             // A caller whose number is not a number.
-            let withheld = Self.parameters(callSid: "CA-in-2", accountSid: "SL-\(account.id)", status: "ringing", direction: "inbound", from: "anonymous", to: "1294")
+            let withheld = Self.parameters(
+                callSid: "CA-in-2", accountSid: "SL-\(account.id)", status: "ringing", direction: "inbound", from: "anonymous", to: "1294")
             let refused = try await post(client, withheld, signedWith: "somleng-secret")
             #expect(refused.status == .unprocessableContent)
             #expect(try refused.json == ["errors": ["From": ["is invalid"]]])
@@ -252,7 +265,8 @@ import Testing
         try await api.test(settings: settings) { client in
             let (account, token) = try await api.account()
             let campaign = try await Campaign.make(client, token: token, msisdns: ["252662345990"])
-            let call = try await client.create("/api/callout_participations/\(campaign.participationIDs[0])/phone_calls", token: token, form: seedRemoteRequestParams)
+            let call = try await client.create(
+                "/api/callout_participations/\(campaign.participationIDs[0])/phone_calls", token: token, form: seedRemoteRequestParams)
             try await api.execute("UPDATE phone_calls SET remote_call_id = 'CA-platform', status = 'remotely_queued' WHERE id = \(call)")
             let parameters = Self.parameters(callSid: "CA-platform", accountSid: "AC-platform", status: "no-answer")
             #expect(try await post(client, parameters, signedWith: "platform-token").status == .created)
@@ -280,7 +294,8 @@ import Testing
         try await api.test(settings: settings) { client in
             let call = try await outboundCall(client, callSid: "CA-proxy")
             let parameters = Self.parameters(callSid: "CA-proxy", accountSid: "AC-\(call.account.id)", status: "busy")
-            let signature = TwilioSignature.compute(url: "https://public.example.org\(Self.path)", parameters: parameters, authToken: "secret-\(call.account.id)")
+            let signature = TwilioSignature.compute(
+                url: "https://public.example.org\(Self.path)", parameters: parameters, authToken: "secret-\(call.account.id)")
             let response = try await client.request(
                 .post, Self.path, token: nil, form: FormEncoding.encode(parameters),
                 headers: [
@@ -314,8 +329,9 @@ import Testing
             let call = try await client.create(
                 "/api/callout_participations/\(campaign.participationIDs[0])/phone_calls", token: victimToken, form: seedRemoteRequestParams)
             let signed = { (query: String, callSid: String) in
-                try await post(client, Self.parameters(callSid: callSid, accountSid: "AC-platform", status: "completed"),
-                               signedWith: "platform-token", query: query)
+                try await post(
+                    client, Self.parameters(callSid: callSid, accountSid: "AC-platform", status: "completed"),
+                    signedWith: "platform-token", query: query)
             }
             let right = Self.tokens.token(phoneCallID: call)
             // 1. The issue's request: no token, an unknown CallSid.
@@ -350,15 +366,19 @@ import Testing
         #expect(!Self.tokens.isValid(Self.tokens.token(phoneCallID: 42), phoneCallID: 43))
 
         let (forDial, dropped) = RemoteRequestParams.forDial(
-            ["from": "1234", "url": .string("\(Self.base)/api/remote_phone_call_events"), "method": "GET",
-             "status_callback": .string("\(Self.base)/x"), "account_sid": "AC-other", "record": "true"],
+            [
+                "from": "1234", "url": .string("\(Self.base)/api/remote_phone_call_events"), "method": "GET",
+                "status_callback": .string("\(Self.base)/x"), "account_sid": "AC-other", "record": "true",
+            ],
             publicBaseURL: Self.base)
         #expect(forDial == ["from": "1234", "record": "true"])
         #expect(Set(dropped) == ["url", "method", "status_callback", "account_sid"])
         let dialled = CallbackParameters.adding(to: forDial, phoneCallID: 42, endpoint: endpoint)
         #expect(dialled["url"]?.stringValue == url && dialled["status_callback"]?.stringValue == url)
         // The seeds' parameters pass untouched.
-        #expect(RemoteRequestParams.forDial(["from": "345", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"], publicBaseURL: Self.base).dropped.isEmpty)
+        #expect(
+            RemoteRequestParams.forDial(["from": "345", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"], publicBaseURL: Self.base)
+                .dropped.isEmpty)
 
         try await api.test(settings: settings) { client in
             let (_, token) = try await api.account()
@@ -367,7 +387,9 @@ import Testing
                 .post, "/api/callout_participations/\(campaign.participationIDs[0])/phone_calls", token: token,
                 form: "remote_request_params[from]=1234&remote_request_params[account_sid]=AC-other")
             #expect(refused.status == .unprocessableContent)
-            #expect(try refused.json["errors"]?["remote_request_params"]?.arrayValue?.first?.stringValue?.hasPrefix("may not contain account_sid") == true)
+            #expect(
+                try refused.json["errors"]?["remote_request_params"]?.arrayValue?.first?.stringValue?.hasPrefix("may not contain account_sid") == true
+            )
         }
     }
 }

@@ -40,10 +40,11 @@ import Testing
             let fetched = try await client.request(.get, "/api/remote_phone_call_events/\(ringing)", token: token)
             #expect(fetched.status == .ok)
             let body = try fetched.json
-            #expect(body.objectValue?.keys == [
-                "id", "phone_call_id", "details", "metadata", "remote_call_id", "remote_direction", "call_flow_logic",
-                "created_at", "updated_at",
-            ])
+            #expect(
+                body.objectValue?.keys == [
+                    "id", "phone_call_id", "details", "metadata", "remote_call_id", "remote_direction", "call_flow_logic",
+                    "created_at", "updated_at",
+                ])
             #expect(body["details"]?["CallStatus"] == "ringing")
             #expect(try await client.request(.get, "/api/remote_phone_call_events/\(ringing)", token: stranger).status == .notFound)
 
@@ -58,8 +59,9 @@ import Testing
             #expect(try await client.ids("/api/phone_calls/\(firstCall)/remote_phone_call_events", token: token) == [ringing])
             #expect(try await client.ids("/api/contacts/\(campaign.contactIDs[1])/remote_phone_call_events", token: token) == [completed])
             #expect(try await client.ids("/api/callouts/\(campaign.calloutID)/remote_phone_call_events", token: token) == [ringing, completed])
-            #expect(try await client.ids(
-                "/api/callout_participations/\(campaign.participationIDs[1])/remote_phone_call_events", token: token) == [completed])
+            #expect(
+                try await client.ids(
+                    "/api/callout_participations/\(campaign.participationIDs[1])/remote_phone_call_events", token: token) == [completed])
             #expect(try await client.ids("\(base)?q[details][CallStatus]=ringing", token: token) == [ringing])
             #expect(try await client.ids("\(base)?q[call_flow_logic]=CallFlowLogic::AvfCapom::CapomShort", token: token) == [ringing, completed])
             #expect(try await client.ids("\(base)?q[remote_call_id]=16d9ebf7-4d71-4470-8b57-09235979781e", token: token) == [completed])

@@ -316,12 +316,16 @@ import Testing
             // A batch operation whose filter names A's callout selects nothing of A's.
             let filtered = try await client.request(
                 .post, "/api/batch_operations", token: bToken,
-                form: "type=BatchOperation::PhoneCallCreate&\(Self.callParameters)&parameters[callout_participation_filter_params][callout_id]=\(world.ids["callouts"]!)")
+                form:
+                    "type=BatchOperation::PhoneCallCreate&\(Self.callParameters)&parameters[callout_participation_filter_params][callout_id]=\(world.ids["callouts"]!)"
+            )
             #expect(filtered.status == .unprocessableContent, "nothing of B's matches: \(filtered.text)")
             #expect(try filtered.json == ["errors": ["preview": ["can't be blank"]]])
             let forced = try await client.create(
                 "/api/batch_operations", token: bToken,
-                form: "type=BatchOperation::PhoneCallCreate&\(Self.callParameters)&parameters[skip_validate_preview_presence]=true&parameters[callout_participation_filter_params][callout_id]=\(world.ids["callouts"]!)")
+                form:
+                    "type=BatchOperation::PhoneCallCreate&\(Self.callParameters)&parameters[skip_validate_preview_presence]=true&parameters[callout_participation_filter_params][callout_id]=\(world.ids["callouts"]!)"
+            )
             let preview = try await client.request(.get, "/api/batch_operations/\(forced)/preview/callout_participations", token: bToken)
             #expect(preview.status == .ok)
             #expect(try preview.recordIDs.isEmpty, "B's preview lists A's participations")

@@ -149,11 +149,12 @@ import Testing
         try await scheduler().tick()
         #expect(try await seed.outcomes(calloutID: callout) == ["do_not_call": 5, "pending": 15])
         #expect(try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(callout)") == 15)
-        #expect(try await count(
-            """
-            SELECT count(*) FROM phone_calls c JOIN do_not_call_entries d ON d.account_id = c.account_id AND d.msisdn = c.msisdn
-            WHERE c.callout_id = \(callout)
-            """) == 0)
+        #expect(
+            try await count(
+                """
+                SELECT count(*) FROM phone_calls c JOIN do_not_call_entries d ON d.account_id = c.account_id AND d.msisdn = c.msisdn
+                WHERE c.callout_id = \(callout)
+                """) == 0)
     }
 
     /// Outside its calling hours a callout calls no one: each participation waits for the window's next opening
@@ -333,7 +334,9 @@ import Testing
     @Test func invalidPoliciesAreRefused() throws {
         #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["retry": ["max_attempts": 100]]]) }
         #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["retry": ["statuses": ["completed"]]]]) }
-        #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["calling_hours": ["start": "8:00", "end": "20:00"]]]) }
+        #expect(throws: ValidationErrors.self) {
+            try AutopilotPolicy.validate(settings: ["autopilot": ["calling_hours": ["start": "8:00", "end": "20:00"]]])
+        }
         #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["time_zone": "Mars/Olympus"]]) }
         #expect(throws: ValidationErrors.self) { try AutopilotPolicy.validate(settings: ["autopilot": ["enabled": "yes"]]) }
         try AutopilotPolicy.validate(settings: ["autopilot": ["enabled": true, "retry": ["delays": ["5m", 30, "1h"]]]])

@@ -44,7 +44,9 @@ import Testing
             ])
         let callout = try await seed.createCallout(accountID: account, participants: 300)
         // Results pushed to the account's own system, which fails every delivery once.
-        let endpoint = try await WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true), secrets: harness.secrets).createEndpoint(
+        let endpoint = try await WebhookRepository(
+            client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true), secrets: harness.secrets
+        ).createEndpoint(
             accountID: account, url: harness.providerURL + "/_fake/webhooks/results?fail=1", eventTypes: nil, enabled: nil, metadata: nil)
 
         let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
@@ -141,7 +143,9 @@ import Testing
                 return nil
             }
             let lateness = lastCreate.map { $0.timeIntervalSince(paused) } ?? -1
-            #expect(lateness < 0.1, "no dial leaves after the pause commits (a queue worker hears of it at once): the last create came \(lateness) s after it")
+            #expect(
+                lateness < 0.1,
+                "no dial leaves after the pause commits (a queue worker hears of it at once): the last create came \(lateness) s after it")
             let createdBeforeResume = ledger["creates"]?.intValue ?? 0
             #expect(createdBeforeResume < 200)
             let claimedButHeld = try await harness.database.query(

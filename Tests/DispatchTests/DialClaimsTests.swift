@@ -27,8 +27,9 @@ import Testing
         // old the claim is.
         let seen = try await second.claim(phoneCallID: calls[0], accountID: account, concurrencyCap: nil)
         #expect(seen == .failure(.claimedAt(claimed.claimedAt, byThisWorker: false)))
-        #expect(try await first.claim(phoneCallID: calls[0], accountID: account, concurrencyCap: nil)
-            == .failure(.claimedAt(claimed.claimedAt, byThisWorker: true)))
+        #expect(
+            try await first.claim(phoneCallID: calls[0], accountID: account, concurrencyCap: nil)
+                == .failure(.claimedAt(claimed.claimedAt, byThisWorker: true)))
         #expect(try await second.reclaim(phoneCallID: calls[0], claimedAt: claimed.claimedAt) == nil)
 
         // The owner's lease runs out (it stopped renewing 31 s ago): the claim can be taken, once.

@@ -19,7 +19,9 @@ import Testing
         let client = ProviderClient(http: DispatchHarness.providerHTTP, logger: logger)
         let account = ProviderAccount(platform: .twilio, baseURL: harness.providerURL, accountSID: "AC1", authToken: "t", maxCallsPerSecond: 10)
 
-        let created = await client.createCall(account, to: "+85512345678", parameters: ["from": "1234", "url": "https://example.com/twiml", "status_callback_event": ["ringing", "answered"]])
+        let created = await client.createCall(
+            account, to: "+85512345678",
+            parameters: ["from": "1234", "url": "https://example.com/twiml", "status_callback_event": ["ringing", "answered"]])
         guard case .success(let call) = created else { Issue.record("create failed: \(created)"); return }
         #expect(call.status == "queued")
         #expect(call.to == "+85512345678")
@@ -106,7 +108,8 @@ import Testing
         #expect(mix.map(\.status) == ["completed", "busy"])
         #expect(throws: FakeProviderSettings.InvalidOutcomes.self) { try FakeProviderSettings.parseOutcomes("ringing=1") }
         #expect(TwilioParameterNames.pascalCase("status_callback_method") == "StatusCallbackMethod")
-        let form = TwilioParameterNames.createCallForm(to: "+1", parameters: ["from": "2", "url": "u", "status_callback_event": ["ringing", "answered"]])
+        let form = TwilioParameterNames.createCallForm(
+            to: "+1", parameters: ["from": "2", "url": "u", "status_callback_event": ["ringing", "answered"]])
         #expect(form.map(\.0) == ["To", "From", "Url", "StatusCallbackEvent", "StatusCallbackEvent"])
         #expect(FormEncoding.decode(FormEncoding.encode([("Url", "https://x/y?a=1&b=2 c")])).first?.1 == "https://x/y?a=1&b=2 c")
     }

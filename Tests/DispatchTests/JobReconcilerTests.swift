@@ -28,8 +28,9 @@ import Testing
         ).single { try $0.decode(String.self) }
         let providerAccount = ProviderAccount(
             platform: .twilio, baseURL: harness.providerURL, accountSID: accountSID, authToken: "secret", maxCallsPerSecond: 100)
-        guard case .success(let remote) = await ProviderClient(http: DispatchHarness.providerHTTP, logger: harness.logger)
-            .createCall(providerAccount, to: msisdn, parameters: ["from": "1234", "url": "https://x"])
+        guard
+            case .success(let remote) = await ProviderClient(http: DispatchHarness.providerHTTP, logger: harness.logger)
+                .createCall(providerAccount, to: msisdn, parameters: ["from": "1234", "url": "https://x"])
         else { Issue.record("the fake provider did not create the call"); return }
         try await harness.database.query(
             "UPDATE phone_calls SET status = 'remote_fetch_queued', remote_call_id = \(remote.sid) WHERE id = \(fetched)",

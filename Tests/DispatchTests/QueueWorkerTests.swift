@@ -65,10 +65,11 @@ import Testing
         let services: [any Service] = [producer, try harness.queueWorker(group: group, producer: producer), try harness.statusWorker(group: status)]
         try await running(services, logger: harness.logger) {
             try await harness.publishQueueJobs(calls, accountID: account)
-            #expect(try await harness.wait(timeout: .seconds(30)) {
-                let counts = try await harness.statusCounts(accountID: account)
-                return counts["remotely_queued"] == calls.count - 1 && counts["errored"] == 1
-            })
+            #expect(
+                try await harness.wait(timeout: .seconds(30)) {
+                    let counts = try await harness.statusCounts(accountID: account)
+                    return counts["remotely_queued"] == calls.count - 1 && counts["errored"] == 1
+                })
             // Every job again: nothing is dialled twice.
             try await harness.publishQueueJobs(calls, accountID: account)
             try await Task.sleep(for: .seconds(2))
@@ -102,10 +103,12 @@ import Testing
         var lowestFactor = 1.0
         try await running(services, logger: harness.logger) {
             try await harness.publishQueueJobs(calls, accountID: account)
-            #expect(try await harness.wait(timeout: .seconds(60)) {
-                lowestFactor = min(lowestFactor, try await DialSchedule(client: harness.database, logger: harness.logger).rateFactor(accountID: account))
-                return try await harness.statusCounts(accountID: account)["remotely_queued"] == calls.count
-            })
+            #expect(
+                try await harness.wait(timeout: .seconds(60)) {
+                    lowestFactor = min(
+                        lowestFactor, try await DialSchedule(client: harness.database, logger: harness.logger).rateFactor(accountID: account))
+                    return try await harness.statusCounts(accountID: account)["remotely_queued"] == calls.count
+                })
         }
         let ledger = try await harness.ledger()
         #expect(ledger["creates"]?.intValue == calls.count)
@@ -137,9 +140,10 @@ import Testing
             #expect(try await harness.statusCounts(accountID: account)["queued"] == calls.count)
             // Resuming writes their jobs to the outbox again; the relay publishes them.
             _ = try await callouts.apply(.resume, accountID: account, id: callout.id)
-            #expect(try await harness.wait(timeout: .seconds(30)) {
-                try await harness.statusCounts(accountID: account)["remotely_queued"] == calls.count
-            })
+            #expect(
+                try await harness.wait(timeout: .seconds(30)) {
+                    try await harness.statusCounts(accountID: account)["remotely_queued"] == calls.count
+                })
         }
         #expect(try await harness.ledger()["creates"]?.intValue == calls.count)
     }

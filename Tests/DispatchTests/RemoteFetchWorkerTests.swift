@@ -24,9 +24,11 @@ import Testing
         let sid = try await harness.database.query(
             "SELECT twilio_account_sid FROM accounts WHERE id = \(account)", logger: harness.logger
         ).single { try $0.decode(String.self) }
-        let providerAccount = ProviderAccount(platform: .twilio, baseURL: harness.providerURL, accountSID: sid, authToken: "secret", maxCallsPerSecond: 100)
-        guard case .success(let created) = await ProviderClient(http: DispatchHarness.providerHTTP, logger: harness.logger)
-            .createCall(providerAccount, to: msisdn, parameters: ["from": "1234", "url": "https://x"])
+        let providerAccount = ProviderAccount(
+            platform: .twilio, baseURL: harness.providerURL, accountSID: sid, authToken: "secret", maxCallsPerSecond: 100)
+        guard
+            case .success(let created) = await ProviderClient(http: DispatchHarness.providerHTTP, logger: harness.logger)
+                .createCall(providerAccount, to: msisdn, parameters: ["from": "1234", "url": "https://x"])
         else { Issue.record("the fake provider did not create the call"); return }
         try await harness.database.query(
             "UPDATE phone_calls SET status = 'remote_fetch_queued', remote_call_id = \(created.sid) WHERE id = \(id)",

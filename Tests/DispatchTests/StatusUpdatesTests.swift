@@ -39,9 +39,12 @@ import Testing
         let updates = PhoneCallStatusUpdates(client: database, logger: logger)
         let (id, account) = try await seedCall(database)
         let start = Date()
-        let queued = PhoneCallStatusEvent.remotelyQueued(phoneCallID: id, accountID: account, call: providerCall(sid: "CA1", status: "queued"), at: start)
-        let ringing = PhoneCallStatusEvent.fetched(phoneCallID: id, accountID: account, call: providerCall(sid: "CA1", status: "ringing"), at: start + 1)
-        let completed = PhoneCallStatusEvent.fetched(phoneCallID: id, accountID: account, call: providerCall(sid: "CA1", status: "completed"), at: start + 2)
+        let queued = PhoneCallStatusEvent.remotelyQueued(
+            phoneCallID: id, accountID: account, call: providerCall(sid: "CA1", status: "queued"), at: start)
+        let ringing = PhoneCallStatusEvent.fetched(
+            phoneCallID: id, accountID: account, call: providerCall(sid: "CA1", status: "ringing"), at: start + 1)
+        let completed = PhoneCallStatusEvent.fetched(
+            phoneCallID: id, accountID: account, call: providerCall(sid: "CA1", status: "completed"), at: start + 2)
 
         // Newest first, each in its own batch.
         #expect(try await updates.apply([completed]) == 1)
@@ -88,7 +91,8 @@ import Testing
         #expect(try await updates.apply([older]) == 0)
 
         let errored = PhoneCallStatusEvent.errored(phoneCallID: id, accountID: account, message: "Unable to create record: x", at: start + 2)
-        let failed = PhoneCallStatusEvent.fetched(phoneCallID: id, accountID: account, call: providerCall(sid: "CA3", status: "failed"), at: start + 3)
+        let failed = PhoneCallStatusEvent.fetched(
+            phoneCallID: id, accountID: account, call: providerCall(sid: "CA3", status: "failed"), at: start + 3)
         #expect(try await updates.apply([errored]) == 1)
         #expect(try await updates.apply([failed]) == 0)
         let phoneCall = try await call(database, id)

@@ -35,7 +35,9 @@ import Testing
     }
 
     func endpoint(_ harness: DispatchHarness, account: Int64, url: String) async throws -> WebhookEndpoint {
-        try await WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true), secrets: harness.secrets).createEndpoint(
+        try await WebhookRepository(
+            client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true), secrets: harness.secrets
+        ).createEndpoint(
             accountID: account, url: url, eventTypes: nil, enabled: nil, metadata: nil)
     }
 
@@ -84,7 +86,8 @@ import Testing
         ).single { try $0.decode((Int32, Int32, Int32).self) }
         #expect(attempts == (3, 3, 200))
 
-        let webhooks = WebhookRepository(client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true), secrets: harness.secrets)
+        let webhooks = WebhookRepository(
+            client: harness.database, logger: harness.logger, outbound: OutboundPolicy(allowPrivateAddresses: true), secrets: harness.secrets)
         let failed = try await webhooks.deliveryIndex(
             accountID: account, filter: try .webhookDeliveries(["webhook_endpoint_id": .integer(broken.id), "status": "failed"]),
             page: PageRequest())
@@ -97,7 +100,9 @@ import Testing
             metadata: nil, mergeMode: .merge)
         let replayed = try await webhooks.replay(accountID: account, id: failed.records[0].id)
         #expect(replayed.status == "pending" && replayed.attempts == 0)
-        let redelivered = try await running(try harness.webhookServices(group: "scfm-webhooks-\(UUID().uuidString)", settings: settings), logger: harness.logger) {
+        let redelivered = try await running(
+            try harness.webhookServices(group: "scfm-webhooks-\(UUID().uuidString)", settings: settings), logger: harness.logger
+        ) {
             try await harness.wait(timeout: .seconds(10)) { try await statuses(harness, endpoint: broken.id) == ["delivered": 1, "failed": 2] }
         }
         #expect(redelivered)
@@ -122,7 +127,9 @@ import Testing
         settings.perEndpoint = 4
         settings.requestTimeout = .seconds(5)
         let started = ContinuousClock.now
-        let elapsed = try await running(try harness.webhookServices(group: "scfm-webhooks-\(UUID().uuidString)", settings: settings), logger: harness.logger) {
+        let elapsed = try await running(
+            try harness.webhookServices(group: "scfm-webhooks-\(UUID().uuidString)", settings: settings), logger: harness.logger
+        ) {
             let delivered = try await harness.wait(timeout: .seconds(20)) { try await statuses(harness, endpoint: healthy.id) == ["delivered": 200] }
             #expect(delivered)
             return ContinuousClock.now - started
@@ -147,7 +154,9 @@ import Testing
         var settings = WebhookDispatcher.Settings()
         settings.retryBase = .seconds(60)
         settings.poll = .milliseconds(50)
-        let answered = try await running(try harness.webhookServices(group: "scfm-webhooks-\(UUID().uuidString)", settings: settings), logger: harness.logger) {
+        let answered = try await running(
+            try harness.webhookServices(group: "scfm-webhooks-\(UUID().uuidString)", settings: settings), logger: harness.logger
+        ) {
             try await harness.wait(timeout: .seconds(20)) {
                 try await harness.database.query(
                     "SELECT count(*)::int8 FROM webhook_deliveries WHERE webhook_endpoint_id = \(redirecting.id) AND last_response_status = 302",

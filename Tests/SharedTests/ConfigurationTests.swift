@@ -35,7 +35,8 @@ import Testing
     /// Read in one place for the API, the tasks and the scheduler: a status of a call still under way (which
     /// the API used to accept and which then kept the scheduler from starting) is refused at start.
     @Test func retryStatusesMustBeFinal() throws {
-        #expect(try CalloutStatistics.retryStatuses(EnvironmentVariables(["CALLOUT_PARTICIPATION_RETRY_STATUSES": "failed,busy"])) == ["failed", "busy"])
+        #expect(
+            try CalloutStatistics.retryStatuses(EnvironmentVariables(["CALLOUT_PARTICIPATION_RETRY_STATUSES": "failed,busy"])) == ["failed", "busy"])
         #expect(try CalloutStatistics.retryStatuses(EnvironmentVariables([:])) == nil)
         for status in ["in_progress", "queued", "remotely_queued", "lost"] {
             #expect(throws: EnvironmentVariables.InvalidValue.self, "\(status)") {

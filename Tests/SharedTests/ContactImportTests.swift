@@ -40,11 +40,12 @@ import Testing
             accountID: account.id, path: path, onError: { error in errors.withLock { $0.append(error) } })
 
         #expect(summary == ContactImport.Summary(lines: 8, rejected: 3, created: 3, updated: 1, repeated: 1))
-        #expect(errors.withLock { $0 } == [
-            .init(line: 4, message: "msisdn not-a-number is an invalid number"),
-            .init(line: 5, message: "msisdn can't be blank"),
-            .init(line: 9, message: "has 4 cells, the header has 3"),
-        ])
+        #expect(
+            errors.withLock { $0 } == [
+                .init(line: 4, message: "msisdn not-a-number is an invalid number"),
+                .init(line: 5, message: "msisdn can't be blank"),
+                .init(line: 9, message: "has 4 cells, the header has 3"),
+            ])
         let rows = try await database.query(
             "SELECT msisdn, metadata FROM contacts WHERE account_id = \(account.id) ORDER BY msisdn", logger: logger)
         var contacts: [String: JSONValue] = [:]
@@ -96,9 +97,11 @@ import Testing
         #expect(summary == ContactImport.Summary(lines: 4, rejected: 1, created: 2, updated: 0, repeated: 1))
         let entries = try await DoNotCallRepository(client: database, logger: logger).index(
             accountID: account.id, filter: RecordFilter(), page: PageRequest())
-        #expect(entries.records.map(\.msisdn) == ["+85512000101", "+85512000102"] || entries.records.map(\.msisdn) == ["+85512000102", "+85512000101"])
+        #expect(
+            entries.records.map(\.msisdn) == ["+85512000101", "+85512000102"] || entries.records.map(\.msisdn) == ["+85512000102", "+85512000101"])
         #expect(entries.records.first { $0.msisdn == "+85512000101" }?.metadata == ["reason": "asked twice"])
-        #expect(try await database.query("SELECT count(*) FROM contacts WHERE account_id = \(account.id)", logger: logger)
-            .single { try $0.decode(Int64.self) } == 0, "no contacts made")
+        #expect(
+            try await database.query("SELECT count(*) FROM contacts WHERE account_id = \(account.id)", logger: logger)
+                .single { try $0.decode(Int64.self) } == 0, "no contacts made")
     }
 }

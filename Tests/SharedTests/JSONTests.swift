@@ -25,8 +25,9 @@ import Testing
         #expect(JSONSerializer.string(.number(2.0)) == "2")
         #expect(JSONSerializer.string(.number(0.25)) == "0.25")
         // Integers are written digit by digit: the edges of Int64 and zero.
-        #expect(JSONSerializer.string([.integer(0), .integer(-7), .integer(.max), .integer(.min)])
-            == "[0,-7,9223372036854775807,-9223372036854775808]")
+        #expect(
+            JSONSerializer.string([.integer(0), .integer(-7), .integer(.max), .integer(.min)])
+                == "[0,-7,9223372036854775807,-9223372036854775808]")
         #expect(JSONSerializer.string(.string("\u{01}\u{0C}\u{08}\ttab")) == #""\u0001\f\b\ttab""#)
     }
 }

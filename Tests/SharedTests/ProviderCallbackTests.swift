@@ -36,10 +36,12 @@ import Testing
         let plain = CallbackParameters.adding(to: ["from": "1294"], phoneCallID: 9, endpoint: endpoint)
         #expect(plain == ["from": "1294", "status_callback": .string(ours), "url": .string(ours)])
         // The seeds' calls name their own TwiML; it stays, and only the status callback is added.
-        let seeded = CallbackParameters.adding(to: ["from": "1234", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"], phoneCallID: 9, endpoint: endpoint)
+        let seeded = CallbackParameters.adding(
+            to: ["from": "1234", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"], phoneCallID: 9, endpoint: endpoint)
         #expect(seeded["url"] == "https://demo.twilio.com/docs/voice.xml")
         #expect(seeded["status_callback"] == .string(ours))
-        let own = CallbackParameters.adding(to: ["StatusCallback": "https://mine.example.org/cb", "twiml": "<Response/>"], phoneCallID: 9, endpoint: endpoint)
+        let own = CallbackParameters.adding(
+            to: ["StatusCallback": "https://mine.example.org/cb", "twiml": "<Response/>"], phoneCallID: 9, endpoint: endpoint)
         #expect(own == ["StatusCallback": "https://mine.example.org/cb", "twiml": "<Response/>"])
         #expect(CallbackParameters.adding(to: ["from": "1294"], phoneCallID: 9, endpoint: nil) == ["from": "1294"])
         // A token is the call's alone, and a key of the wrong size is refused with the variable's name.

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import PostgresNIO
-@testable import Shared
 import TestSupport
 import Testing
+
+@testable import Shared
 
 /// Secrets at rest (#20): provider auth tokens and webhook secrets are sealed with AES-GCM under a key derived
 /// from `SECRETS_KEY`, open under the current or a previous key, refuse tampering and moving between columns,

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import PostgresNIO
 import Shared
-import TestSupport
 import Synchronization
+import TestSupport
 import Testing
 
 /// SCFM's rake tasks as `API task …`: the set-based work behind each command, on a real PostgreSQL.
@@ -49,7 +49,11 @@ import Testing
         let operation = try await tasks.populate(
             accountID: account, calloutID: callout.id, metadata: ["campaign": "flood"], chunkSize: 10, progress: { reports.add($0, $1) })
         #expect(operation.status == "finished")
-        #expect(try await count(database, "SELECT count(*)::int FROM callout_participations WHERE callout_id = \(callout.id) AND metadata @> '{\"campaign\": \"flood\"}'") == 30)
+        #expect(
+            try await count(
+                database,
+                "SELECT count(*)::int FROM callout_participations WHERE callout_id = \(callout.id) AND metadata @> '{\"campaign\": \"flood\"}'") == 30
+        )
         #expect(reports.values.last?.0 == 30)
         #expect(reports.values.last?.1 == 30)
         #expect(reports.values.count >= 3)
@@ -78,8 +82,16 @@ import Testing
         #expect(try await EnqueueCallsTask(client: database, logger: logger, settings: settings).run(accountID: account) == 0)
         _ = try await tasks.run(.start, accountID: account, calloutID: callout.id)
         #expect(try await EnqueueCallsTask(client: database, logger: logger, settings: settings).run(accountID: account) == 10)
-        #expect(try await count(database, "SELECT count(*)::int FROM phone_calls WHERE callout_id = \(callout.id) AND status = 'queued' AND remote_request_params @> '{\"from\": \"1234\"}'") == 10)
-        #expect(try await count(database, "SELECT count(*)::int FROM outbox_messages WHERE topic = 'phone-calls.queue' AND (payload->>'account_id')::bigint = \(account)") == 10)
+        #expect(
+            try await count(
+                database,
+                "SELECT count(*)::int FROM phone_calls WHERE callout_id = \(callout.id) AND status = 'queued' AND remote_request_params @> '{\"from\": \"1234\"}'"
+            ) == 10)
+        #expect(
+            try await count(
+                database,
+                "SELECT count(*)::int FROM outbox_messages WHERE topic = 'phone-calls.queue' AND (payload->>'account_id')::bigint = \(account)") == 10
+        )
 
         // Pessimistic: 10 are awaiting completion, so a maximum of 15 leaves 5.
         settings.maxCalls = 15
@@ -122,14 +134,21 @@ import Testing
             """, logger: logger)
         let eligible = try await count(
             database,
-            "SELECT count(*)::int FROM phone_calls WHERE callout_id = \(callout.id) AND status IN ('remotely_queued', 'in_progress') AND created_at < now() - interval '1 minute'")
+            "SELECT count(*)::int FROM phone_calls WHERE callout_id = \(callout.id) AND status IN ('remotely_queued', 'in_progress') AND created_at < now() - interval '1 minute'"
+        )
         var settings = UpdateCallsTask.Settings()
         settings.maxCalls = 1
         #expect(try await UpdateCallsTask(client: database, logger: logger, settings: settings).run(accountID: account) == 1)
         settings.maxCalls = nil
         #expect(try await UpdateCallsTask(client: database, logger: logger, settings: settings).run(accountID: account) == eligible - 1)
-        #expect(try await count(database, "SELECT count(*)::int FROM phone_calls WHERE callout_id = \(callout.id) AND status = 'remote_fetch_queued'") == eligible)
-        #expect(try await count(database, "SELECT count(*)::int FROM outbox_messages WHERE topic = 'phone-calls.remote-fetch' AND (payload->>'account_id')::bigint = \(account)") == eligible)
+        #expect(
+            try await count(database, "SELECT count(*)::int FROM phone_calls WHERE callout_id = \(callout.id) AND status = 'remote_fetch_queued'")
+                == eligible)
+        #expect(
+            try await count(
+                database,
+                "SELECT count(*)::int FROM outbox_messages WHERE topic = 'phone-calls.remote-fetch' AND (payload->>'account_id')::bigint = \(account)"
+            ) == eligible)
     }
 
     @Test func exportResultsWritesALinePerParticipationWithItsLatestCall() async throws {
@@ -160,12 +179,13 @@ import Testing
     }
 
     @Test func theSeedsVariablesConfigureTheTasks() throws {
-        let settings = try EnqueueCallsTask.Settings(environment: EnvironmentVariables([
-            "ENQUEUE_CALLS_TASK_MAX_CALLS_TO_ENQUEUE": "30", "ENQUEUE_CALLS_TASK_ENQUEUE_STRATEGY": "pessimistic",
-            "ENQUEUE_CALLS_TASK_PESSIMISTIC_MIN_CALLS_TO_ENQUEUE": "1", "ENQUEUE_CALLS_TASK_MAX_CALLS_PER_PERIOD": "",
-            "ENQUEUE_CALLS_TASK_MAX_CALLS_PER_PERIOD_HOURS": "24",
-            "ENQUEUE_CALLS_TASK_DEFAULT_SOMLENG_REQUEST_PARAMS": #"{"from":"1234","url":"http://demo.twilio.com/docs/voice.xml","method":"GET"}"#,
-        ]))
+        let settings = try EnqueueCallsTask.Settings(
+            environment: EnvironmentVariables([
+                "ENQUEUE_CALLS_TASK_MAX_CALLS_TO_ENQUEUE": "30", "ENQUEUE_CALLS_TASK_ENQUEUE_STRATEGY": "pessimistic",
+                "ENQUEUE_CALLS_TASK_PESSIMISTIC_MIN_CALLS_TO_ENQUEUE": "1", "ENQUEUE_CALLS_TASK_MAX_CALLS_PER_PERIOD": "",
+                "ENQUEUE_CALLS_TASK_MAX_CALLS_PER_PERIOD_HOURS": "24",
+                "ENQUEUE_CALLS_TASK_DEFAULT_SOMLENG_REQUEST_PARAMS": #"{"from":"1234","url":"http://demo.twilio.com/docs/voice.xml","method":"GET"}"#,
+            ]))
         #expect(settings.maxCalls == 30)
         #expect(settings.strategy == .pessimistic)
         #expect(settings.maxCallsPerPeriod == nil)

@@ -21,7 +21,9 @@ import Testing
         for url in ["https://mycompany.com:443/myapp.php?foo=1&bar=2", Self.url] {
             #expect(TwilioSignature.isValid(signature: Self.expected, url: url, parameters: Self.parameters, authToken: "12345"), "\(url)")
         }
-        #expect(!TwilioSignature.isValid(signature: Self.expected, url: "https://mycompany.com:8443/myapp.php?foo=1&bar=2", parameters: Self.parameters, authToken: "12345"))
+        #expect(
+            !TwilioSignature.isValid(
+                signature: Self.expected, url: "https://mycompany.com:8443/myapp.php?foo=1&bar=2", parameters: Self.parameters, authToken: "12345"))
     }
 
     @Test func anythingChangedFails() {
@@ -59,22 +61,25 @@ import Testing
 
         // Offer each case our signature of the URL's other port form, so validation's port handling is compared too.
         let request: JSONValue = [
-            "signatures": .array(cases.map { item in
-                var params = JSONObject()
-                for (name, value) in item.parameters { params[name] = .string(value) }
-                let other = item.url.contains(":443/") ? item.url.replacingOccurrences(of: ":443/", with: "/") : item.url
-                return [
-                    "url": .string(item.url), "params": .object(params), "token": .string(item.token),
-                    "signature": .string(TwilioSignature.compute(url: other, parameters: item.parameters, authToken: item.token)),
-                ]
-            })
+            "signatures": .array(
+                cases.map { item in
+                    var params = JSONObject()
+                    for (name, value) in item.parameters { params[name] = .string(value) }
+                    let other = item.url.contains(":443/") ? item.url.replacingOccurrences(of: ":443/", with: "/") : item.url
+                    return [
+                        "url": .string(item.url), "params": .object(params), "token": .string(item.token),
+                        "signature": .string(TwilioSignature.compute(url: other, parameters: item.parameters, authToken: item.token)),
+                    ]
+                })
         ]
         let answer = try TwilioReference.answer(request)
         let signatures = answer["signatures"]?.arrayValue ?? []
         let valid = answer["valid"]?.arrayValue ?? []
         #expect(signatures.count == cases.count)
         for (index, item) in cases.enumerated() where index < signatures.count && index < valid.count {
-            #expect(.string(TwilioSignature.compute(url: item.url, parameters: item.parameters, authToken: item.token)) == signatures[index], "\(item.url) \(item.parameters)")
+            #expect(
+                .string(TwilioSignature.compute(url: item.url, parameters: item.parameters, authToken: item.token)) == signatures[index],
+                "\(item.url) \(item.parameters)")
             let other = item.url.contains(":443/") ? item.url.replacingOccurrences(of: ":443/", with: "/") : item.url
             let ours = TwilioSignature.isValid(
                 signature: TwilioSignature.compute(url: other, parameters: item.parameters, authToken: item.token), url: item.url,

@@ -6,7 +6,10 @@ struct APICommand: AsyncParsableCommand {
         commandName: "API",
         abstract: "The SCFM REST API server and its administration commands.",
         discussion: "Configuration comes from environment variables; see README.md.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, CreateSuperAdminCommand.self, AccountsCommand.self, AccessTokensCommand.self, SecretsCommand.self, TrunksCommand.self, TaskCommand.self],
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, CreateSuperAdminCommand.self, AccountsCommand.self, AccessTokensCommand.self, SecretsCommand.self,
+            TrunksCommand.self, TaskCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -49,7 +49,8 @@ struct CreateSuperAdminCommand: AsyncParsableCommand {
         if let tokenFile {
             // Readable by its owner only: the token is the key to every account.
             try? FileManager.default.removeItem(atPath: tokenFile)
-            guard FileManager.default.createFile(atPath: tokenFile, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            guard FileManager.default.createFile(atPath: tokenFile, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else {
                 throw ValidationErrors("token_file", "could not be written: \(tokenFile)")
             }
         }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Hummingbird
 import Logging
-import Operations
 import Metrics
 import NIOCore
 import NIOPosix
+import Operations
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle

@@ -36,7 +36,9 @@ struct PhoneCallsController {
             let given = try parameters.object("remote_request_params") ?? .emptyObject
             let unknown = RemoteRequestParams.unknownNames(given)
             if !unknown.isEmpty {
-                throw ValidationErrors("remote_request_params", "may not contain \(unknown.sorted().joined(separator: ", ")) (see the README's list of provider parameters)")
+                throw ValidationErrors(
+                    "remote_request_params",
+                    "may not contain \(unknown.sorted().joined(separator: ", ")) (see the README's list of provider parameters)")
             }
             changes.remoteRequestParams = given
         }

@@ -51,10 +51,12 @@ struct ProviderWebhooksController {
         switch result {
         case .recorded(let eventID, let phoneCallID, let twiml):
             Self.recorded.increment()
-            context.logger.info("provider callback", metadata: [
-                "remote_phone_call_event_id": "\(eventID)", "phone_call_id": "\(phoneCallID)",
-                "call_status": "\(callback.callStatus ?? "")",
-            ])
+            context.logger.info(
+                "provider callback",
+                metadata: [
+                    "remote_phone_call_event_id": "\(eventID)", "phone_call_id": "\(phoneCallID)",
+                    "call_status": "\(callback.callStatus ?? "")",
+                ])
             return Response(
                 status: .created, headers: [.contentType: TwiML.contentType], body: .init(byteBuffer: ByteBuffer(string: twiml.xml)))
         case .forbidden:
@@ -63,14 +65,16 @@ struct ProviderWebhooksController {
             throw APIError(status: .forbidden, message: "the X-Twilio-Signature does not match the account's auth token")
         case .wrongToken:
             Self.forbidden.increment()
-            context.logger.warning("provider callback refused: its URL's token is not its phone call's", metadata: ["phone_call_id": "\(phoneCallID ?? 0)"])
+            context.logger.warning(
+                "provider callback refused: its URL's token is not its phone call's", metadata: ["phone_call_id": "\(phoneCallID ?? 0)"])
             throw APIError(status: .forbidden, message: "the callback URL's token does not belong to phone call \(phoneCallID ?? 0)")
         case .unknownCall:
             Self.unknownCall.increment()
             throw APIError(status: .notFound, message: "no phone call has CallSid \(callback.callSID ?? "")")
         case .notThisCall(let reason):
             Self.unknownCall.increment()
-            context.logger.warning("provider callback refused: not about its URL's call", metadata: ["phone_call_id": "\(phoneCallID ?? 0)", "reason": "\(reason)"])
+            context.logger.warning(
+                "provider callback refused: not about its URL's call", metadata: ["phone_call_id": "\(phoneCallID ?? 0)", "reason": "\(reason)"])
             throw APIError(status: .notFound, message: reason)
         }
     }

@@ -32,7 +32,8 @@ struct ErrorMiddleware: RouterMiddleware {
         case let error as RateLimited:
             return JSONResponse.make(
                 .tooManyRequests,
-                APIError(status: .tooManyRequests, message: "this access token sent too many requests; retry after \(error.retryAfterSeconds) s").json,
+                APIError(status: .tooManyRequests, message: "this access token sent too many requests; retry after \(error.retryAfterSeconds) s")
+                    .json,
                 headers: [.retryAfter: String(error.retryAfterSeconds)])
         case let error as RequestDeadlineExceeded:
             return JSONResponse.make(

@@ -28,12 +28,12 @@ enum OpenAPIDocument {
                 "title": "SCFM (Simple Call Flow Manager)",
                 "version": "1.0.0",
                 "description": """
-                    Somleng SCFM's REST API: accounts, access tokens, contacts, callouts, callout participations, \
-                    phone calls, remote phone call events and batch operations. Authenticate with an access \
-                    token as the HTTP basic user name and an empty password (`curl -u $TOKEN:`) or as a bearer \
-                    token. Indexes are paginated (`page`, `per_page`; `Per-Page`, `Total` and `Link` headers) \
-                    and filtered with `q[…]`. Request bodies are JSON or forms with Rails' bracket notation.
-                    """,
+                Somleng SCFM's REST API: accounts, access tokens, contacts, callouts, callout participations, \
+                phone calls, remote phone call events and batch operations. Authenticate with an access \
+                token as the HTTP basic user name and an empty password (`curl -u $TOKEN:`) or as a bearer \
+                token. Indexes are paginated (`page`, `per_page`; `Per-Page`, `Total` and `Link` headers) \
+                and filtered with `q[…]`. Request bodies are JSON or forms with Rails' bracket notation.
+                """,
             ],
             "servers": [["url": "/"]],
             "security": [["accessToken": []], ["bearerToken": []]],
@@ -88,7 +88,8 @@ enum OpenAPIDocument {
         }
     }
 
-    static let contactFilters: [Filter] = [.hash("metadata"), .text("msisdn", "The contact's number (any format that normalizes to it).")] + Filter.timestamps
+    static let contactFilters: [Filter] =
+        [.hash("metadata"), .text("msisdn", "The contact's number (any format that normalizes to it).")] + Filter.timestamps
     static let calloutFilters: [Filter] =
         [
             .hash("metadata"), .list("status", CalloutStatus.allCases.map(\.rawValue), "Callout statuses, comma separated."),
@@ -114,7 +115,8 @@ enum OpenAPIDocument {
             .list("remote_status", nil, "The provider's statuses, comma separated."), .text("remote_direction", "inbound or outbound-api."),
             .text("remote_error_message", "The provider's error."), .hash("remote_queue_response"), .hash("remote_response"),
             .hash("remote_request_params"),
-        ] + ["before", "after", "or_before", "or_after"].map {
+        ]
+        + ["before", "after", "or_before", "or_after"].map {
             Filter(name: "remotely_queued_at_\($0)", schema: ["type": "string"], description: "remotely_queued_at \($0).")
         } + Filter.timestamps
     static let remoteEventFilters: [Filter] =
@@ -132,7 +134,8 @@ enum OpenAPIDocument {
         ] + Filter.timestamps
 
     static func addAccounts(_ paths: inout Paths) {
-        paths.add("/api/accounts", "post", Op.create(tag: "Accounts", summary: "Create an account (super-admin)", body: "AccountInput", schema: "Account"))
+        paths.add(
+            "/api/accounts", "post", Op.create(tag: "Accounts", summary: "Create an account (super-admin)", body: "AccountInput", schema: "Account"))
         paths.add("/api/accounts", "get", Op.index(tag: "Accounts", summary: "List accounts (super-admin)", schema: "Account", filters: []))
         paths.member("accounts", tag: "Accounts", name: "account (super-admin)", schema: "Account", body: "AccountInput", deletable: true)
         paths.add(
@@ -140,9 +143,12 @@ enum OpenAPIDocument {
             Op.create(tag: "Access tokens", summary: "Create an access token (super-admin)", body: "AccessTokenInput", schema: "AccessToken"))
         paths.add(
             "/api/access_tokens", "get",
-            Op.index(tag: "Access tokens", summary: "List access tokens, masked, with last use (super-admin)", schema: "AccessTokenListing",
-                     filters: [.text("account_id", "One account's tokens.")]))
-        paths.add("/api/access_tokens/{id}", "get", Op.show(tag: "Access tokens", summary: "Fetch an access token, masked (super-admin)", schema: "AccessTokenListing"))
+            Op.index(
+                tag: "Access tokens", summary: "List access tokens, masked, with last use (super-admin)", schema: "AccessTokenListing",
+                filters: [.text("account_id", "One account's tokens.")]))
+        paths.add(
+            "/api/access_tokens/{id}", "get",
+            Op.show(tag: "Access tokens", summary: "Fetch an access token, masked (super-admin)", schema: "AccessTokenListing"))
         paths.add("/api/access_tokens/{id}", "delete", Op.delete(tag: "Access tokens", summary: "Revoke an access token (super-admin)"))
     }
 
@@ -165,7 +171,9 @@ enum OpenAPIDocument {
         var statistics = Op.show(tag: "Callouts", summary: "A callout's statistics", schema: "CalloutStatistics").objectValue!
         statistics["parameters"] = [Op.pathID("The callout's id.")]
         paths.add("/api/callouts/{id}/callout_statistics", "get", .object(statistics))
-        var progress = Op.show(tag: "Callouts", summary: "A callout's live progress (autopilot), cheap enough to poll every second", schema: "CalloutProgress").objectValue!
+        var progress = Op.show(
+            tag: "Callouts", summary: "A callout's live progress (autopilot), cheap enough to poll every second", schema: "CalloutProgress"
+        ).objectValue!
         progress["parameters"] = [Op.pathID("The callout's id.")]
         paths.add("/api/callouts/{id}/callout_progress", "get", .object(progress))
     }
@@ -174,21 +182,28 @@ enum OpenAPIDocument {
         let tag = "Webhooks"
         paths.add(
             "/api/webhook_endpoints", "post",
-            Op.create(tag: tag, summary: "Register an endpoint for result events (answers its signing secret, once)", body: "WebhookEndpointInput", schema: "WebhookEndpointWithSecret"))
+            Op.create(
+                tag: tag, summary: "Register an endpoint for result events (answers its signing secret, once)", body: "WebhookEndpointInput",
+                schema: "WebhookEndpointWithSecret"))
         paths.add(
             "/api/webhook_endpoints", "get",
-            Op.index(tag: tag, summary: "List webhook endpoints", schema: "WebhookEndpoint", filters: [.hash("metadata"), .boolean("enabled", "Whether it receives events.")] + Filter.timestamps))
-        paths.member("webhook_endpoints", tag: tag, name: "webhook endpoint", schema: "WebhookEndpoint", body: "WebhookEndpointInput", deletable: true)
+            Op.index(
+                tag: tag, summary: "List webhook endpoints", schema: "WebhookEndpoint",
+                filters: [.hash("metadata"), .boolean("enabled", "Whether it receives events.")] + Filter.timestamps))
+        paths.member(
+            "webhook_endpoints", tag: tag, name: "webhook endpoint", schema: "WebhookEndpoint", body: "WebhookEndpointInput", deletable: true)
         paths.add(
             "/api/webhook_deliveries", "get",
             Op.index(
                 tag: tag, summary: "List webhook deliveries", schema: "WebhookDelivery",
                 filters: [
-                    .integer("webhook_endpoint_id", "The endpoint."), .list("status", ["pending", "delivered", "failed"], "Statuses, comma separated."),
+                    .integer("webhook_endpoint_id", "The endpoint."),
+                    .list("status", ["pending", "delivered", "failed"], "Statuses, comma separated."),
                     .list("event_type", WebhookEventType.allCases.map(\.rawValue), "Event types, comma separated."),
                 ] + Filter.timestamps))
         paths.member("webhook_deliveries", tag: tag, name: "webhook delivery", schema: "WebhookDelivery", body: nil, deletable: false)
-        var replay = Op.show(tag: tag, summary: "Send a delivery again (pending now, attempts counted afresh)", schema: "WebhookDelivery").objectValue!
+        var replay = Op.show(tag: tag, summary: "Send a delivery again (pending now, attempts counted afresh)", schema: "WebhookDelivery")
+            .objectValue!
         replay["parameters"] = [Op.pathID("The delivery's id.")]
         paths.add("/api/webhook_deliveries/{id}/replay", "post", .object(replay))
     }
@@ -272,10 +287,10 @@ enum OpenAPIDocument {
             "tags": ["Remote phone call events"],
             "summary": "A provider's status callback or call flow request (Twilio/Somleng webhook)",
             "description": """
-                Authenticated by `X-Twilio-Signature` (HMAC-SHA1 of the URL and the sorted parameters with the \
-                account's auth token), not by an access token. Records the event and the call's status, answers \
-                the call flow's TwiML. `phone_call_id` is added to the callback URLs by the queue workers.
-                """,
+            Authenticated by `X-Twilio-Signature` (HMAC-SHA1 of the URL and the sorted parameters with the \
+            account's auth token), not by an access token. Records the event and the call's status, answers \
+            the call flow's TwiML. `phone_call_id` is added to the callback URLs by the queue workers.
+            """,
             "security": [],
             "parameters": [
                 ["name": "phone_call_id", "in": "query", "schema": ["type": "integer", "format": "int64"]],
@@ -340,7 +355,8 @@ enum OpenAPIDocument {
                 tag: tag, summary: "Create a callout population (a CalloutPopulation batch operation)", body: "CalloutPopulationInput",
                 schema: "CalloutPopulation", parentDescription: "The callout's id."))
         paths.nestedIndex([("callouts", "callout")], "callout_populations", tag: tag, schema: "CalloutPopulation", filters: filters)
-        paths.add("/api/callout_populations", "get", Op.index(tag: tag, summary: "List callout populations", schema: "CalloutPopulation", filters: filters))
+        paths.add(
+            "/api/callout_populations", "get", Op.index(tag: tag, summary: "List callout populations", schema: "CalloutPopulation", filters: filters))
         paths.member(
             "callout_populations", tag: tag, name: "callout population", schema: "CalloutPopulation", body: "CalloutPopulationInput",
             deletable: true)

@@ -56,14 +56,20 @@ enum OpenAPISchemas {
             ]),
             "AccessTokenListing": record([
                 "id": id, "account_id": id,
-                "token": ["type": ["string", "null"], "description": "The token's first 6 characters and an ellipsis (null for tokens made before listing existed)."],
+                "token": [
+                    "type": ["string", "null"],
+                    "description": "The token's first 6 characters and an ellipsis (null for tokens made before listing existed).",
+                ],
                 "scope": ["type": "string", "enum": strings(AccessToken.Scope.allCases.map(\.rawValue))],
                 "expires_at": optionalTimestamp, "revoked_at": optionalTimestamp, "last_used_at": optionalTimestamp,
                 "created_at": timestamp, "updated_at": timestamp, "metadata": hash,
             ]),
             "AccessTokenInput": body([
                 "account_sid": ["type": "string", "description": "The id of the account the token is for (super-admin only)."],
-                "scope": ["type": "string", "enum": strings(AccessToken.Scope.allCases.map(\.rawValue)), "description": "read_write (default) or read_only (GET and HEAD only)."],
+                "scope": [
+                    "type": "string", "enum": strings(AccessToken.Scope.allCases.map(\.rawValue)),
+                    "description": "read_write (default) or read_only (GET and HEAD only).",
+                ],
                 "expires_at": ["type": "string", "format": "date-time", "description": "When the token stops working (optional)."],
                 "metadata": hash,
             ]),
@@ -170,11 +176,11 @@ enum OpenAPISchemas {
                 "parameters": [
                     "type": "object",
                     "description": """
-                        By type: `contact_filter_params` (CalloutPopulation); `callout_filter_params`, \
-                        `callout_participation_filter_params`, `remote_request_params`, `limit` (PhoneCallCreate); \
-                        `phone_call_filter_params`, `callout_filter_params`, `limit` (PhoneCallQueue, \
-                        PhoneCallQueueRemoteFetch); `skip_validate_preview_presence` (every type).
-                        """,
+                    By type: `contact_filter_params` (CalloutPopulation); `callout_filter_params`, \
+                    `callout_participation_filter_params`, `remote_request_params`, `limit` (PhoneCallCreate); \
+                    `phone_call_filter_params`, `callout_filter_params`, `limit` (PhoneCallQueue, \
+                    PhoneCallQueueRemoteFetch); `skip_validate_preview_presence` (every type).
+                    """,
                 ],
                 "metadata": hash, "metadata_merge_mode": metadataMergeMode,
             ]),

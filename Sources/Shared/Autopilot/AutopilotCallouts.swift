@@ -27,7 +27,9 @@ public struct AutopilotLeases: Sendable {
     let ttl: Duration
     let defaults: AutopilotPolicy
 
-    public init(client: PostgresClient, logger: Logger, owner: UUID = UUID(), ttl: Duration = .seconds(10), defaults: AutopilotPolicy = AutopilotPolicy()) {
+    public init(
+        client: PostgresClient, logger: Logger, owner: UUID = UUID(), ttl: Duration = .seconds(10), defaults: AutopilotPolicy = AutopilotPolicy()
+    ) {
         self.client = client
         self.logger = logger
         self.owner = owner

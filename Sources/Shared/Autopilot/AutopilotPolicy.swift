@@ -44,7 +44,9 @@ public struct AutopilotPolicy: Sendable, Equatable {
     }
 
     /// The policy of a callout from both settings objects; `defaults` supplies what neither names.
-    public static func parse(account: JSONValue, callout: JSONValue, defaults: AutopilotPolicy = AutopilotPolicy()) throws(ValidationErrors) -> AutopilotPolicy {
+    public static func parse(
+        account: JSONValue, callout: JSONValue, defaults: AutopilotPolicy = AutopilotPolicy()
+    ) throws(ValidationErrors) -> AutopilotPolicy {
         let merged = merge(account["autopilot"]?.objectValue ?? [:], callout["autopilot"]?.objectValue ?? [:])
         return try parse(merged, defaults: defaults)
     }
@@ -68,7 +70,11 @@ public struct AutopilotPolicy: Sendable, Equatable {
             case "urgent":
                 if case .bool(let flag) = value { policy.urgent = flag } else { invalid(key, "true or false") }
             case "time_zone":
-                if let zone = value.stringValue, TimeZone(identifier: zone) != nil { policy.timeZone = zone } else { invalid(key, "a time zone name such as Asia/Phnom_Penh") }
+                if let zone = value.stringValue, TimeZone(identifier: zone) != nil {
+                    policy.timeZone = zone
+                } else {
+                    invalid(key, "a time zone name such as Asia/Phnom_Penh")
+                }
             case "expires_at":
                 if value.isNull {
                     policy.expiresAt = nil
@@ -80,7 +86,11 @@ public struct AutopilotPolicy: Sendable, Equatable {
             case "remote_request_params":
                 if value.objectValue != nil { policy.remoteRequestParams = value } else { invalid(key, "an object") }
             case "weight":
-                if let weight = value.doubleValue, weight > 0, weight <= 1_000_000 { policy.weight = weight } else { invalid(key, "a number above 0") }
+                if let weight = value.doubleValue, weight > 0, weight <= 1_000_000 {
+                    policy.weight = weight
+                } else {
+                    invalid(key, "a number above 0")
+                }
             case "calling_hours":
                 if value.isNull {
                     policy.callingHours = nil

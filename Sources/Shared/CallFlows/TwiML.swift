@@ -13,7 +13,9 @@ public struct TwiML: Sendable, Equatable {
 
         /// `<Say>`: text to speech, optionally with a voice and language (`alice`, `en-US`).
         public static func say(_ text: String, voice: String? = nil, language: String? = nil) -> Verb {
-            Verb(name: "Say", attributes: [("voice", voice), ("language", language)].compactMap { name, value in value.map { (name, $0) } }, text: text)
+            Verb(
+                name: "Say", attributes: [("voice", voice), ("language", language)].compactMap { name, value in value.map { (name, $0) } }, text: text
+            )
         }
 
         /// `<Play>`: an audio file, `loop` times (Twilio's default is once).

@@ -177,7 +177,6 @@ struct ThrottleWindow {
     }
 }
 
-
 /// Maps the database's clock onto this process's. Each lease answer is a sample of (local time − database
 /// time) that is too large by however long the answer took to arrive; the smallest recent sample is the best
 /// estimate, so slots of different workers land where the schedule put them to within a fraction of a

@@ -81,11 +81,13 @@ public struct ProviderDefaults: Sendable {
         case .twilio:
             return ProviderAccount(
                 platform: .twilio, baseURL: twilioBaseURL, accountSID: account.twilioAccountSID ?? twilioAccountSID,
-                authToken: try account.twilioAuthToken.map { try secrets.open($0, for: .twilioAuthToken) } ?? twilioAuthToken, maxCallsPerSecond: rate, maxConcurrentCalls: cap)
+                authToken: try account.twilioAuthToken.map { try secrets.open($0, for: .twilioAuthToken) } ?? twilioAuthToken,
+                maxCallsPerSecond: rate, maxConcurrentCalls: cap)
         case .somleng:
             return ProviderAccount(
                 platform: .somleng, baseURL: somlengBaseURL, accountSID: account.somlengAccountSID ?? somlengAccountSID,
-                authToken: try account.somlengAuthToken.map { try secrets.open($0, for: .somlengAuthToken) } ?? somlengAuthToken, maxCallsPerSecond: rate, maxConcurrentCalls: cap)
+                authToken: try account.somlengAuthToken.map { try secrets.open($0, for: .somlengAuthToken) } ?? somlengAuthToken,
+                maxCallsPerSecond: rate, maxConcurrentCalls: cap)
         }
     }
 

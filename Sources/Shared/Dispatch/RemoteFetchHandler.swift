@@ -48,14 +48,16 @@ public struct RemoteFetchHandler: MessageHandler {
             case .rejected(_, let message):
                 // The provider does not know the call (or us): back to remotely_queued with the reason, so it
                 // can be fetched again later rather than stay waiting for a fetch forever.
-                var event = PhoneCallStatusEvent(phoneCallID: job.phoneCallID, accountID: job.accountID, status: .remotelyQueued, source: .remoteFetch)
+                var event = PhoneCallStatusEvent(
+                    phoneCallID: job.phoneCallID, accountID: job.accountID, status: .remotelyQueued, source: .remoteFetch)
                 event.remoteErrorMessage = message
                 try await events.publish(event)
                 return
             case .throttled(let retryAfter):
                 if attempt < maximumAttempts { try await pause(for: retryAfter ?? delay) }
             case .unavailable(let reason):
-                logger.warning("provider unavailable while fetching a call", metadata: ["phone_call_id": "\(job.phoneCallID)", "reason": "\(reason)"])
+                logger.warning(
+                    "provider unavailable while fetching a call", metadata: ["phone_call_id": "\(job.phoneCallID)", "reason": "\(reason)"])
                 if attempt < maximumAttempts { try await pause(for: delay) }
             }
             delay = min(delay * 2, .seconds(30))

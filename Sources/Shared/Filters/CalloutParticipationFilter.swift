@@ -19,15 +19,17 @@ extension RecordFilter {
             filter.append(.predicate(none ? Self.hasNoPhoneCalls : Self.hasPhoneCalls))
         }
         if let attempts = try parameters.list("last_phone_call_attempt", allowed: statuses) {
-            filter.append(.predicateWithList(
-                "EXISTS (SELECT 1 FROM phone_calls latest WHERE latest.callout_participation_id = p.id AND latest.is_latest AND latest.status = ANY(",
-                attempts, "))"))
+            filter.append(
+                .predicateWithList(
+                    "EXISTS (SELECT 1 FROM phone_calls latest WHERE latest.callout_participation_id = p.id AND latest.is_latest AND latest.status = ANY(",
+                    attempts, "))"))
         }
         // No latest call outside the list: true for a participation with no call at all.
         if let attempts = try parameters.list("no_phone_calls_or_last_attempt", allowed: statuses) {
-            filter.append(.predicateWithList(
-                "NOT EXISTS (SELECT 1 FROM phone_calls latest WHERE latest.callout_participation_id = p.id AND latest.is_latest AND NOT latest.status = ANY(",
-                attempts, "))"))
+            filter.append(
+                .predicateWithList(
+                    "NOT EXISTS (SELECT 1 FROM phone_calls latest WHERE latest.callout_participation_id = p.id AND latest.is_latest AND NOT latest.status = ANY(",
+                    attempts, "))"))
         }
         // The autopilot's outcome; `pending` for participations that have none yet.
         if let outcomes = try parameters.list("outcome", allowed: Self.participationOutcomes) {

@@ -171,7 +171,8 @@ public final class KafkaConsumer: Service, Sendable {
             case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS where ContinuousClock.now < deadline:
                 try await Task.sleep(for: .milliseconds(100))
             case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID, RD_KAFKA_RESP_ERR__STATE:
-                logger.warning("offsets not committed: partitions moved to another member",
+                logger.warning(
+                    "offsets not committed: partitions moved to another member",
                     metadata: ["error": "\(String(cString: rd_kafka_err2str(result)))"])
                 return false
             default:
@@ -213,8 +214,9 @@ public final class KafkaConsumer: Service, Sendable {
             let element = assignment.pointee.elems[index]
             var low: Int64 = 0
             var high: Int64 = 0
-            guard rd_kafka_get_watermark_offsets(client.pointer, element.topic, element.partition, &low, &high)
-                == RD_KAFKA_RESP_ERR_NO_ERROR
+            guard
+                rd_kafka_get_watermark_offsets(client.pointer, element.topic, element.partition, &low, &high)
+                    == RD_KAFKA_RESP_ERR_NO_ERROR
             else { continue }
             let position = element.offset >= 0 ? element.offset : low
             lags.append((String(cString: element.topic), element.partition, max(0, high - position)))
@@ -314,16 +316,17 @@ final class RebalanceState: Sendable {
 }
 
 /// Applies the group's (eager) assignment decisions, counting each revocation first.
-private let rebalanceCallback: @convention(c) (
-    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
-) -> Void = { client, error, partitions, opaque in
-    if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-        _ = rd_kafka_assign(client, partitions)
-    } else {
-        if let opaque { Unmanaged<RebalanceState>.fromOpaque(opaque).takeUnretainedValue().revoked() }
-        _ = rd_kafka_assign(client, nil)
+private let rebalanceCallback:
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+    ) -> Void = { client, error, partitions, opaque in
+        if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            _ = rd_kafka_assign(client, partitions)
+        } else {
+            if let opaque { Unmanaged<RebalanceState>.fromOpaque(opaque).takeUnretainedValue().revoked() }
+            _ = rd_kafka_assign(client, nil)
+        }
     }
-}
 
 struct TopicPartition: Hashable {
     let topic: String

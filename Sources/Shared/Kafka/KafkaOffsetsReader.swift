@@ -50,9 +50,10 @@ public final class KafkaOffsetsReader: Sendable {
         let timeout = timeoutMilliseconds
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    try Self.read(topic: topic, client: client, groups: clients, timeoutMilliseconds: timeout)
-                })
+                continuation.resume(
+                    with: Result {
+                        try Self.read(topic: topic, client: client, groups: clients, timeoutMilliseconds: timeout)
+                    })
             }
         }
     }

@@ -105,12 +105,15 @@ public final class KafkaProducer: Service, Sendable {
                     fields.append(field)
                     // librdkafka copies header names and values, so these buffers may go after the call.
                     let headerBuffers = message.headers.map { header in
-                        (name: strdup(header.name), value: header.value.withUnsafeBytes { bytes -> UnsafeMutableRawPointer? in
-                            guard bytes.count > 0 else { return nil }
-                            let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 1)
-                            copy.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                            return copy
-                        }, size: header.value.count)
+                        (
+                            name: strdup(header.name),
+                            value: header.value.withUnsafeBytes { bytes -> UnsafeMutableRawPointer? in
+                                guard bytes.count > 0 else { return nil }
+                                let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 1)
+                                copy.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                                return copy
+                            }, size: header.value.count
+                        )
                     }
                     defer {
                         for buffer in headerBuffers {
@@ -229,19 +232,20 @@ final class PendingDelivery: Sendable {
 }
 
 /// Called on the poll thread for each message once it is acknowledged or has failed for good.
-private let deliveryReportCallback: @convention(c) (
-    OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?
-) -> Void = { _, message, _ in
-    guard let message, let opaque = message.pointee._private else { return }
-    let delivery = Unmanaged<PendingDelivery>.fromOpaque(opaque).takeRetainedValue()
-    let error = message.pointee.err
-    if error == RD_KAFKA_RESP_ERR_NO_ERROR {
-        delivery.complete(
-            .success(
-                KafkaDeliveryReport(
-                    topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)),
-                    partition: message.pointee.partition, offset: message.pointee.offset)))
-    } else {
-        delivery.complete(.failure(KafkaError(String(cString: rd_kafka_err2str(error)), code: error.rawValue)))
+private let deliveryReportCallback:
+    @convention(c) (
+        OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?
+    ) -> Void = { _, message, _ in
+        guard let message, let opaque = message.pointee._private else { return }
+        let delivery = Unmanaged<PendingDelivery>.fromOpaque(opaque).takeRetainedValue()
+        let error = message.pointee.err
+        if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+            delivery.complete(
+                .success(
+                    KafkaDeliveryReport(
+                        topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)),
+                        partition: message.pointee.partition, offset: message.pointee.offset)))
+        } else {
+            delivery.complete(.failure(KafkaError(String(cString: rd_kafka_err2str(error)), code: error.rawValue)))
+        }
     }
-}

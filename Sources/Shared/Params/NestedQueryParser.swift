@@ -6,7 +6,8 @@ public enum NestedQueryParser {
         public let key: String
         public var tooMany = false
         public var description: String {
-            tooMany ? "more than \(NestedQueryParser.maximumKeysPerObject) keys in one object (at \"\(key)\")"
+            tooMany
+                ? "more than \(NestedQueryParser.maximumKeysPerObject) keys in one object (at \"\(key)\")"
                 : "conflicting or malformed parameter \"\(key)\""
         }
     }

@@ -31,7 +31,7 @@ public struct AccessTokenRepository: Sendable {
                 """, logger: logger
             ).single(AccessToken.init(row:))
             return (token, secret)
-        } catch where error.isForeignKeyViolation {
+        } catch  where error.isForeignKeyViolation {
             throw ValidationErrors("account", ValidationErrors.mustExist)
         }
     }

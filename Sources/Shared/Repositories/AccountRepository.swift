@@ -54,15 +54,15 @@ public struct AccountRepository: Sendable {
         let somlengAuthToken = try sealed(changes.somlengAuthToken ?? nil, .somlengAuthToken)
         do {
             return try await client.query(
-            """
-            INSERT INTO accounts (metadata, settings, permissions, platform_provider_name, twilio_account_sid,
-                twilio_auth_token, somleng_account_sid, somleng_auth_token)
-            VALUES (\(changes.metadata ?? .emptyObject), \(changes.settings ?? .emptyObject),
-                \(changes.permissions ?? []), \(changes.platformProviderName ?? nil),
-                \(changes.twilioAccountSID ?? nil), \(twilioAuthToken),
-                \(changes.somlengAccountSID ?? nil), \(somlengAuthToken))
-            RETURNING \(unescaped: Account.columns.text)
-            """, logger: logger
+                """
+                INSERT INTO accounts (metadata, settings, permissions, platform_provider_name, twilio_account_sid,
+                    twilio_auth_token, somleng_account_sid, somleng_auth_token)
+                VALUES (\(changes.metadata ?? .emptyObject), \(changes.settings ?? .emptyObject),
+                    \(changes.permissions ?? []), \(changes.platformProviderName ?? nil),
+                    \(changes.twilioAccountSID ?? nil), \(twilioAuthToken),
+                    \(changes.somlengAccountSID ?? nil), \(somlengAuthToken))
+                RETURNING \(unescaped: Account.columns.text)
+                """, logger: logger
             ).single(Account.init(row:))
         } catch {
             throw Self.translate(error)
@@ -163,7 +163,7 @@ public struct AccountRepository: Sendable {
         }
         do {
             try await client.query("DELETE FROM accounts WHERE id = \(id)", logger: logger)
-        } catch where error.isForeignKeyViolation {
+        } catch  where error.isForeignKeyViolation {
             throw ValidationErrors("base", "Cannot delete record because dependent records exist")
         }
     }

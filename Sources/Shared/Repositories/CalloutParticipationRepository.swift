@@ -27,7 +27,9 @@ public struct CalloutParticipationRepository: Sendable {
     /// Adds a contact of the account (by `contact_id`, or by `msisdn` for an existing contact) to the callout,
     /// once: a second participation of the same contact is 422 `contact_id has already been taken`. The call
     /// flow logic defaults to the callout's.
-    public func create(accountID: Int64, calloutID: Int64, _ changes: CalloutParticipationChanges) async throws
+    public func create(
+        accountID: Int64, calloutID: Int64, _ changes: CalloutParticipationChanges
+    ) async throws
         -> CalloutParticipation
     {
         try await RecordScope.callout.requireExists(client, logger: logger, id: calloutID, accountID: accountID)
@@ -50,7 +52,7 @@ public struct CalloutParticipationRepository: Sendable {
             ).first(CalloutParticipation.init(row:))
             guard let created else { throw ValidationErrors("contact", ValidationErrors.mustExist) }
             return created
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw ValidationErrors("contact_id", ValidationErrors.taken)
         }
     }

@@ -31,7 +31,7 @@ public struct ContactRepository: Sendable {
                 RETURNING \(unescaped: Contact.columns.text)
                 """, logger: logger
             ).single(Contact.init(row:))
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw ValidationErrors("msisdn", ValidationErrors.taken)
         }
     }
@@ -59,7 +59,7 @@ public struct ContactRepository: Sendable {
         sql.append(" RETURNING id")
         do {
             _ = try await client.query(sql.query, logger: logger).single { try $0.decode(Int64.self) }
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw ValidationErrors("msisdn", ValidationErrors.taken)
         }
     }

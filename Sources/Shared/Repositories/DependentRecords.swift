@@ -48,7 +48,7 @@ enum DependentRecords {
                 return try await deleteOnce(
                     client, logger: logger, table: table, id: id, accountID: accountID, dependents: dependents,
                     extraCheck: extraCheck)
-            } catch where error.isDeadlock || error.isLockTimeout {
+            } catch  where error.isDeadlock || error.isLockTimeout {
                 guard attempt < 3 else { throw BusyRecord(reason: "the record is being changed by a batch operation") }
                 logger.warning("delete met a lock conflict; retrying", metadata: ["attempt": "\(attempt)", "error": "\(String(reflecting: error))"])
                 attempt += 1
@@ -98,7 +98,7 @@ enum DependentRecords {
             delete.bind(id)
             do {
                 try await connection.query(delete.query, logger: logger)
-            } catch where error.isForeignKeyViolation {
+            } catch  where error.isForeignKeyViolation {
                 // Tables that keep their foreign keys (remote phone call events, batch operations' callout).
                 throw ValidationErrors("base", "Cannot delete record because dependent records exist")
             }

@@ -22,7 +22,7 @@ public struct DoNotCallRepository: Sendable {
                 RETURNING \(unescaped: DoNotCallEntry.columns.text)
                 """, logger: logger
             ).single(DoNotCallEntry.init(row:))
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw ValidationErrors("msisdn", ValidationErrors.taken)
         }
     }

@@ -85,13 +85,14 @@ public struct PhoneCallRepository: Sendable {
     public func delete(accountID: Int64, id: Int64) async throws {
         var deleted = false
         do {
-            deleted = try await client.query(
-                """
-                DELETE FROM phone_calls WHERE id = \(id) AND account_id = \(accountID) AND status = 'created'
-                RETURNING id
-                """, logger: logger
-            ).first { _ in true } ?? false
-        } catch where error.isForeignKeyViolation {
+            deleted =
+                try await client.query(
+                    """
+                    DELETE FROM phone_calls WHERE id = \(id) AND account_id = \(accountID) AND status = 'created'
+                    RETURNING id
+                    """, logger: logger
+                ).first { _ in true } ?? false
+        } catch  where error.isForeignKeyViolation {
             throw DependentRecords.exist("remote phone call events")
         }
         if deleted { return }

@@ -49,7 +49,9 @@ public struct WebhookRepository: Sendable {
         return Array(Set(eventTypes)).sorted()
     }
 
-    public func createEndpoint(accountID: Int64, url: String?, eventTypes: [String]?, enabled: Bool?, metadata: JSONValue?) async throws -> WebhookEndpoint {
+    public func createEndpoint(
+        accountID: Int64, url: String?, eventTypes: [String]?, enabled: Bool?, metadata: JSONValue?
+    ) async throws -> WebhookEndpoint {
         var errors = ValidationErrors()
         var checkedURL = ""
         var checkedTypes: [String]?

@@ -29,7 +29,8 @@ public struct EnqueueCallsTask: Sendable {
 
         public init(environment: EnvironmentVariables) throws {
             maxCalls = try environment.optionalInteger("ENQUEUE_CALLS_TASK_MAX_CALLS_TO_ENQUEUE", range: 0...Int.max)
-            strategy = Strategy(rawValue: try environment.oneOf("ENQUEUE_CALLS_TASK_ENQUEUE_STRATEGY", Strategy.allCases.map(\.rawValue), default: "optimistic"))!
+            strategy = Strategy(
+                rawValue: try environment.oneOf("ENQUEUE_CALLS_TASK_ENQUEUE_STRATEGY", Strategy.allCases.map(\.rawValue), default: "optimistic"))!
             pessimisticMinimum = try environment.integer("ENQUEUE_CALLS_TASK_PESSIMISTIC_MIN_CALLS_TO_ENQUEUE", default: 1, range: 0...Int.max)
             maxCallsPerPeriod = try environment.optionalInteger("ENQUEUE_CALLS_TASK_MAX_CALLS_PER_PERIOD", range: 0...Int.max)
             periodHours = try environment.number("ENQUEUE_CALLS_TASK_MAX_CALLS_PER_PERIOD_HOURS", default: 24, range: 0.001...100_000)

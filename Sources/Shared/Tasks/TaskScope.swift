@@ -46,7 +46,8 @@ public struct TaskScope: Sendable {
         guard ids.count == 1 else {
             throw Ambiguous(
                 description: ids.isEmpty
-                    ? "account \(accountID) has no callout" : "account \(accountID) has several callouts: set CALLOUTS_TASK_CALLOUT_ID or --callout-id")
+                    ? "account \(accountID) has no callout"
+                    : "account \(accountID) has several callouts: set CALLOUTS_TASK_CALLOUT_ID or --callout-id")
         }
         return ids[0]
     }

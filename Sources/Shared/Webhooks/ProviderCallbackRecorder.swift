@@ -191,14 +191,17 @@ public struct ProviderCallbackRecorder: Sendable {
             let id = try columns[0].decode(Int64.self)
             let accountFlow = try columns[1].decode(String?.self)
             return CallbackTarget(
-                accountID: id, phoneCallID: nil, credentials: try ProviderCredentials(row: row, offset: 2, secrets: secrets), callFlowLogicCandidates: [accountFlow])
+                accountID: id, phoneCallID: nil, credentials: try ProviderCredentials(row: row, offset: 2, secrets: secrets),
+                callFlowLogicCandidates: [accountFlow])
         }
         return nil
     }
 
     // MARK: - Writing
 
-    func createInboundCall(_ callback: ProviderCallback, accountID: Int64, status: PhoneCallStatus?, on connection: PostgresConnection) async throws -> Int64 {
+    func createInboundCall(
+        _ callback: ProviderCallback, accountID: Int64, status: PhoneCallStatus?, on connection: PostgresConnection
+    ) async throws -> Int64 {
         let msisdn = MSISDN(callback["From"] ?? "")!.e164
         // A new inbound call is in progress: it is never `created`, so no batch operation queues it for dialling.
         let initialStatus = (status ?? .inProgress).rawValue
@@ -250,14 +253,15 @@ public struct ProviderCallbackRecorder: Sendable {
     /// in the outbox: one statement for the batch, so one round trip and one commit. Returns the events' ids
     /// in the records' order.
     public static func recordEvents(_ records: [EventRecord]) -> PostgresQuery {
-        let rows = JSONValue.array(records.enumerated().map { index, record in
-            [
-                "ordinal": .integer(Int64(index)), "account_id": .integer(record.accountID), "phone_call_id": .integer(record.phoneCallID),
-                "details": .object(record.callback.details), "remote_call_id": .string(record.callback.callSID ?? ""),
-                "remote_direction": .string(record.callback.direction), "call_flow_logic": .string(record.flowName),
-                "status_event": record.statusEvent?.payload ?? .null,
-            ]
-        })
+        let rows = JSONValue.array(
+            records.enumerated().map { index, record in
+                [
+                    "ordinal": .integer(Int64(index)), "account_id": .integer(record.accountID), "phone_call_id": .integer(record.phoneCallID),
+                    "details": .object(record.callback.details), "remote_call_id": .string(record.callback.callSID ?? ""),
+                    "remote_direction": .string(record.callback.direction), "call_flow_logic": .string(record.flowName),
+                    "status_event": record.statusEvent?.payload ?? .null,
+                ]
+            })
         // Ids come from the sequence in insertion order, which the ORDER BY makes the records' order.
         return """
             WITH input AS (

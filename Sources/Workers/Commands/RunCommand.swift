@@ -1,8 +1,8 @@
 import ArgumentParser
 import Hummingbird
 import Logging
-import Operations
 import Metrics
+import Operations
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle

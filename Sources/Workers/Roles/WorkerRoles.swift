@@ -91,7 +91,8 @@ enum WorkerRoles {
             client: context.database, accounts: try providerAccounts(context), provider: provider,
             events: StatusEventPublisher(producer: producer, kafka: context.kafka), logger: context.logger)
         return [http, producer]
-            + (try consumer(role: "remote-fetch", topic: .phoneCallsRemoteFetch, handler: handler, context: context, ordering: .key, defaultConcurrency: 64))
+            + (try consumer(
+                role: "remote-fetch", topic: .phoneCallsRemoteFetch, handler: handler, context: context, ordering: .key, defaultConcurrency: 64))
     }
 
     /// Applies `phone-call-events` to phone calls, many events per statement.
@@ -156,8 +157,11 @@ enum WorkerRoles {
         }
         let clients = OutboundHTTPClients(settings: outbound, logger: context.logger)
         let recorder = WebhookEventRecorder(client: context.database, logger: context.logger)
-        return [clients, WebhookDispatcher(
-                client: context.database, outbound: clients, settings: settings, secrets: try context.secrets(), logger: context.logger)]
+        return [
+            clients,
+            WebhookDispatcher(
+                client: context.database, outbound: clients, settings: settings, secrets: try context.secrets(), logger: context.logger),
+        ]
             + (try consumer(role: "webhooks", topic: .phoneCallEvents, handler: recorder, context: context, ordering: .key, defaultConcurrency: 256))
     }
 
@@ -188,7 +192,8 @@ enum WorkerRoles {
         var settings = WorkerRuntime.Settings()
         settings.ordering = ordering
         settings.concurrency = try context.environment.integer("WORKER_CONCURRENCY", default: defaultConcurrency, range: 1...4096)
-        settings.maximumInFlight = try context.environment.integer("WORKER_MAX_IN_FLIGHT", default: max(1000, settings.concurrency), range: 1...100_000)
+        settings.maximumInFlight = try context.environment.integer(
+            "WORKER_MAX_IN_FLIGHT", default: max(1000, settings.concurrency), range: 1...100_000)
         let consumer = try KafkaConsumer(
             configuration: context.kafka, groupID: Topic.consumerGroup(role: role), topics: [context.kafka.topic(topic)],
             logger: context.logger)

@@ -19,7 +19,9 @@ struct ImportContactsTaskCommand: AsyncParsableCommand {
 
     func run() async throws {
         let summary = try await csv.run(into: .contacts)
-        print("\(summary.lines) lines: \(summary.created) contacts created, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)")
+        print(
+            "\(summary.lines) lines: \(summary.created) contacts created, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)"
+        )
     }
 }
 
@@ -38,7 +40,9 @@ struct ImportDoNotCallTaskCommand: AsyncParsableCommand {
 
     func run() async throws {
         let summary = try await csv.run(into: .doNotCallList)
-        print("\(summary.lines) lines: \(summary.created) numbers added to the do-not-call list, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)")
+        print(
+            "\(summary.lines) lines: \(summary.created) numbers added to the do-not-call list, \(summary.updated) updated, \(summary.rejected) rejected, \(summary.repeated) repeated numbers (last line kept)"
+        )
     }
 }
 

@@ -15,7 +15,10 @@ struct TaskCommand: AsyncParsableCommand {
             DATABASE_URL and the seeds' task variables (CALLOUTS_TASK_*, ENQUEUE_CALLS_TASK_*, \
             UPDATE_CALLS_TASK_*); options given on the command line win over the variables.
             """,
-        subcommands: [CalloutsTaskCommand.self, EnqueueCallsTaskCommand.self, UpdateCallsTaskCommand.self, ImportContactsTaskCommand.self, ImportDoNotCallTaskCommand.self, ExportResultsTaskCommand.self])
+        subcommands: [
+            CalloutsTaskCommand.self, EnqueueCallsTaskCommand.self, UpdateCallsTaskCommand.self, ImportContactsTaskCommand.self,
+            ImportDoNotCallTaskCommand.self, ExportResultsTaskCommand.self,
+        ])
 }
 
 /// What every task takes: the account, and a connection for the task's duration.
@@ -39,10 +42,11 @@ struct TaskProgress: Sendable {
     let isTerminal = isatty(STDERR_FILENO) == 1
 
     func report(_ done: Int64, of total: Int64?) {
-        let figure = total.map { total in
-            let percent = total > 0 ? Int(Double(done) / Double(total) * 100) : 100
-            return "\(done)/\(total) (\(percent) %)"
-        } ?? "\(done)"
+        let figure =
+            total.map { total in
+                let percent = total > 0 ? Int(Double(done) / Double(total) * 100) : 100
+                return "\(done)/\(total) (\(percent) %)"
+            } ?? "\(done)"
         let line = "\(label): \(figure)"
         FileHandle.standardError.write(Data((isTerminal ? "\r\(line)" : line + "\n").utf8))
     }
