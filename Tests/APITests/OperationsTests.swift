@@ -25,16 +25,24 @@ import Testing
         withExtendedLifetime(broker) {}
     }
 
-    @Test func healthIsUnavailableWhenTheBrokerIsDown() async throws {
+    /// The API serves callbacks and call flows with the broker down (jobs wait in the outbox): its readiness
+    /// stays 200 so that a broker outage does not take every API pod out of the load balancer; a worker's is 503.
+    @Test func theAPIStaysReadyWhenTheBrokerIsDownAndAWorkerDoesNot() async throws {
         // Port 1 on loopback: nothing listens there.
         let probe = try KafkaBrokerProbe(
             configuration: KafkaConfiguration(brokers: "127.0.0.1:1"), logger: Logger(label: "test"))
         #expect(await probe.check(timeoutMilliseconds: 300) == false)
         try await api.test(brokerProbe: probe) { client in
             let response = try await client.request(.get, "/health", token: nil)
-            #expect(response.status == .serviceUnavailable)
-            #expect(try response.json["broker"] == "unavailable")
+            #expect(response.status == .ok)
+            #expect(try response.json == ["status": "degraded", "database": "ok", "broker": "unavailable"])
+            let callback = try await client.request(.get, "/api/contacts", token: "unknown")
+            #expect(callback.status == .unauthorized, "the API still answers")
         }
+        let (workerHealthy, body) = await OperationsServer.health(
+            database: api.database, brokerProbe: probe, needs: .databaseAndBroker, logger: Logger(label: "test"))
+        #expect(!workerHealthy)
+        #expect(body == ["status": "unavailable", "database": "ok", "broker": "unavailable"])
     }
 
     /// The database down (nothing listens on its port): `/health` says so with 503, promptly, rather than

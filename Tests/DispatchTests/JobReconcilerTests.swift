@@ -78,9 +78,9 @@ import Testing
         let group = ServiceGroup(
             services: [
                 afterProducer, try after.outboxRelay(producer: afterProducer),
-                try after.queueWorker(group: Topic.consumerGroup(role: "queue"), producer: afterProducer),
-                try after.remoteFetchWorker(group: Topic.consumerGroup(role: "remote-fetch"), producer: afterProducer),
-                try after.statusWorker(group: Topic.consumerGroup(role: "status")),
+                try after.queueWorker(group: after.kafka.consumerGroup(role: "queue"), producer: afterProducer),
+                try after.remoteFetchWorker(group: after.kafka.consumerGroup(role: "remote-fetch"), producer: afterProducer),
+                try after.statusWorker(group: after.kafka.consumerGroup(role: "status")),
                 try after.populationWorker(), reconciler,
             ], logger: after.logger)
         let running = Task { try await group.run() }
@@ -165,7 +165,7 @@ import Testing
         }
         // A consumer catches up: the rest is published.
         let worker = ServiceGroup(
-            services: [try harness.queueWorker(group: Topic.consumerGroup(role: "queue"), producer: producer)], logger: harness.logger)
+            services: [try harness.queueWorker(group: harness.kafka.consumerGroup(role: "queue"), producer: producer)], logger: harness.logger)
         let workerRunning = Task { try await worker.run() }
         let drained = try await harness.wait(timeout: .seconds(60)) { try await unpublished(harness) == 0 }
         await worker.triggerGracefulShutdown()

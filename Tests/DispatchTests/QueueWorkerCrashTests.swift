@@ -39,7 +39,7 @@ import Testing
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
-        let status = try harness.statusWorker(group: "scfm-status")
+        let status = try harness.statusWorker(group: harness.kafka.consumerGroup(role: "status"))
         let group = ServiceGroup(services: [producer, status], logger: harness.logger)
         let running = Task { try await group.run() }
 
@@ -57,7 +57,7 @@ import Testing
         ).single { try $0.decode(Int.self) }
 
         // A second worker in the same consumer group finishes the campaign.
-        let replacement = try harness.queueWorker(group: "scfm-queue", claimTimeout: .seconds(3), producer: producer)
+        let replacement = try harness.queueWorker(group: harness.kafka.consumerGroup(role: "queue"), claimTimeout: .seconds(3), producer: producer)
         let replacementGroup = ServiceGroup(services: [replacement], logger: harness.logger)
         let replacementRunning = Task { try await replacementGroup.run() }
         let finished = try await harness.wait(timeout: .seconds(120)) {

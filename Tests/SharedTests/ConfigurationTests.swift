@@ -70,6 +70,8 @@ import Testing
         #expect(configuration.clientProperties["security.protocol"] == "SASL_SSL")
         #expect(configuration.clientProperties["sasl.mechanism"] == "PLAIN")
         #expect(configuration.topic(.phoneCallsQueue) == "prod.phone-calls.queue")
+        #expect(configuration.consumerGroup(role: "queue") == "prod.scfm-queue", "environments sharing a cluster keep their groups apart")
+        #expect(configuration.consumerGroups(of: .phoneCallEvents) == ["prod.scfm-status", "prod.scfm-webhooks"])
     }
 
     @Test func clientPropertiesLayerDefaultsClusterSettingsAndOverrides() throws {

@@ -42,7 +42,7 @@ import Testing
         for result in await producer.send(batch: messages) { _ = try result.get() }
 
         func worker() throws -> WorkerRuntime {
-            let consumer = try KafkaConsumer(configuration: kafka, groupID: "scfm-population", topics: [topic], logger: logger)
+            let consumer = try KafkaConsumer(configuration: kafka, groupID: kafka.consumerGroup(role: "population"), topics: [topic], logger: logger)
             return WorkerRuntime(
                 role: "population", consumer: consumer,
                 handler: PopulationHandler(runner: BatchOperationRunner(client: database, logger: logger, chunkSize: 7)),
@@ -77,10 +77,13 @@ import Testing
         withExtendedLifetime(broker) {}
     }
 
-    /// A worker stopped in the middle of a PhoneCallCreate (its task cancelled mid-chunk, the job not
-    /// committed): the next member of the group gets the job again and finishes it, one call per participation.
-    @Test func anOperationCutOffMidwayIsFinishedByTheNextWorkerWithEveryRowOnce() async throws {
-        let database = try await TestDatabases.shared.client(suite: "populationworkerkill")
+    /// A worker stopped in the middle of a PhoneCallCreate, either cut off (its task cancelled mid-chunk) or
+    /// asked to stop (SIGTERM: it stops after the chunk in hand, within a second, not after the whole
+    /// operation), the job not committed: the next member of the group gets the job again and finishes it, one
+    /// call per participation.
+    @Test(arguments: [false, true])
+    func anOperationStoppedMidwayIsFinishedByTheNextWorkerWithEveryRowOnce(gracefully: Bool) async throws {
+        let database = try await TestDatabases.shared.client(suite: gracefully ? "populationworkerstop" : "populationworkerkill")
         let account = try await AccountRepository(client: database, logger: logger).create(AccountChanges())
         let callout = try await CalloutRepository(client: database, logger: logger).create(accountID: account.id, CalloutChanges())
         let participations = 3000
@@ -110,7 +113,7 @@ import Testing
             KafkaOutgoingMessage(topic: topic, key: job.key, value: Array(JSONSerializer.string(job.payload).utf8)))
 
         func worker() throws -> WorkerRuntime {
-            let consumer = try KafkaConsumer(configuration: kafka, groupID: "scfm-population", topics: [topic], logger: logger)
+            let consumer = try KafkaConsumer(configuration: kafka, groupID: kafka.consumerGroup(role: "population"), topics: [topic], logger: logger)
             return WorkerRuntime(
                 role: "population", consumer: consumer,
                 handler: PopulationHandler(runner: BatchOperationRunner(client: database, logger: logger, chunkSize: 5)),
@@ -128,10 +131,16 @@ import Testing
         while ContinuousClock.now < deadline, try await progress().1 < 200 {
             try await Task.sleep(for: .milliseconds(20))
         }
-        firstRun.cancel()
-        _ = try? await firstRun.value
+        if gracefully {
+            await first.triggerGracefulShutdown()
+            try await within(.seconds(5), "the worker stopping between chunks") { try await firstRun.value }
+        } else {
+            firstRun.cancel()
+            _ = try? await firstRun.value
+        }
         let cutOff = try await progress()
-        #expect(cutOff.0 == "running", "cut off midway: \(cutOff)")
+        #expect(cutOff.0 == "running", "stopped midway: \(cutOff)")
+        #expect(cutOff.1 < Int64(participations) / 2, "stopped at once, not after the whole operation: \(cutOff)")
 
         let second = ServiceGroup(services: [try worker()], logger: logger)
         let secondRun = Task { try await second.run() }

@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let operations = OperationsServer.application(
             host: configuration.host, port: metricsPort, serverName: "scfm-api-operations", database: database,
-            brokerProbe: brokerProbe, metrics: registry, logger: logger)
+            brokerProbe: brokerProbe, needs: .database, metrics: registry, logger: logger)
         app.addServices(database, brokerProbe, operations)
         // The outbox relay publishes the jobs this API writes; with several replicas one publishes at a time.
         if try environment.oneOf("OUTBOX_RELAY", ["true", "false"], default: "true") == "true" {

@@ -22,9 +22,10 @@ struct OperationsController {
         }
     }
 
-    /// 200 when the database answers and the broker is reachable; 503 naming what is not.
+    /// The API's readiness: 200 when the database answers (with the broker down it still serves callbacks and
+    /// call flows, and reports `"status": "degraded"`); 503 when the database does not.
     @Sendable func health(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let (healthy, body) = await OperationsServer.health(database: database, brokerProbe: brokerProbe, logger: logger)
+        let (healthy, body) = await OperationsServer.health(database: database, brokerProbe: brokerProbe, needs: .database, logger: logger)
         return JSONResponse.make(healthy ? .ok : .serviceUnavailable, body)
     }
 }

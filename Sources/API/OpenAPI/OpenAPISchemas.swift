@@ -210,7 +210,7 @@ enum OpenAPISchemas {
             "Health": [
                 "type": "object", "required": ["status", "database", "broker"],
                 "properties": [
-                    "status": ["type": "string", "enum": ["ok", "unavailable"]],
+                    "status": ["type": "string", "enum": ["ok", "degraded", "unavailable"]],
                     "database": ["type": "string", "enum": ["ok", "unavailable"]],
                     "broker": ["type": "string", "enum": ["ok", "unavailable", "not configured"]],
                 ],

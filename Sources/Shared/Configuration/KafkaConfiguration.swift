@@ -78,6 +78,13 @@ public struct KafkaConfiguration: Sendable, Equatable {
     }
 
     public func topic(_ topic: Topic) -> String { topicPrefix + topic.rawValue }
+
+    /// The consumer group of a worker role: `<KAFKA_TOPIC_PREFIX>scfm-<role>`, so two environments sharing a
+    /// cluster under different prefixes never join, rebalance or commit for each other's groups.
+    public func consumerGroup(role: String) -> String { topicPrefix + Topic.consumerGroup(role: role) }
+
+    /// The consumer groups that read `topic` in this environment (prefixed), for the reconciler and the relay.
+    public func consumerGroups(of topic: Topic) -> [String] { topic.consumerGroups.map { topicPrefix + $0 } }
 }
 
 /// The topics of the system (see docs/architecture.md).
@@ -87,7 +94,8 @@ public enum Topic: String, Sendable, CaseIterable {
     case phoneCallsRemoteFetch = "phone-calls.remote-fetch"
     case phoneCallEvents = "phone-call-events"
 
-    /// The consumer groups that read this topic: each worker role is the group `scfm-<role>` (WorkerRoles).
+    /// The consumer groups that read this topic, before the environment's prefix
+    /// (`KafkaConfiguration.consumerGroups(of:)` adds it): each worker role is the group `scfm-<role>`.
     /// A job is done with at the broker once every one of them committed past it (JobReconciler).
     public var consumerGroups: [String] {
         switch self {
@@ -98,6 +106,6 @@ public enum Topic: String, Sendable, CaseIterable {
         }
     }
 
-    /// The consumer group of a worker role.
+    /// The consumer group of a worker role, before the environment's prefix (`KafkaConfiguration.consumerGroup`).
     public static func consumerGroup(role: String) -> String { "scfm-\(role)" }
 }

@@ -9,7 +9,7 @@ import ServiceLifecycle
 ///
 /// The outbox relay records the partition and offset of each job's acknowledgement, and a published row stays
 /// until this reconciler has seen it through. Each pass reads, per topic and partition, the broker's low and
-/// high watermarks and the committed offsets of the topic's consumer groups (`Topic.consumerGroups`), then,
+/// high watermarks and the committed offsets of the topic's consumer groups (`KafkaConfiguration.consumerGroups(of:)`), then,
 /// over the outbox's index of delivered rows and in bounded set-based statements (O(jobs outstanding), never
 /// O(history)):
 /// - **lost**: rows acknowledged more than `redeliverAfter` before the pass whose offset is at or past the high
@@ -115,7 +115,7 @@ public final class JobReconciler: Service, Sendable {
         let asked = try await client.query("SELECT clock_timestamp()", logger: logger).single { try $0.decode(Date.self) }
         var marks = Marks()
         for topic in Topic.allCases {
-            let groups = topic.consumerGroups
+            let groups = kafka.consumerGroups(of: topic)
             for partition in try await offsets.partitions(topic: kafka.topic(topic), groups: groups) {
                 marks.topics.append(topic.rawValue)
                 marks.partitions.append(partition.partition)

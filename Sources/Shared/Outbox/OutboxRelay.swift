@@ -278,8 +278,8 @@ public final class OutboxRelay: Service, Sendable {
         var lags: [String: Int64] = [:]
         for topic in Topic.allCases {
             do {
-                let partitions = try await offsets.partitions(topic: kafka.topic(topic), groups: topic.consumerGroups)
-                let lag = partitions.map { $0.high - ($0.committed(by: topic.consumerGroups) ?? $0.low) }.max() ?? 0
+                let partitions = try await offsets.partitions(topic: kafka.topic(topic), groups: kafka.consumerGroups(of: topic))
+                let lag = partitions.map { $0.high - ($0.committed(by: kafka.consumerGroups(of: topic)) ?? $0.low) }.max() ?? 0
                 lags[topic.rawValue] = lag
                 if lag >= limit { now.insert(topic) }
             } catch {

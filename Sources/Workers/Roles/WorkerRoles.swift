@@ -136,7 +136,10 @@ enum WorkerRoles {
         let reconciler = JobReconciler(
             client: context.database, offsets: try KafkaOffsetsReader(configuration: context.kafka), kafka: context.kafka,
             settings: reconciling, logger: context.logger)
-        return [scheduler, StuckCallSweeper(client: context.database, settings: sweeping, logger: context.logger), reconciler]
+        let watch = DiallingWatch(
+            client: context.database,
+            interval: try environment.seconds("DIALLING_WATCH_SECONDS", default: .seconds(15), range: 1...3600), logger: context.logger)
+        return [scheduler, StuckCallSweeper(client: context.database, settings: sweeping, logger: context.logger), reconciler, watch]
     }
 
     /// Records result events for accounts' webhook endpoints (its own consumer group on `phone-call-events`)
@@ -195,7 +198,7 @@ enum WorkerRoles {
         settings.maximumInFlight = try context.environment.integer(
             "WORKER_MAX_IN_FLIGHT", default: max(1000, settings.concurrency), range: 1...100_000)
         let consumer = try KafkaConsumer(
-            configuration: context.kafka, groupID: Topic.consumerGroup(role: role), topics: [context.kafka.topic(topic)],
+            configuration: context.kafka, groupID: context.kafka.consumerGroup(role: role), topics: [context.kafka.topic(topic)],
             logger: context.logger)
         return [
             WorkerRuntime(

@@ -166,7 +166,7 @@ final class DispatchHarness: Sendable {
         var settings = WorkerRuntime.Settings()
         settings.firstRetryDelay = .milliseconds(50)
         let consumer = try KafkaConsumer(
-            configuration: kafka, groupID: Topic.consumerGroup(role: "population"), topics: [kafka.topic(.batchOperations)],
+            configuration: kafka, groupID: kafka.consumerGroup(role: "population"), topics: [kafka.topic(.batchOperations)],
             logger: logger)
         return WorkerRuntime(
             role: "population", consumer: consumer, handler: handler,
