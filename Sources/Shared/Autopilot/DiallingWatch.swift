@@ -28,17 +28,8 @@ public final class DiallingWatch: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                do {
-                    try await self.pass()
-                } catch is CancellationError {
-                    break
-                } catch {
-                    self.logger.error("dialling watch failed", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                try? await Task.sleep(for: self.interval)
-            }
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "dialling watch failed") {
+            try await self.pass()
         }
     }
 

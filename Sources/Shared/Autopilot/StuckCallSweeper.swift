@@ -44,19 +44,10 @@ public final class StuckCallSweeper: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                do {
-                    let counts = try await self.sweep()
-                    if counts.values.contains(where: { $0 > 0 }) {
-                        self.logger.info("settled stuck calls", metadata: counts.mapValues { "\($0)" })
-                    }
-                } catch is CancellationError {
-                    break
-                } catch {
-                    self.logger.error("stuck call sweep failed", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                try? await Task.sleep(for: self.settings.interval)
+        await repeatUntilShutdown(every: settings.interval, logger: logger, failure: "stuck call sweep failed") {
+            let counts = try await self.sweep()
+            if counts.values.contains(where: { $0 > 0 }) {
+                self.logger.info("settled stuck calls", metadata: counts.mapValues { "\($0)" })
             }
         }
     }

@@ -77,22 +77,14 @@ public final class JobReconciler: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                do {
-                    let pass = try await self.reconcile()
-                    if pass.redeliveredCount > 0 || pass.abandoned > 0 {
-                        self.logger.warning(
-                            "sent jobs again that the broker lost or that had no effect",
-                            metadata: ["redelivered": "\(pass.redelivered)", "abandoned": "\(pass.abandoned)"])
-                    }
-                } catch is CancellationError {
-                    break
-                } catch {
-                    self.failures.increment()
-                    self.logger.error("job reconciliation failed", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                try? await Task.sleep(for: self.settings.interval)
+        await repeatUntilShutdown(
+            every: settings.interval, logger: logger, failure: "job reconciliation failed", onFailure: { self.failures.increment() }
+        ) {
+            let pass = try await self.reconcile()
+            if pass.redeliveredCount > 0 || pass.abandoned > 0 {
+                self.logger.warning(
+                    "sent jobs again that the broker lost or that had no effect",
+                    metadata: ["redelivered": "\(pass.redelivered)", "abandoned": "\(pass.abandoned)"])
             }
         }
     }
