@@ -15,6 +15,8 @@ final class FakeProviderLedger: Sendable {
 
     enum Decision: Sendable {
         case created(FakeCall)
+        /// Created (it rings, it is in the ledger and the list), but answered 500.
+        case createdThenFailed(FakeCall)
         case throttled
         case failed
     }
@@ -30,6 +32,7 @@ final class FakeProviderLedger: Sendable {
         var lastSecondHead = 0
         var throttled = 0
         var failed = 0
+        var failedAfterCreate = 0
         /// Requests to the calls' `StatusCallback` and `Url`, by whether the answer was a 2xx.
         var callbacks = (delivered: 0, failed: 0)
         var callFlowRequests = (delivered: 0, failed: 0)
@@ -44,7 +47,7 @@ final class FakeProviderLedger: Sendable {
     }
 
     /// Decides a create request: random 429 or 500 as configured, 429 past the provider's own cap, else a new
-    /// call with an outcome drawn from the mix.
+    /// call with an outcome drawn from the mix (answered 500 all the same at `errorAfterCreateRate`).
     func create(
         accountSID: String, signingToken: String?, parameters: [(String, String)], arrivedAt now: ContinuousClock.Instant
     ) -> Decision {
@@ -86,6 +89,10 @@ final class FakeProviderLedger: Sendable {
             state.callsByAccount[accountSID, default: []].append(call.sid)
             state.callsByNumber[accountSID + " " + call.to, default: []].append(call.sid)
             state.creates.append(Create(at: now, wallClock: Date(), to: call.to, sid: call.sid))
+            if settings.errorAfterCreateRate > 0, Double.random(in: 0..<1, using: &state.generator) < settings.errorAfterCreateRate {
+                state.failedAfterCreate += 1
+                return .createdThenFailed(call)
+            }
             return .created(call)
         }
     }
@@ -156,6 +163,7 @@ final class FakeProviderLedger: Sendable {
                 "repeated_to_count": .integer(Int64(repeated.count)),
                 "throttled": .integer(Int64(state.throttled)),
                 "failed": .integer(Int64(state.failed)),
+                "failed_after_create": .integer(Int64(state.failedAfterCreate)),
                 "status_callbacks_delivered": .integer(Int64(state.callbacks.delivered)),
                 "status_callbacks_failed": .integer(Int64(state.callbacks.failed)),
                 "call_flow_requests_delivered": .integer(Int64(state.callFlowRequests.delivered)),

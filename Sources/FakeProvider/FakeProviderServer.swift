@@ -94,6 +94,9 @@ public final class FakeProviderServer: Sendable {
             return response
         case .failed:
             return Self.error(500, code: 20500, "Internal Server Error")
+        case .createdThenFailed(let call):
+            callEvents.schedule(call)
+            return Self.error(500, code: 20500, "Internal Server Error")
         case .created(let call):
             callEvents.schedule(call)
             return Self.json(.created, call.json(at: Date()))

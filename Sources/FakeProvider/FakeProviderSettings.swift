@@ -17,6 +17,10 @@ public struct FakeProviderSettings: Sendable {
     public var throttleRate = 0.0
     /// Share of create requests answered 500 at random (without creating the call).
     public var errorRate = 0.0
+    /// Share of create requests that create the call and then answer 500 (the answer lost after the call was
+    /// made, as a provider's proxy or a dropped connection does): a client that dials again on a 500 dials the
+    /// number twice; one that looks the call up first finds it.
+    public var errorAfterCreateRate = 0.0
     /// Creates per second accepted in any one-second window; beyond it, 429. Zero for no cap.
     public var maxCallsPerSecond = 0
     /// When set, requests must carry this auth token (any account sid).
@@ -74,6 +78,7 @@ public struct FakeProviderSettings: Sendable {
         latency = try environment.seconds("FAKE_PROVIDER_LATENCY_SECONDS", default: latency)
         throttleRate = try environment.number("FAKE_PROVIDER_429_RATE", default: throttleRate, range: 0...1)
         errorRate = try environment.number("FAKE_PROVIDER_500_RATE", default: errorRate, range: 0...1)
+        errorAfterCreateRate = try environment.number("FAKE_PROVIDER_500_AFTER_CREATE_RATE", default: errorAfterCreateRate, range: 0...1)
         maxCallsPerSecond = try environment.integer("FAKE_PROVIDER_MAX_CALLS_PER_SECOND", default: 0, range: 0...1_000_000)
         authToken = environment["FAKE_PROVIDER_AUTH_TOKEN"]
         fetchTwiML = FetchTwiML(

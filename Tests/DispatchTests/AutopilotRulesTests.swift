@@ -198,6 +198,20 @@ import Testing
         ("Asia/Tokyo", [5], "08:00", "12:00", "2026-12-03T23:00:00Z", "2026-12-03T23:00:00Z"),
         // New York, Sunday 23:30 local → Monday 07:00 local, across the day boundary in UTC.
         ("America/New_York", [1], "07:00", "09:00", "2026-12-07T04:30:00Z", "2026-12-07T12:00:00Z"),
+        // Daylight saving starts in New York on Sunday 8 March 2026 (02:00 EST → 03:00 EDT). Saturday 23:00 EST
+        // → Sunday 08:00, which is EDT (UTC−4): 12:00Z, not 13:00Z.
+        ("America/New_York", [7], "08:00", "20:00", "2026-03-08T04:00:00Z", "2026-03-08T12:00:00Z"),
+        // A window opening at 02:30, a time that does not exist that night: it opens as the clocks jump, at
+        // 03:30 EDT (02:30 read as standard time, 07:30Z).
+        ("America/New_York", [7], "02:30", "05:00", "2026-03-08T06:00:00Z", "2026-03-08T07:30:00Z"),
+        // Open 08:00–20:00 EDT on Saturday: 19:30 EDT (23:30Z) is still inside, whatever UTC's date says.
+        ("America/New_York", [6], "08:00", "20:00", "2026-03-07T23:30:00Z", "2026-03-07T23:30:00Z"),
+        // Summer time ends in London on Sunday 25 October 2026 (02:00 BST → 01:00 GMT): Saturday 21:00 BST
+        // (20:00Z) → Sunday 08:00 GMT = 08:00Z (a day earlier it would have been 07:00Z).
+        ("Europe/London", [1, 2, 3, 4, 5, 6, 7], "08:00", "20:00", "2026-10-24T20:00:00Z", "2026-10-25T08:00:00Z"),
+        // The repeated hour: 01:30 happens twice; a window 01:00–03:00 is open at both 00:30Z (BST) and 01:30Z (GMT).
+        ("Europe/London", [7], "01:00", "03:00", "2026-10-25T00:30:00Z", "2026-10-25T00:30:00Z"),
+        ("Europe/London", [7], "01:00", "03:00", "2026-10-25T01:30:00Z", "2026-10-25T01:30:00Z"),
     ])
     func callingWindowInLocalTime(zone: String, days: [Int], opens: String, closes: String, at: String, expected: String) async throws {
         let result = try await database.query(
@@ -225,12 +239,17 @@ import Testing
     @Test func leasesGiveEachCalloutOneSchedulerAtATime() async throws {
         let account = try await seed.createAccount(rate: 100, autopilot: ["enabled": true])
         let callout = try await seed.createCallout(accountID: account, participants: 1, firstNumber: 85_550_000_000)
-        let first = AutopilotLeases(client: database, logger: logger, ttl: .seconds(1))
-        let second = AutopilotLeases(client: database, logger: logger, ttl: .seconds(1))
+        // A minute's lease, far longer than these round trips on a loaded machine; its running out is written
+        // into the row below rather than waited for.
+        let first = AutopilotLeases(client: database, logger: logger, ttl: .seconds(60))
+        let second = AutopilotLeases(client: database, logger: logger, ttl: .seconds(60))
         #expect(try await first.acquire().contains { $0.id == callout })
         #expect(!(try await second.acquire().contains { $0.id == callout }))
         #expect(try await first.acquire().contains { $0.id == callout }, "renewed by its holder")
-        try await Task.sleep(for: .milliseconds(1200))
+        #expect(!(try await second.acquire().contains { $0.id == callout }), "still held after the renewal")
+        // The first replica stops renewing and its lease runs out.
+        try await database.query(
+            "UPDATE autopilot_leases SET expires_at = clock_timestamp() - interval '1 second' WHERE callout_id = \(callout)", logger: logger)
         #expect(try await second.acquire().contains { $0.id == callout }, "taken over once the lease ran out")
         #expect(!(try await first.acquire().contains { $0.id == callout }))
         try await second.releaseAll()
@@ -252,10 +271,15 @@ import Testing
             settings: settings, logger: logger)
         let running = Task { try await scheduler.run() }
         defer { running.cancel() }
-        // Past the first tick (at once) and the listener's start, so that only the notification can drive it.
-        try await Task.sleep(for: .milliseconds(500))
+        // Once the scheduler's LISTEN is in place (its first tick follows at once), so that only the notification
+        // can drive the callout: the next tick is a minute away.
+        try await eventually("the scheduler's LISTEN in place", within: .seconds(30)) {
+            try await count(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%callout_status_changes%'") == 1
+        }
+        try await Task.sleep(for: .milliseconds(200))
         try await database.query("UPDATE callouts SET status = 'running' WHERE id = \(callout)", logger: logger)
-        let deadline = ContinuousClock.now + .seconds(3)
+        let deadline = ContinuousClock.now + .seconds(10)
         var queued = 0
         while ContinuousClock.now < deadline {
             queued = try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(callout) AND status = 'queued'")
@@ -328,6 +352,44 @@ import Testing
         #expect(byTopic == ["phone-calls.queue": 1, "phone-calls.remote-fetch": 3])
         // A second sweep finds nothing: each call's news is fresh now.
         #expect(try await sweeper.sweep().values.allSatisfy { $0 == 0 })
+    }
+
+    /// Past the policy's `expires_at`, the participations still waiting for an attempt (here two waiting for
+    /// their retry) finish as `expired` and get no further call; the calls already under way are left to finish
+    /// and their participations settled as usual.
+    @Test func participationsStillWaitingExpireWithThePolicy() async throws {
+        let account = try await seed.createAccount(
+            rate: 100, autopilot: ["enabled": true, "retry": ["statuses": ["busy"], "delays": ["60s"], "max_attempts": 3]])
+        let callout = try await seed.createCallout(
+            accountID: account, participants: 4, settings: ["autopilot": ["expires_at": "2099-01-01T00:00:00Z"]],
+            firstNumber: 85_553_000_000)
+        let scheduler = scheduler()
+        try await scheduler.tick()
+        #expect(try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(callout)") == 4)
+        try await finishCalls(callout: callout, statuses: ["busy", "busy"])
+        try await scheduler.tick()
+        let waiting = try await participations(callout: callout)
+        #expect(waiting.map(\.outcome) == [nil, nil, nil, nil])
+        #expect(waiting.prefix(2).allSatisfy { ($0.retryInSeconds ?? 0) > 30 }, "two wait for their retry: \(waiting)")
+
+        // The alert's time is over.
+        try await database.query(
+            """
+            UPDATE callouts SET settings = jsonb_set(settings, '{autopilot,expires_at}', to_jsonb(\(Timestamp.iso8601(Date().addingTimeInterval(-1)))::text))
+            WHERE id = \(callout)
+            """, logger: logger)
+        try await scheduler.tick()
+        let expired = try await participations(callout: callout)
+        #expect(expired.map(\.outcome) == ["expired", "expired", nil, nil], "\(expired)")
+        #expect(expired.allSatisfy { $0.retryInSeconds == nil })
+        // Made due, the expired ones are not called again; the calls under way finish and settle.
+        try await database.query(
+            "UPDATE callout_participations SET next_attempt_at = now() WHERE callout_id = \(callout) AND outcome = 'expired'", logger: logger)
+        try await finishCalls(callout: callout, statuses: ["completed", "completed"])
+        try await scheduler.tick()
+        #expect(try await count("SELECT count(*) FROM phone_calls WHERE callout_id = \(callout)") == 4, "no call after the expiry")
+        #expect(try await participations(callout: callout).map(\.outcome) == ["expired", "expired", "answered", "answered"])
+        #expect(try await seed.isFinished(calloutID: callout))
     }
 
     /// Settings that do not parse are refused with the seeds' error format.

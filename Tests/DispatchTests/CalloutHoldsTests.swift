@@ -18,9 +18,15 @@ import Testing
         // A read a day old would never be refreshed in this test: only the notifications can change the answer.
         let holds = CalloutHolds(client: database, logger: logger, maximumAge: .seconds(86_400))
         #expect(try await holds.isHeld(callout) == false)
-        let listening = Task { await holds.listen() }
+        let (started, announce) = AsyncStream.makeStream(of: Void.self)
+        let listening = Task { await holds.listen { announce.yield() } }
         defer { listening.cancel() }
-        try await Task.sleep(for: .milliseconds(300))
+        // Once the LISTEN is in place (not after a guessed delay): a change before it would go unannounced.
+        let inPlace = try await within(.seconds(10), "the holds' LISTEN in place") {
+            for await _ in started { return true }
+            return false
+        }
+        #expect(inPlace)
 
         try await database.query("UPDATE callouts SET status = 'paused' WHERE id = \(callout)", logger: logger)
         #expect(try await eventually { holds.isHeldNow(callout) }, "the pause was pushed")

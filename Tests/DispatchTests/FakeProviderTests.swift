@@ -96,11 +96,15 @@ import Testing
             default: Issue.record("unexpected outcome")
             }
         }
-        #expect(created == 5)
-        #expect(throttled == 3)
+        // The cap's invariant: never more than 5 accepted in any second. Eight sent at once arrive within a second
+        // on any machine worth testing on, so 3 are refused; should a stalled machine spread them wider, more
+        // may pass, but never above the cap, and every request is answered one way or the other.
         let ledger = try await harness.ledger()
-        #expect(ledger["creates"]?.intValue == 5)
-        #expect(ledger["throttled"]?.intValue == 3)
+        #expect(created + throttled == 8)
+        #expect(created >= 5, "the first 5 of a second are accepted")
+        #expect(ledger["creates"]?.intValue == created && ledger["throttled"]?.intValue == throttled)
+        #expect((ledger["max_creates_in_any_second"]?.intValue ?? 99) <= 5, "never above the cap in any sliding second")
+        if created == 5 { #expect(throttled == 3) }
     }
 
     @Test func outcomeMixAndRequestParameterNames() throws {

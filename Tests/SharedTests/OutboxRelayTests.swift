@@ -92,4 +92,63 @@ import Testing
         }
         withExtendedLifetime(broker) {}
     }
+
+    /// Two relays at once, as two processes would run them (each its own pool and producer): one publishes at a
+    /// time, and when it stops the other takes over where it left off. Every row reaches the topic once, in order
+    /// per key, through two handovers.
+    @Test func twoRelaysAtOncePublishEachRowOnceAndHandOver() async throws {
+        let database = try await TestDatabases.shared.client(suite: "outboxrelaypair")
+        let url = try await TestDatabases.shared.url(suite: "outboxrelaypair")
+        let otherProcess = PostgresClient(
+            configuration: try DatabaseConfiguration(url: url, maximumConnections: 5).clientConfiguration, backgroundLogger: logger)
+        let pool = Task { await otherProcess.run() }
+        defer { pool.cancel() }
+        let broker = try LocalKafkaBroker(topics: Topic.allCases.map { "pair." + $0.rawValue }, partitions: 4)
+        let kafka = KafkaConfiguration.local(bootstrapServers: broker.bootstrapServers, topicPrefix: "pair.")
+
+        var (first, _) = try startRelay(database: database, kafka: kafka)
+        let (second, _) = try startRelay(database: otherProcess, kafka: kafka)
+        try await enqueue(0..<400, database: database)
+        try await waitUntilPublished(database)
+        // The first stops: if it was publishing, the second takes over.
+        first.cancel()
+        _ = try? await first.value
+        try await enqueue(400..<700, database: database)
+        try await waitUntilPublished(database)
+        // The first is back and the second stops: whichever held the lock, a handover has happened by now.
+        (first, _) = try startRelay(database: database, kafka: kafka)
+        second.cancel()
+        _ = try? await second.value
+        try await enqueue(700..<1000, database: database)
+        try await waitUntilPublished(database)
+        first.cancel()
+        _ = try? await first.value
+
+        let consumer = try KafkaConsumer(
+            configuration: kafka, groupID: "pair-check", topics: ["pair." + Topic.phoneCallsQueue.rawValue], logger: logger)
+        consumer.startPolling()
+        let (all, sequencesByKey) = try await within(.seconds(30), "the 1000 outbox rows on the topic") {
+            var sequencesByKey: [String: [Int64]] = [:]
+            var all: [Int64] = []
+            for await message in consumer.messages {
+                guard case .integer(let sequence)? = try JSONParser.parse(message.value)["sequence"] else { continue }
+                all.append(sequence)
+                sequencesByKey[message.keyString ?? "", default: []].append(sequence)
+                if all.count == 1000 { break }
+            }
+            return (all, sequencesByKey)
+        }
+        await consumer.close()
+        #expect(all.count == 1000)
+        #expect(Set(all) == Set(0..<1000), "each row once")
+        let offsets = try await database.query(
+            "SELECT count(DISTINCT (topic, kafka_partition, kafka_offset)), count(*) FROM outbox_messages WHERE published_at IS NOT NULL",
+            logger: logger
+        ).single { try $0.decode((Int, Int).self) }
+        #expect(offsets.0 == offsets.1, "each row recorded with its own place on the topic")
+        for (key, sequences) in sequencesByKey {
+            #expect(sequences == sequences.sorted(), "order of \(key)")
+        }
+        withExtendedLifetime(broker) {}
+    }
 }

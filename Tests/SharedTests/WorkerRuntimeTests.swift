@@ -69,17 +69,28 @@ import Testing
         #expect(letters.count == 2)
         #expect(letters.allSatisfy { $0.error.hasPrefix("poison message: not a job: poison-") })
 
-        // Everything was committed: the group's next member finds nothing left to read.
+        // Everything was committed: the group's next member finds nothing left to read. Markers published now,
+        // one or more on each of the 4 partitions, show it reading: once it has a marker from every partition, an
+        // uncommitted message (older on its partition) would have come before it.
+        let markers = (0..<40).map { KafkaOutgoingMessage(topic: topic, key: "marker-\($0)", value: Array("marker".utf8)) }
+        for result in await producer.send(batch: markers) { _ = try result.get() }
         let next = try KafkaConsumer(configuration: kafka, groupID: "runtime", topics: [topic], logger: logger)
         next.startPolling()
-        let leftovers = Task {
-            var count = 0
-            for await _ in next.messages { count += 1 }
-            return count
+        let leftovers = try await within(.seconds(60), "a marker from each of the 4 partitions") {
+            var leftovers = 0
+            var markedPartitions = Set<Int32>()
+            for await message in next.messages {
+                if message.value == Array("marker".utf8) {
+                    markedPartitions.insert(message.partition)
+                    if markedPartitions.count == 4 { break }
+                } else {
+                    leftovers += 1
+                }
+            }
+            return leftovers
         }
-        try await Task.sleep(for: .seconds(8))
         await next.close()
-        #expect(await leftovers.value == 0)
+        #expect(leftovers == 0)
         withExtendedLifetime(broker) {}
     }
 

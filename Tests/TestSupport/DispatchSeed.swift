@@ -26,13 +26,16 @@ public struct DispatchSeed: Sendable {
         ).single { try $0.decode(Int64.self) }
     }
 
-    /// `count` (under 100,000) contacts and a `queued` phone call for each; returns the call ids.
+    /// `count` (under 100,000 in all for the account) new contacts and a `queued` phone call for each; returns
+    /// the call ids. Numbers go on from the account's last contact, so a test can add calls later.
     public func queuedCalls(accountID: Int64, count: Int, calloutID: Int64? = nil) async throws -> [Int64] {
         let rows = try await client.query(
             """
             WITH contacts AS (
                 INSERT INTO contacts (account_id, msisdn)
-                SELECT \(accountID), '+' || (85510000000 + \(accountID) * 100000 + n)::text FROM generate_series(1, \(count)) n
+                SELECT \(accountID), '+' || (85510000000 + \(accountID) * 100000 + n)::text
+                FROM generate_series(1, \(count)) s (i)
+                CROSS JOIN LATERAL (SELECT count(*) + s.i AS n FROM contacts WHERE account_id = \(accountID)) existing
                 RETURNING id, msisdn
             )
             INSERT INTO phone_calls (account_id, contact_id, callout_id, msisdn, status, remote_request_params)

@@ -91,9 +91,9 @@ public final class CalloutHolds: Sendable {
     }
 
     /// Keeps the answers current from PostgreSQL's notifications until the task is cancelled (the queue worker
-    /// runs it beside its consumer).
-    public func listen() async {
-        await CalloutStatusListener(client: client, logger: logger).run { calloutID, status in
+    /// runs it beside its consumer). `onListening` runs each time the LISTEN is in place.
+    public func listen(onListening: @escaping @Sendable () -> Void = {}) async {
+        await CalloutStatusListener(client: client, logger: logger).run(onListening: onListening) { calloutID, status in
             let held = status == CalloutStatus.paused.rawValue || status == CalloutStatus.stopped.rawValue
             self.state.withLock { state in
                 guard state.askedAt[calloutID] != nil || state.held[calloutID] != nil else { return }

@@ -14,7 +14,7 @@ struct FakeProviderCommand: AsyncParsableCommand {
             http://127.0.0.1:<port>. Its behaviour comes from environment variables (options override them): \
             FAKE_PROVIDER_OUTCOMES (completed=70,busy=10,no-answer=15,failed=5), FAKE_PROVIDER_QUEUE_SECONDS, \
             FAKE_PROVIDER_RING_SECONDS, FAKE_PROVIDER_TALK_SECONDS, FAKE_PROVIDER_LATENCY_SECONDS, \
-            FAKE_PROVIDER_429_RATE, FAKE_PROVIDER_500_RATE, FAKE_PROVIDER_MAX_CALLS_PER_SECOND, \
+            FAKE_PROVIDER_429_RATE, FAKE_PROVIDER_500_RATE, FAKE_PROVIDER_500_AFTER_CREATE_RATE, FAKE_PROVIDER_MAX_CALLS_PER_SECOND, \
             FAKE_PROVIDER_AUTH_TOKEN. GET /_fake/ledger shows every create it received; DELETE clears it.
             """)
 
@@ -27,12 +27,18 @@ struct FakeProviderCommand: AsyncParsableCommand {
     @Option(help: "Share of creates answered 500, 0…1 (env FAKE_PROVIDER_500_RATE).")
     var errorRate: Double?
 
+    @Option(help: "Share of creates that make the call and still answer 500, 0…1 (env FAKE_PROVIDER_500_AFTER_CREATE_RATE).")
+    var errorAfterCreateRate: Double?
+
     @Option(help: "Creates accepted per second before 429, 0 for no cap (env FAKE_PROVIDER_MAX_CALLS_PER_SECOND).")
     var maxCallsPerSecond: Int?
 
     func validate() throws {
         if let throttleRate, !(0...1).contains(throttleRate) { throw ValidationError("--throttle-rate must be within 0…1") }
         if let errorRate, !(0...1).contains(errorRate) { throw ValidationError("--error-rate must be within 0…1") }
+        if let errorAfterCreateRate, !(0...1).contains(errorAfterCreateRate) {
+            throw ValidationError("--error-after-create-rate must be within 0…1")
+        }
         if let maxCallsPerSecond, maxCallsPerSecond < 0 { throw ValidationError("--max-calls-per-second must be 0 or more") }
     }
 
@@ -43,6 +49,7 @@ struct FakeProviderCommand: AsyncParsableCommand {
         var settings = try FakeProviderSettings(environment: environment)
         if let throttleRate { settings.throttleRate = throttleRate }
         if let errorRate { settings.errorRate = errorRate }
+        if let errorAfterCreateRate { settings.errorAfterCreateRate = errorAfterCreateRate }
         if let maxCallsPerSecond { settings.maxCallsPerSecond = maxCallsPerSecond }
         let port = try port ?? environment.integer("FAKE_PROVIDER_PORT", default: 4010, range: 0...65535)
         let host = environment.string("HOST", default: "127.0.0.1")

@@ -93,14 +93,15 @@ final class DispatchHarness: Sendable {
     }
 
     func queueWorker(
-        group: String, claimTimeout: Duration = .seconds(30), concurrency: Int = 128, producer: KafkaProducer
+        group: String, claimTimeout: Duration = .seconds(30), concurrency: Int = 128, producer: KafkaProducer,
+        defaults: ProviderDefaults? = nil
     ) throws -> WorkerRuntime {
         var settings = QueueHandler.Settings()
         settings.firstRetryDelay = .milliseconds(100)
         settings.maximumRetryDelay = .seconds(1)
         let handler = QueueHandler(
             claims: DialClaims(client: database, logger: logger, claimTimeout: claimTimeout),
-            accounts: ProviderAccounts(client: database, defaults: defaults, secrets: secrets, logger: logger),
+            accounts: ProviderAccounts(client: database, defaults: defaults ?? self.defaults, secrets: secrets, logger: logger),
             limiter: DialRateLimiter(schedule: DialSchedule(client: database, logger: logger)),
             provider: ProviderClient(http: Self.providerHTTP, requestTimeout: .seconds(5), logger: logger),
             events: StatusEventPublisher(producer: producer, kafka: kafka), holds: CalloutHolds(client: database, logger: logger),
