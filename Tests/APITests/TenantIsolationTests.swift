@@ -172,9 +172,12 @@ import Testing
         var msisdn = "+252662345900"
     }
 
-    func makeWorld(_ client: some TestClientProtocol) async throws -> World {
-        let (account, token) = try await api.account()
+    /// `owner`: another set of records for an account that has one already (`variant` keeps numbers distinct).
+    func makeWorld(_ client: some TestClientProtocol, owner: (Account, String)? = nil, variant: Int = 0) async throws -> World {
+        let (account, token): (Account, String)
+        if let owner { (account, token) = owner } else { (account, token) = try await api.account() }
         var world = World(account: account, token: token)
+        world.msisdn = "+2526623459\(variant)0"
         let contact = try await client.create("/api/contacts", token: token, form: "msisdn=\(world.msisdn)&metadata[x]=1")
         let callout = try await client.create("/api/callouts", token: token)
         let participation = try await client.create(
@@ -186,7 +189,7 @@ import Testing
         let population = try await client.create(
             "/api/callouts/\(callout)/callout_populations", token: token, form: "contact_filter_params[metadata][x]=1")
         let endpoint = try await client.create("/api/webhook_endpoints", token: token, form: "url=https%3A%2F%2F93.184.216.34%2Fa")
-        let entry = try await client.create("/api/do_not_call_entries", token: token, form: "msisdn=+252662345901")
+        let entry = try await client.create("/api/do_not_call_entries", token: token, form: "msisdn=+2526623459\(variant)1")
         let event = try await api.database.query(
             """
             INSERT INTO remote_phone_call_events (account_id, phone_call_id, remote_call_id, remote_direction, call_flow_logic)
@@ -270,6 +273,36 @@ import Testing
             #expect(checked == Self.expectations.count - 3, "every route with a token was tried")
             let after = try await snapshot(client, world)
             for (key, value) in before { #expect(after[key] == value, "A's \(key) changed after B's requests") }
+        }
+    }
+
+    /// Every listing the router serves (top-level and nested under a record) paginates alike: asked for page 2
+    /// of pages of one (two of each record exist where the world makes two), it answers `Per-Page: 1`, its
+    /// `Total`, and a `Link` whose first and previous pages are the same path with page 1. Found from the route
+    /// list, so a listing added later is checked too.
+    @Test func everyListingPaginatesWithLinkHeaders() async throws {
+        try await api.test { client in
+            let world = try await makeWorld(client)
+            _ = try await makeWorld(client, owner: (world.account, world.token), variant: 1)
+            var listings: [String] = []
+            var paged: [String] = []
+            for route in Self.servedRoutes(api).sorted() where route.hasPrefix("GET ") && !route.hasSuffix("{id}") {
+                let (method, path) = Self.path(route, ids: world.ids)
+                let response = try await client.request(method, path + "?per_page=1&page=2", token: world.token)
+                guard response.status == .ok, (try? response.json.arrayValue) != nil else { continue }
+                listings.append(route)
+                #expect(response.headers[.perPageHeader] == "1", "\(route): Per-Page")
+                let total = Int(response.headers[.totalHeader] ?? "")
+                #expect(total != nil, "\(route): Total")
+                guard let total, total >= 2 else { continue }
+                paged.append(route)
+                let link = response.headers[.linkHeader] ?? ""
+                #expect(link.contains("<http://localhost\(path)?per_page=1&page=1>; rel=\"first\""), "\(route): first in \(link)")
+                #expect(link.contains("<http://localhost\(path)?per_page=1&page=1>; rel=\"prev\""), "\(route): prev in \(link)")
+                if total > 2 { #expect(link.contains("page=3>; rel=\"next\""), "\(route): next in \(link)") }
+            }
+            #expect(listings.count >= 20, "listings found: \(listings)")
+            #expect(paged.count >= 10, "listings with two pages: \(paged)")
         }
     }
 
