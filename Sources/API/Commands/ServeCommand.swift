@@ -57,8 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
                     database: database, producer: producer, kafka: configuration.kafka, environment: environment, logger: logger))
         }
         let secrets = dependencies.settings.secrets
+        let migrationSettings = try Migrator.Settings(environment: environment)
         app.beforeServerStarts {
-            if migrate { try await Migrator(client: database, logger: logger).migrate() }
+            if migrate { try await Migrator(client: database, settings: migrationSettings, logger: logger).migrate() }
             // Secrets stored before they were sealed (an upgrade) are sealed now; a no-op once done.
             if let secrets {
                 let report = try await StoredSecrets(client: database, box: secrets, logger: logger).reseal(onlyPlaintext: true)

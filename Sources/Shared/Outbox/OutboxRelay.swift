@@ -69,6 +69,8 @@ public final class OutboxRelay: Service, Sendable {
     private let stalls = Counter(label: "scfm_outbox_relay_stalls_total")
     /// When the publishing loop last finished a step (ContinuousClock nanoseconds since `started`).
     private let lastStep = Atomic<Int64>(0)
+    /// When a standby relay last counted the backlog (nanoseconds since `started`; -1: never).
+    private let lastStandbyCount = Atomic<Int64>(-1)
     private let started = ContinuousClock.now
 
     public init(
@@ -151,7 +153,12 @@ public final class OutboxRelay: Service, Sendable {
             let acquired = try await connection.query(
                 "SELECT pg_try_advisory_lock(\(Self.leadershipLock))", logger: self.logger
             ).single { try $0.decode(Bool.self) }
-            guard acquired else { return }
+            guard acquired else {
+                // A standby relay still reports the backlog (every 15 s), so the alert on it does not depend on
+                // which process leads or on the leader being alive.
+                try await self.recordBacklogIfDue(connection)
+                return
+            }
             self.logger.info("outbox relay is publishing")
             defer { self.logger.info("outbox relay stopped publishing") }
             do {
@@ -377,6 +384,17 @@ public final class OutboxRelay: Service, Sendable {
             WHERE o.id = d.id
             """, logger: logger)
         published.increment(by: delivered.count)
+    }
+
+    private func recordBacklogIfDue(_ connection: PostgresConnection) async throws {
+        let now = (ContinuousClock.now - started).nanoseconds
+        let last = lastStandbyCount.load(ordering: .relaxed)
+        guard last < 0 || now - last >= Duration.seconds(15).nanoseconds else { return }
+        lastStandbyCount.store(now, ordering: .relaxed)
+        let pending = try await connection.query(
+            "SELECT count(*) FROM outbox_messages WHERE published_at IS NULL", logger: logger
+        ).single { try $0.decode(Int64.self) }
+        backlog.record(pending)
     }
 
     private func deletePublished() async throws {
