@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 import Shared
 import TestSupport
@@ -43,7 +44,7 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "\(Self.binary) is built")
         let help = try run(["--help"], [:])
         #expect(help.status == 0)
-        for command in ["serve", "migrate", "create-super-admin", "accounts", "access-tokens", "secrets", "trunks", "task"] {
+        for command in ["serve", "migrate", "create-super-admin", "accounts", "access-tokens", "secrets", "trunks", "task", "dead-letters"] {
             #expect(help.output.contains(command), "--help names \(command)")
         }
         let secrets = try run(["secrets", "--help"], [:])
@@ -98,5 +99,36 @@ import Testing
         let rotatedToken = try await database.query("SELECT twilio_auth_token FROM accounts WHERE id = \(id)", logger: .init(label: "cli"))
             .single { try $0.decode(String.self) }
         #expect(try SecretBox(secretsKey: SecretsKey(base64: keyB)).open(SealedSecret(stored: rotatedToken), for: .twilioAuthToken) == "cli-token")
+    }
+
+    /// `dead-letters list` shows what workers gave up on; `replay` writes the JSON jobs back to the outbox under
+    /// their topic (the published prefix taken off) and removes them, leaving a poison message where it is.
+    @Test func deadLettersAreListedAndReplayedThroughTheOutbox() async throws {
+        let url = try await TestDatabases.shared.url(suite: "command_line_dead_letters")
+        let database = try await TestDatabases.shared.client(suite: "command_line_dead_letters")
+        let logger = Logger(label: "cli")
+        try await database.query(
+            """
+            INSERT INTO dead_letters (topic, partition, message_offset, message_key, payload, error, attempts) VALUES
+              ('env1.phone-calls.queue', 0, 7, '42', convert_to('{"phone_call_id":42,"account_id":1}', 'UTF8'), 'database unavailable', 5),
+              ('env1.phone-calls.queue', 1, 9, '43', convert_to('not json', 'UTF8'), 'poison message: not a job', 1)
+            """, logger: logger)
+        let environment = ["DATABASE_URL": url, "KAFKA_TOPIC_PREFIX": "env1."]
+
+        let listed = try run(["dead-letters", "list"], environment)
+        #expect(listed.status == 0, "\(listed.error)")
+        #expect(listed.output.contains("env1.phone-calls.queue[0]@7") && listed.output.contains("database unavailable"), "\(listed.output)")
+        #expect(try run(["dead-letters", "replay"], environment).status != 0, "nothing named: refused")
+
+        let replayed = try run(["dead-letters", "replay", "--all"], environment)
+        #expect(replayed.status == 0, "\(replayed.error)")
+        #expect(replayed.output.contains("Replayed 1 dead letter"), "\(replayed.output)")
+        #expect(replayed.output.contains("not a JSON job"), "\(replayed.output)")
+        let outbox = try await database.query(
+            "SELECT topic, message_key, payload FROM outbox_messages WHERE published_at IS NULL", logger: logger
+        ).single { try $0.decode((String, String, JSONValue).self) }
+        #expect(outbox.0 == "phone-calls.queue" && outbox.1 == "42" && outbox.2["phone_call_id"] == 42 && outbox.2["account_id"] == 1)
+        let left = try await database.query("SELECT message_offset FROM dead_letters", logger: logger).single { try $0.decode(Int64.self) }
+        #expect(left == 9, "the poison message stays")
     }
 }

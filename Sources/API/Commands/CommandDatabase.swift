@@ -25,6 +25,12 @@ struct CommandFailure: Error, CustomStringConvertible {
             throw CommandFailure(description: JSONSerializer.string(errors.json))
         } catch is RecordNotFound {
             throw CommandFailure(description: "not found (no such record in this account)")
+        } catch let error as PSQLError {
+            // The server's own sentence (PSQLError's description hides it): an operator at a terminal needs it.
+            if let message = error.serverInfo?[.message] {
+                throw CommandFailure(description: "database: \(message)")
+            }
+            throw CommandFailure(description: "database: \(String(reflecting: error))")
         }
     }
 }

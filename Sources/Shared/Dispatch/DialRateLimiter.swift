@@ -89,8 +89,10 @@ actor AccountDialSlots {
     private let clock: DatabaseClock
 
     private let missedSlots = Counter(label: "scfm_dial_slots_missed_total")
+    private let rateFactor: Gauge
 
     init(accountID: Int64, schedule: DialSchedule, settings: DialRateLimiter.Settings, clock: DatabaseClock) {
+        rateFactor = Gauge(label: "scfm_dial_rate_factor", dimensions: [("account_id", "\(accountID)")])
         self.clock = clock
         self.accountID = accountID
         self.schedule = schedule
@@ -132,10 +134,13 @@ actor AccountDialSlots {
             let schedule = schedule
             let accountID = accountID
             let clock = clock
+            let rateFactor = rateFactor
             lease = (
                 id,
                 Task {
                     let lease = try await schedule.lease(accountID: accountID, count: count, rate: rate)
+                    // The gauge follows the database's value, raised as well as lowered, whichever worker changed it.
+                    rateFactor.record(lease.rateFactor)
                     let slots = clock.place(lease)
                     if !lease.granted {
                         // Booked ahead by other workers: come back when booking opens again.

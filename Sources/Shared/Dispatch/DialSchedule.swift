@@ -15,6 +15,8 @@ public struct DialSchedule: Sendable {
         public let databaseNow: Double
         /// When booking will be open again (the booked end minus the horizon).
         public let retryAt: Double
+        /// The account's rate factor after this lease (lowered by 429s, raised again by leases).
+        public let rateFactor: Double
     }
 
     let client: PostgresClient
@@ -61,12 +63,12 @@ public struct DialSchedule: Sendable {
                          AND s.rate_raised_at < (SELECT now FROM clock) - interval '1 second'
                     THEN (SELECT now FROM clock) ELSE s.rate_raised_at END
             RETURNING last_lease_granted, extract(epoch FROM last_lease_started_at)::float8,
-                      extract(epoch FROM next_slot_at)::float8, extract(epoch FROM clock_timestamp())::float8
+                      extract(epoch FROM next_slot_at)::float8, extract(epoch FROM clock_timestamp())::float8, rate_factor::float8
             """, logger: logger)
-        let (granted, start, end, now) = try await rows.single { try $0.decode((Bool, Double, Double, Double).self) }
+        let (granted, start, end, now, factor) = try await rows.single { try $0.decode((Bool, Double, Double, Double, Double).self) }
         return Lease(
             granted: granted, start: start, spacing: granted ? (end - start) / Double(count) : 0, count: granted ? count : 0,
-            databaseNow: now, retryAt: end - horizon.seconds)
+            databaseNow: now, retryAt: end - horizon.seconds, rateFactor: factor)
     }
 
     /// The provider said 429 often enough: dial at 70 % of the current rate, at most one step a second,
