@@ -10,7 +10,12 @@ PhoneCallQueue batch operations, dialled at the account's --rate calls/s. While 
   - once, PostgreSQL is crashed (immediate shutdown, no checkpoint) and started again --database-down s later;
   - once, the broker is killed (SIGKILL: every message and committed offset gone) and started again, empty, on
     the same port --broker-down s later; the scheduler's job reconciler sends again what it lost;
-  - once, the broker process is frozen (SIGSTOP) for --broker-pause seconds and then resumed.
+  - once, the broker process is frozen (SIGSTOP) for --broker-pause seconds and then resumed;
+  - while the broker is down, the API must stay ready (/health 200, "degraded") and accept every provider
+    callback (none of the provider's callbacks may fail in that window): it needs only the database;
+  - once the CalloutPopulation is running, its worker is asked to stop (SIGTERM): it must exit within
+    --stop-within seconds (after the chunk in hand), and the operation is finished by the worker started again
+    (the call-by-call check below proves nothing was lost or made twice).
 
 When every call is dialled the faults stop; calls whose final status callback was lost (the API was answering
 500 while the database was down) are fetched from the provider with PhoneCallQueueRemoteFetch, as SCFM's
@@ -101,6 +106,8 @@ class System:
             "JOB_REDELIVERY_SECONDS": "10",
             "RECONCILE_INTERVAL_SECONDS": "2",
             "OUTBOX_MAX_PARTITION_LAG": "20000",
+            # Several chunks per CalloutPopulation, so that its worker can be asked to stop between two.
+            "BATCH_CHUNK_SIZE": "20000",
         })
 
     def note(self, what):
@@ -222,6 +229,14 @@ class Faults:
         self.broker_killed = False
         self.broker_restart_at = None
         self.kills = 0
+        # The API while the broker is down: /health answers, and callbacks failed at the provider meanwhile.
+        self.outage_health = []
+        self.outage_callbacks_failed = None
+        self.outage_failed_at_start = None
+        # The population worker asked to stop mid-operation.
+        self.population_running = False
+        self.population_stop = None
+        self.population_stopped_in = None
 
     def tick(self, dialled, total):
         now = time.time()
@@ -230,8 +245,13 @@ class Faults:
                 self.system.restart(restart[1])
                 self.system.note(f"restarted {restart[1]}")
                 self.pending_restarts.remove(restart)
+        self.tick_population_stop(now)
+        if self.broker_restart_at:
+            self.outage_health.append(api_health(self.system))
         if now >= self.next_kill:
             down = {name for _, name in self.pending_restarts}
+            if self.population_stop and not self.population_stopped_in:
+                down.add("population-1")
             name = self.generator.choice([name for name in self.system.workers if name not in down])
             self.system.processes[name].kill()
             self.system.processes[name].wait()
@@ -250,14 +270,19 @@ class Faults:
             self.system.note("PostgreSQL started again (WAL recovery)")
         if not self.broker_killed and dialled >= total * 0.45:
             self.broker_killed = True
+            self.outage_failed_at_start = callbacks_failed(self.system)
             self.system.processes["broker"].kill()
             self.system.processes["broker"].wait()
             self.system.note(f"broker killed (SIGKILL), every message lost; started again in {self.options.broker_down:g} s")
             self.broker_restart_at = now + self.options.broker_down
         if self.broker_restart_at and now >= self.broker_restart_at:
             self.broker_restart_at = None
+            failed = callbacks_failed(self.system)
+            if failed is not None and self.outage_failed_at_start is not None:
+                self.outage_callbacks_failed = failed - self.outage_failed_at_start
             self.system.restart("broker")
-            self.system.note("broker started again, empty, on the same port")
+            self.system.note(f"broker started again, empty, on the same port (API /health meanwhile: {summarize(self.outage_health)}; "
+                             f"callbacks failed meanwhile: {self.outage_callbacks_failed})")
         if not self.broker_paused and not self.broker_restart_at and dialled >= total * 0.6:
             self.broker_paused = True
             os.kill(self.system.processes["broker"].pid, signal.SIGSTOP)
@@ -267,6 +292,27 @@ class Faults:
             self.broker_resume_at = None
             os.kill(self.system.processes["broker"].pid, signal.SIGCONT)
             self.system.note("broker resumed (SIGCONT)")
+
+    def tick_population_stop(self, now):
+        """SIGTERM to the population worker once its operation runs; times its exit, then starts it again."""
+        process = self.system.processes.get("population-1")
+        if process is None:
+            return
+        if self.population_running and self.population_stop is None and process.poll() is None:
+            self.population_stop = now
+            process.terminate()
+            self.system.note("SIGTERM population-1 while its CalloutPopulation runs")
+        elif self.population_stop and self.population_stopped_in is None:
+            if process.poll() is not None:
+                self.population_stopped_in = round(now - self.population_stop, 1)
+                self.system.note(f"population-1 stopped {self.population_stopped_in} s after SIGTERM (exit {process.returncode}); starting it again")
+                self.system.restart("population-1")
+            elif now - self.population_stop > self.options.stop_within * 3:
+                self.population_stopped_in = round(now - self.population_stop, 1)
+                self.system.note(f"population-1 did not stop within {self.population_stopped_in} s of SIGTERM: killed")
+                process.kill()
+                process.wait()
+                self.system.restart("population-1")
 
     def settle(self):
         """Ends every fault in progress: restarts what is down."""
@@ -291,6 +337,31 @@ class Faults:
     def complete(self):
         return (self.database_crashed and self.broker_paused and self.broker_killed and not self.database_restart_at
                 and not self.broker_resume_at and not self.broker_restart_at)
+
+
+def api_health(system):
+    """The API's /health status code (0: no answer)."""
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", system.options.api_port, timeout=2)
+        connection.request("GET", "/health")
+        return connection.getresponse().status
+    except OSError:
+        return 0
+
+
+def summarize(statuses):
+    counts = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return ", ".join(f"{status}: {count}" for status, count in sorted(counts.items())) or "not asked"
+
+
+def callbacks_failed(system):
+    """How many of the provider's status callbacks the API did not accept so far (the fake provider's count)."""
+    try:
+        return provider_get(system, "/_fake/ledger")["status_callbacks_failed"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def jobs_redelivered(system):
@@ -420,7 +491,9 @@ def main():
     parser.add_argument("--kill-every", type=float, default=8, help="mean seconds between worker kills")
     parser.add_argument("--database-down", type=float, default=5, help="seconds PostgreSQL stays down")
     parser.add_argument("--broker-pause", type=float, default=10, help="seconds the broker stays frozen")
-    parser.add_argument("--broker-down", type=float, default=3, help="seconds the killed broker stays down")
+    parser.add_argument("--broker-down", type=float, default=10, help="seconds the killed broker stays down")
+    parser.add_argument("--stop-within", type=float, default=30,
+                        help="seconds a population worker may take to stop after SIGTERM (the chunk in hand)")
     parser.add_argument("--broker-port", type=int, default=int(os.environ.get("SCFM_CHAOS_BROKER_PORT", 9396)))
     parser.add_argument("--population-workers", type=int, default=1)
     parser.add_argument("--queue-workers", type=int, default=3)
@@ -488,6 +561,7 @@ def main():
                     current = system.psql(f"SELECT status FROM batch_operations WHERE id = {operation[1]}")
                 except subprocess.CalledProcessError:
                     current = None
+                faults.population_running = operation[0] == "population" and current == "running"
                 if current == "finished":
                     system.note(f"{operation[0]} finished in {time.time() - operation[2]:.1f} s")
                     operation = None
@@ -543,6 +617,17 @@ def main():
             problems.append(f"the provider received {ledger['creates']} creates for {options.calls} calls")
         if ledger["repeated_to_count"]:
             problems.append(f"{ledger['repeated_to_count']} numbers dialled more than once")
+        report["api_health_while_broker_down"] = summarize(faults.outage_health)
+        report["callbacks_failed_while_broker_down"] = faults.outage_callbacks_failed
+        if not faults.outage_health or any(status != 200 for status in faults.outage_health):
+            problems.append(f"the API was not ready while the broker was down (/health: {summarize(faults.outage_health)})")
+        if faults.outage_callbacks_failed != 0:
+            problems.append(f"{faults.outage_callbacks_failed} provider callbacks failed while the broker was down")
+        report["population_stop_seconds"] = faults.population_stopped_in
+        if faults.population_stopped_in is None:
+            problems.append("the population worker was never asked to stop mid-operation (the operation ran too briefly)")
+        elif faults.population_stopped_in > options.stop_within:
+            problems.append(f"the population worker took {faults.population_stopped_in} s to stop after SIGTERM (limit {options.stop_within:g} s)")
         sent_per_second = dials_sent_per_second(system, callout)
         busiest_sent_second = max(sent_per_second.values() or [0])
         if busiest_sent_second > options.rate:

@@ -22,8 +22,10 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: RequestDeadlineMiddleware(deadline: dependencies.settings.requestTimeout))
 
-    OperationsController(database: dependencies.database, brokerProbe: dependencies.brokerProbe, logger: dependencies.logger)
-        .addRoutes(to: router)
+    OperationsController(
+        database: dependencies.database, brokerProbe: dependencies.brokerProbe, fallback: dependencies.settings.fallback,
+        logger: dependencies.logger
+    ).addRoutes(to: router)
 
     // The providers' callbacks carry a signature instead of an access token.
     ProviderWebhooksController(

@@ -1,4 +1,5 @@
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Logging
 import Operations
@@ -6,6 +7,8 @@ import PostgresNIO
 import Shared
 import TestSupport
 import Testing
+
+@testable import API
 
 @Suite(.timeLimit(.minutes(2))) struct OperationsTests {
     let api: TestAPI
@@ -59,6 +62,35 @@ import Testing
         }
         #expect(!healthy)
         #expect(body == ["status": "unavailable", "database": "unavailable", "broker": "not configured"])
+    }
+
+    /// The provider's FallbackUrl: the configured message as TwiML, without a token and without the database
+    /// (what a call hears while the database fails over); a hang-up when no message is configured.
+    @Test func theCallFlowFallbackIsServedWithoutTheDatabase() async throws {
+        var configuration = PostgresClient.Configuration(
+            host: "127.0.0.1", port: 1, username: "postgres", password: nil, database: "none", tls: .disable)
+        configuration.options.connectTimeout = .milliseconds(500)
+        let unreachable = PostgresClient(configuration: configuration)
+        let running = Task { await unreachable.run() }
+        defer { running.cancel() }
+        var dependencies = APIDependencies(database: unreachable, brokerProbe: nil, logger: api.logger)
+        dependencies.settings.fallback = CallFlowFallback(message: "Flood warning & evacuation <now>.", url: nil)
+        let app = Application(router: buildRouter(dependencies), logger: api.logger)
+        try await app.test(.router) { client in
+            for method in [HTTPRequest.Method.get, .post] {
+                let response = try await client.execute(uri: "/call_flows/fallback", method: method)
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/xml")
+                #expect(
+                    String(buffer: response.body)
+                        == #"<?xml version="1.0" encoding="UTF-8"?><Response><Say>Flood warning &amp; evacuation &lt;now&gt;.</Say><Pause length="1" /><Say>Flood warning &amp; evacuation &lt;now&gt;.</Say></Response>"#
+                )
+            }
+        }
+        try await api.test { client in
+            let response = try await client.request(.post, "/call_flows/fallback", token: nil)
+            #expect(response.text == #"<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>"#)
+        }
     }
 
     @Test func localBrokerServesTheSystemTopics() async throws {

@@ -29,6 +29,37 @@ import Testing
         #expect(ProviderCallback(form: "AccountSid=").accountSID == nil)
     }
 
+    /// With a fallback configured, a dial whose call flow is this API's names it as its FallbackUrl; a tenant's
+    /// own instructions or fallback are left alone.
+    @Test func dialsWhoseCallFlowIsOursFallBackToTheStaticAnswer() throws {
+        let tokens = CallbackTokens(secretsKey: try SecretsKey(base64: SecretsKey.generate()))
+        let endpoint = CallbackEndpoint(base: "https://scfm.example.org", tokens: tokens, fallbackURL: "https://scfm.example.org/call_flows/fallback")
+        let ours = CallbackParameters.adding(to: ["from": "1294"], phoneCallID: 9, endpoint: endpoint)
+        #expect(ours["fallback_url"] == "https://scfm.example.org/call_flows/fallback" && ours["fallback_method"] == "POST")
+        let theirs = CallbackParameters.adding(to: ["from": "1", "url": "https://tenant.example.org/flow.xml"], phoneCallID: 9, endpoint: endpoint)
+        #expect(theirs["fallback_url"] == nil, "the tenant's own call flow: its fallback is the tenant's business")
+        let ownFallback = CallbackParameters.adding(
+            to: ["from": "1", "FallbackUrl": "https://tenant.example.org/f.xml"], phoneCallID: 9, endpoint: endpoint)
+        #expect(ownFallback["fallback_url"] == nil && ownFallback["FallbackUrl"] == "https://tenant.example.org/f.xml")
+
+        let fromMessage = try CallFlowFallback(
+            environment: EnvironmentVariables(["CALL_FLOW_FALLBACK_MESSAGE": "Flood warning. Move to high ground."]),
+            publicBaseURL: "https://scfm.example.org")
+        #expect(fromMessage.url == "https://scfm.example.org/call_flows/fallback")
+        #expect(fromMessage.twiml.xml.contains("<Say>Flood warning. Move to high ground.</Say>"))
+        let hosted = try CallFlowFallback(
+            environment: EnvironmentVariables(["CALL_FLOW_FALLBACK_URL": "https://static.example.org/alert.xml"]), publicBaseURL: nil)
+        #expect(hosted.url == "https://static.example.org/alert.xml")
+        #expect(try CallFlowFallback(environment: EnvironmentVariables([:]), publicBaseURL: "https://scfm.example.org").url == nil)
+        #expect(throws: EnvironmentVariables.InvalidValue.self) {
+            try CallFlowFallback(environment: EnvironmentVariables(["CALL_FLOW_FALLBACK_URL": "ftp://x"]), publicBaseURL: nil)
+        }
+        #expect(throws: EnvironmentVariables.InvalidValue.self) {
+            try CallFlowFallback(
+                environment: EnvironmentVariables(["CALL_FLOW_FALLBACK_MESSAGE": String(repeating: "a", count: 1001)]), publicBaseURL: nil)
+        }
+    }
+
     @Test func dialsPointTheirCallbacksAtTheAPIUnlessTheySayOtherwise() throws {
         let tokens = CallbackTokens(secretsKey: try SecretsKey(base64: SecretsKey.generate()))
         let endpoint = CallbackEndpoint(base: "https://scfm.example.org", tokens: tokens)

@@ -11,10 +11,19 @@ import Shared
 struct OperationsController {
     let database: PostgresClient
     let brokerProbe: KafkaBrokerProbe?
+    let fallback: CallFlowFallback
     let logger: Logger
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("health", use: health)
+        // The provider's FallbackUrl (CallFlowFallback): static, no token, no database, nothing of any tenant.
+        let fallbackResponse = { @Sendable (_: Request, _: APIRequestContext) -> Response in
+            Response(
+                status: .ok, headers: [.contentType: TwiML.contentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: fallback.twiml.xml)))
+        }
+        router.get(RouterPath(String(CallFlowFallback.path.dropFirst())), use: fallbackResponse)
+        router.post(RouterPath(String(CallFlowFallback.path.dropFirst())), use: fallbackResponse)
         router.get("api/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],

@@ -33,6 +33,8 @@ struct APISettings: Sendable {
     var requestTimeout: Duration = .zero
     /// `MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT`, `MAX_ACTIVE_BATCH_OPERATIONS_PER_ACCOUNT`.
     var limits = AccountLimits()
+    /// `CALL_FLOW_FALLBACK_MESSAGE`: what `/call_flows/fallback` says (CallFlowFallback).
+    var fallback = CallFlowFallback(message: nil, url: nil)
 
     init() {}
 
@@ -54,5 +56,6 @@ struct APISettings: Sendable {
         )
         requestTimeout = .milliseconds(Int64(try environment.number("API_REQUEST_TIMEOUT_SECONDS", default: 30, range: 0...3600) * 1000))
         limits = try AccountLimits(environment: environment)
+        fallback = try CallFlowFallback(environment: environment, publicBaseURL: publicBaseURL)
     }
 }

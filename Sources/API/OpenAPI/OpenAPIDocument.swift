@@ -387,6 +387,20 @@ enum OpenAPIDocument {
                     "503": ["description": "Something is down.", "content": ["application/json": ["schema": Op.ref("Health")]]],
                 ],
             ])
+        for method in ["get", "post"] {
+            paths.add(
+                CallFlowFallback.path, method,
+                [
+                    "tags": ["Operations"], "security": [],
+                    "summary": "The static TwiML a provider plays when a call's flow cannot be fetched (its FallbackUrl)",
+                    "responses": [
+                        "200": [
+                            "description": "CALL_FLOW_FALLBACK_MESSAGE spoken, or a hang-up when none is configured.",
+                            "content": ["application/xml": ["schema": ["type": "string"]]],
+                        ]
+                    ],
+                ])
+        }
         paths.add(
             "/api/openapi.json", "get",
             [

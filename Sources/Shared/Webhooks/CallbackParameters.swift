@@ -13,7 +13,14 @@ public enum CallbackParameters {
         let given = Set(object.map { name, _ in TwilioParameterNames.pascalCase(name) })
         let endpoint = callbacks.url(phoneCallID: phoneCallID)
         if !given.contains("StatusCallback") { object["status_callback"] = .string(endpoint) }
-        if given.isDisjoint(with: instructionParameters) { object["url"] = .string(endpoint) }
+        if given.isDisjoint(with: instructionParameters) {
+            object["url"] = .string(endpoint)
+            // The call flow is ours: if it cannot be fetched, the provider plays the static fallback.
+            if let fallback = callbacks.fallbackURL, !given.contains("FallbackUrl") {
+                object["fallback_url"] = .string(fallback)
+                object["fallback_method"] = .string("POST")
+            }
+        }
         return .object(object)
     }
 }

@@ -31,10 +31,13 @@ public enum PublicBaseURL {
 public struct CallbackEndpoint: Sendable {
     public let base: String
     public let tokens: CallbackTokens
+    /// The dial's `FallbackUrl` when its call flow is this API's (`CallFlowFallback`); nil: none.
+    public let fallbackURL: String?
 
-    public init(base: String, tokens: CallbackTokens) {
+    public init(base: String, tokens: CallbackTokens, fallbackURL: String? = nil) {
         self.base = base
         self.tokens = tokens
+        self.fallbackURL = fallbackURL
     }
 
     /// The endpoint providers post call events to, for one phone call.

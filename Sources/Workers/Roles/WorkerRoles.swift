@@ -71,7 +71,9 @@ enum WorkerRoles {
         limiterSettings.headroom = try environment.number("DIAL_RATE_HEADROOM", default: limiterSettings.headroom, range: 0...0.5)
         var settings = QueueHandler.Settings()
         if let base = try PublicBaseURL.read(environment) {
-            settings.callbacks = CallbackEndpoint(base: base, tokens: CallbackTokens(secretsKey: try SecretsKey(environment: environment)))
+            settings.callbacks = CallbackEndpoint(
+                base: base, tokens: CallbackTokens(secretsKey: try SecretsKey(environment: environment)),
+                fallbackURL: try CallFlowFallback(environment: environment, publicBaseURL: base).url)
         }
         let handler = QueueHandler(
             claims: DialClaims(client: context.database, logger: context.logger, claimTimeout: claimTimeout),
