@@ -9,21 +9,27 @@ import Testing
 
 /// Queue and status workers over the mock cluster, a real PostgreSQL and the fake provider.
 @Suite(.serialized, .timeLimit(.minutes(10))) struct QueueWorkerTests {
-    /// Three workers share one account's 50 calls/s: nothing dialled twice, every call dialled, no calendar
-    /// second above 50 and no sliding one-second window above 51 (the limiter's invariants, checked once, never
-    /// retried). How much of the limit is used is a figure, not an invariant: `make bench` measures it
-    /// (`dispatch`, limit 50/s, beside the raw-SQL floor), where a slow second on a shared machine is a number
-    /// to read rather than a failed build.
+    /// Three workers share one account's 50 calls/s: nothing dialled twice, every call dialled, and no window of
+    /// one second, sliding or of the clock, with more than 50 dials, counted when each dial left its slot (the
+    /// call's `remotely_queued_at`). Slots 1 / (50 × 0.985) s apart, each used at most the limiter's lateness
+    /// (6 ms) late, put at most 50 in any second: the limiter's invariant, checked once, never retried. The
+    /// provider's own arrival times are not the measure: on a loaded machine (make bench beside) the in-process
+    /// fake provider takes requests that waited in its socket together, and its count judges its own scheduling
+    /// (docs/reliability.md). How much of the limit is used is `make bench`'s figure (`dispatch`).
     @Test func threeWorkersShareTheAccountsRateAndDialEveryCallOnce() async throws {
-        let times = try await dialCampaignAtFiftyPerSecond(suite: "queueworkerrate")
-        #expect(times.count == 800, "every call dialled once")
-        let busiest = CreateRate.busiestSlidingSecond(times)
-        #expect(busiest <= 51, "at most 51 creates in any sliding one-second window, saw \(busiest)")
-        let busiestCalendarSecond = CreateRate.busiestClockSecond(times)
-        #expect(busiestCalendarSecond <= 50, "at most 50 creates in any second of the clock, saw \(busiestCalendarSecond)")
+        let sent = try await dialCampaignAtFiftyPerSecond(suite: "queueworkerrate")
+        #expect(sent.count == 800, "every call dialled once")
+        let first = sent.first ?? 0
+        let busiest = CreateRate.busiestSlidingSecond(sent.map { $0 - first })
+        #expect(busiest <= 50, "at most 50 dials sent in any sliding one-second window, saw \(busiest)")
+        var perClockSecond: [Int: Int] = [:]
+        for time in sent { perClockSecond[Int(time.rounded(.down)), default: 0] += 1 }
+        let busiestClockSecond = perClockSecond.values.max() ?? 0
+        #expect(busiestClockSecond <= 50, "at most 50 dials sent in any second of the clock, saw \(busiestClockSecond)")
     }
 
-    /// 800 calls through three queue workers at 50 calls/s; returns the provider's create times.
+    /// 800 calls through three queue workers at 50 calls/s; returns when each dial left its slot (epoch seconds,
+    /// in order).
     func dialCampaignAtFiftyPerSecond(suite: String) async throws -> [Double] {
         var settings = FakeProviderSettings()
         settings.latency = .milliseconds(20)
@@ -48,7 +54,14 @@ import Testing
         let ledger = try await harness.ledger()
         #expect(ledger["creates"]?.intValue == calls.count)
         #expect(ledger["repeated_to_count"]?.intValue == 0)
-        return try await harness.createTimes()
+        let rows = try await harness.database.query(
+            """
+            SELECT extract(epoch FROM remotely_queued_at)::float8 FROM phone_calls
+            WHERE account_id = \(account) AND remotely_queued_at IS NOT NULL ORDER BY remotely_queued_at
+            """, logger: harness.logger)
+        var sent: [Double] = []
+        for try await time in rows.decode(Double.self) { sent.append(time) }
+        return sent
     }
 
     @Test func aRedeliveredJobIsANoOpAndRefusalsErrorTheCall() async throws {
