@@ -84,6 +84,9 @@ echo "make run: OUTBOUND_ALLOW_PRIVATE_ADDRESSES=$OUTBOUND_ALLOW_PRIVATE_ADDRESS
 
 "$BIN/API" migrate
 "$BIN/API" create-super-admin --token-file "$STATE/super-admin-token"
+# The operator console's first admin, of the super admin's account; its password in a 0600 file.
+CONSOLE_BCRYPT_COST="${CONSOLE_BCRYPT_COST:-10}" "$BIN/API" users create --of-super-admin-account --email admin@scfm.local --role admin \
+    --password-file "$STATE/console-admin-password" --if-missing
 
 # The API's /metrics (and /health) on its internal port, 9089 here (the workers take 9090-9095).
 METRICS_PORT="${API_METRICS_PORT:-9089}" "$BIN/API" serve &
@@ -100,6 +103,7 @@ for role in status webhooks scheduler population remote-fetch queue; do
     [ "$role" = status ] && status_pid=$!
 done
 echo "SCFM is starting on http://${HOST:-127.0.0.1}:${PORT:-3000} (super-admin token in $STATE/super-admin-token). Ctrl-C stops it." >&2
+echo "Operator console: http://${HOST:-127.0.0.1}:${PORT:-3000}/console — admin@scfm.local, password in $STATE/console-admin-password" >&2
 
 # Exit (and stop the rest) as soon as any process ends on its own.
 wait -n "${children[@]}"

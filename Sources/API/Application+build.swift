@@ -69,6 +69,9 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
         .addRoutes(to: api)
     RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
+    // The operator console: HTML pages on the same port, signed in by cookie rather than token.
+    ConsoleController(database: database, logger: logger, bcryptCost: settings.consoleBcryptCost, secureCookies: settings.secureCookies)
+        .addRoutes(to: router)
     return router
 }
 

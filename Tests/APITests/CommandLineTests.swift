@@ -1,3 +1,4 @@
+import Console
 import Foundation
 import Logging
 import PostgresNIO
@@ -44,7 +45,7 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "\(Self.binary) is built")
         let help = try run(["--help"], [:])
         #expect(help.status == 0)
-        for command in ["serve", "migrate", "create-super-admin", "accounts", "access-tokens", "secrets", "trunks", "task", "dead-letters"] {
+        for command in ["serve", "migrate", "create-super-admin", "accounts", "access-tokens", "secrets", "trunks", "task", "dead-letters", "users"] {
             #expect(help.output.contains(command), "--help names \(command)")
         }
         let secrets = try run(["secrets", "--help"], [:])
@@ -130,5 +131,45 @@ import Testing
         #expect(outbox.0 == "phone-calls.queue" && outbox.1 == "42" && outbox.2["phone_call_id"] == 42 && outbox.2["account_id"] == 1)
         let left = try await database.query("SELECT message_offset FROM dead_letters", logger: logger).single { try $0.decode(Int64.self) }
         #expect(left == 9, "the poison message stays")
+    }
+
+    /// `users create` stores a bcrypt hash and hands the generated password over once (or in a 0600 file);
+    /// `--if-missing` leaves an existing user alone; `disable` ends the user's sign-ins.
+    @Test func consoleUsersAreCreatedListedAndDisabled() async throws {
+        let url = try await TestDatabases.shared.url(suite: "command_line_users")
+        let database = try await TestDatabases.shared.client(suite: "command_line_users")
+        let account = try await database.query(
+            "INSERT INTO accounts (permissions) VALUES ('{super_admin}') RETURNING id", logger: Logger(label: "cli")
+        )
+        .single { try $0.decode(Int64.self) }
+        let environment = ["DATABASE_URL": url, "CONSOLE_BCRYPT_COST": "4"]
+        let printed = try run(
+            ["users", "create", "--account-id", "\(account)", "--email", "Chief@Agency.example.org", "--role", "admin"], environment)
+        #expect(printed.status == 0, "\(printed.error)")
+        let password = try #require(
+            printed.output.components(separatedBy: "Password (shown once): ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(password.count == 20)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("console-password-\(UUID().uuidString)").path
+        let filed = try run(
+            ["users", "create", "--of-super-admin-account", "--email", "viewer@agency.example.org", "--role", "viewer", "--password-file", file],
+            environment)
+        #expect(filed.status == 0, "\(filed.error)")
+        #expect(!filed.output.contains("Password (shown once)"))
+        let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let again = try run(["users", "create", "--account-id", "\(account)", "--email", "viewer@agency.example.org", "--if-missing"], environment)
+        #expect(again.status == 0 && again.output.contains("already has a user"), "\(again.output)")
+        #expect(
+            try run(["users", "create", "--account-id", "\(account)", "--email", "x@agency.example.org", "--role", "root"], environment).status != 0)
+
+        let listed = try run(["users", "list", "--account-id", "\(account)"], environment)
+        #expect(
+            listed.output.contains("chief@agency.example.org\tadmin") && listed.output.contains("viewer@agency.example.org\tviewer"),
+            "\(listed.output)")
+        let users = ConsoleUsers(client: database, logger: Logger(label: "cli"), cost: 4)
+        #expect(try await users.authenticate(email: "chief@agency.example.org", password: password)?.role == .admin)
+        #expect(try run(["users", "disable", "--account-id", "\(account)", "--email", "chief@agency.example.org"], environment).status == 0)
+        #expect(try await users.authenticate(email: "chief@agency.example.org", password: password) == nil)
+        #expect(try run(["users", "disable", "--account-id", "\(account)", "--email", "nobody@agency.example.org"], environment).status != 0)
     }
 }

@@ -43,6 +43,12 @@ import Testing
         "GET /api/openapi.json": .noToken(reason: "the API's description"),
         "GET /call_flows/fallback": .noToken(reason: "the provider's FallbackUrl: static, installation-wide, no record read"),
         "POST /call_flows/fallback": .noToken(reason: "the provider's FallbackUrl: static, installation-wide, no record read"),
+        "GET /console": .noToken(reason: "console page, signed in by session cookie: ConsoleTests checks another account's user"),
+        "GET /console/audit": .noToken(reason: "console page, signed in by session cookie: ConsoleTests checks another account's user"),
+        "GET /console/sign_in": .noToken(reason: "the console's sign-in form"),
+        "POST /console/sign_in": .noToken(reason: "the console's sign-in (CSRF-checked, ConsoleTests)"),
+        "POST /console/sign_out": .noToken(reason: "the console's sign-out (CSRF-checked, ConsoleTests)"),
+        "GET /console/static/console.css": .noToken(reason: "the console's stylesheet"),
         "POST /api/remote_phone_call_events": .noToken(reason: "signed provider callbacks, bound to their call by a token (ProviderWebhooksTests)"),
 
         "POST /api/accounts": .superAdminOnly(form: "metadata[name]=b"),

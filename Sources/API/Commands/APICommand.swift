@@ -8,7 +8,7 @@ struct APICommand: AsyncParsableCommand {
         discussion: "Configuration comes from environment variables; see README.md.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, CreateSuperAdminCommand.self, AccountsCommand.self, AccessTokensCommand.self, SecretsCommand.self,
-            TrunksCommand.self, TaskCommand.self, DeadLettersCommand.self,
+            TrunksCommand.self, TaskCommand.self, DeadLettersCommand.self, UsersCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

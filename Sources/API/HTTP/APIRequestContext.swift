@@ -6,9 +6,12 @@ import Shared
 struct APIRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var account: Account?
+    /// The peer's IP address (the console's audit trail records it); nil when not known.
+    let remoteAddress: String?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// The caller's account; routes behind the authentication middleware always have one.

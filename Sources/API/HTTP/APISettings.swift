@@ -35,6 +35,10 @@ struct APISettings: Sendable {
     var limits = AccountLimits()
     /// `CALL_FLOW_FALLBACK_MESSAGE`: what `/call_flows/fallback` says (CallFlowFallback).
     var fallback = CallFlowFallback(message: nil, url: nil)
+    /// `CONSOLE_BCRYPT_COST` (12): the cost of the console's password hashes (tests: the minimum, 4).
+    var consoleBcryptCost: UInt8 = 4
+    /// The console's cookies are `Secure` when `PUBLIC_BASE_URL` is https.
+    var secureCookies: Bool { publicBaseURL?.hasPrefix("https://") ?? false }
 
     init() {}
 
@@ -57,5 +61,6 @@ struct APISettings: Sendable {
         requestTimeout = .milliseconds(Int64(try environment.number("API_REQUEST_TIMEOUT_SECONDS", default: 30, range: 0...3600) * 1000))
         limits = try AccountLimits(environment: environment)
         fallback = try CallFlowFallback(environment: environment, publicBaseURL: publicBaseURL)
+        consoleBcryptCost = UInt8(try environment.integer("CONSOLE_BCRYPT_COST", default: 12, range: 4...16))
     }
 }

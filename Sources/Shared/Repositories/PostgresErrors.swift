@@ -6,8 +6,8 @@ extension Error {
         (self as? PSQLError)?.serverInfo?[.sqlState]
     }
 
-    var isUniqueViolation: Bool { sqlState == "23505" }
-    var isForeignKeyViolation: Bool { sqlState == "23503" }
+    public var isUniqueViolation: Bool { sqlState == "23505" }
+    public var isForeignKeyViolation: Bool { sqlState == "23503" }
     var isDeadlock: Bool { sqlState == "40P01" || (self as? PostgresTransactionError)?.closureError?.isDeadlock == true }
     var isLockTimeout: Bool { sqlState == "55P03" || (self as? PostgresTransactionError)?.closureError?.isLockTimeout == true }
 }

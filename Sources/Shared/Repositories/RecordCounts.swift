@@ -3,7 +3,7 @@ import PostgresNIO
 
 /// How many records of a table an account has, from the running totals the triggers of migration 0004
 /// append (`account_record_count_deltas`): a few rows to sum instead of the account's whole table.
-enum RecordCounts {
+public enum RecordCounts {
     /// More rows than this for one account and table are folded into one.
     static let foldThreshold: Int64 = 1000
 
@@ -21,7 +21,7 @@ enum RecordCounts {
         }
     }
 
-    static func total(_ client: PostgresClient, logger: Logger, accountID: Int64, table: String) async throws -> Int64 {
+    public static func total(_ client: PostgresClient, logger: Logger, accountID: Int64, table: String) async throws -> Int64 {
         var select = SQLBuilder("SELECT ")
         appendTotalColumn(accountID: accountID, table: table, to: &select)
         let total = try await client.query(select.query, logger: logger).single(Total.init(row:))

@@ -1,0 +1,241 @@
+import Console
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Mustache
+import NIOCore
+import PostgresNIO
+import Shared
+
+/// The operator console (issue #23): pages served by the API process under `/console`, for the people of an
+/// agency. Sign-in by email and password (ConsoleUsers) makes a session cookie (ConsoleSessions).
+///
+/// Invariants:
+/// - Every page reads only the signed-in user's account: the account id comes from the session, never from
+///   the request, and every query is scoped by it before it reads.
+/// - Every unsafe request (POST) carries a CSRF token equal to the session's (signed in) or to the sign-in
+///   cookie's (signing in); a request without it is refused with 403 and changes nothing.
+/// - Cookies are HttpOnly, SameSite=Strict, path /console, Secure when the public address is https; pages are
+///   `Cache-Control: no-store` with a Content-Security-Policy that allows this origin's stylesheet only.
+/// - Sign-ins and their failures are in the audit trail; ten failures for one email within 15 minutes refuse
+///   further attempts for it (across every API replica: the count is in PostgreSQL).
+struct ConsoleController: Sendable {
+    let users: ConsoleUsers
+    let sessions: ConsoleSessions
+    let audit: AuditTrail
+    let database: PostgresClient
+    let library: MustacheLibrary
+    let secureCookies: Bool
+    let logger: Logger
+    let text = ConsoleText()
+
+    static let sessionCookie = "scfm_session"
+    static let signInCookie = "scfm_sign_in"
+    static let failureWindow: Duration = .seconds(15 * 60)
+    static let failuresAllowed = 10
+
+    init(
+        database: PostgresClient, logger: Logger, bcryptCost: UInt8 = 12, secureCookies: Bool
+    ) {
+        self.database = database
+        self.logger = logger
+        users = ConsoleUsers(client: database, logger: logger, cost: bcryptCost)
+        sessions = ConsoleSessions(client: database, logger: logger)
+        audit = AuditTrail(client: database, logger: logger)
+        self.secureCookies = secureCookies
+        var library = MustacheLibrary()
+        for (name, template) in ConsoleTemplates.all {
+            // The templates are constants of this file's module: a parse error is a programming error.
+            try! library.register(template, named: name)
+        }
+        self.library = library
+    }
+
+    func addRoutes(to router: Router<APIRequestContext>) {
+        router.get("console/static/console.css") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: ConsoleTemplates.stylesheet)))
+        }
+        router.get("console/sign_in", use: signInPage)
+        router.post("console/sign_in", use: signIn)
+        router.post("console/sign_out", use: signOut)
+        router.get("console", use: home)
+        router.get("console/audit", use: auditPage)
+    }
+
+    // MARK: Signing in and out
+
+    @Sendable func signInPage(_ request: Request, context: APIRequestContext) async throws -> Response {
+        if try await session(request) != nil { return Self.redirect(to: "/console") }
+        let token = ConsoleSessions.randomToken()
+        var response = page("sign_in", title: text.signIn, values: ["csrf": token])
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, token, maxAge: 3600)))
+        return response
+    }
+
+    @Sendable func signIn(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let form = try await Self.form(request)
+        guard let expected = Self.cookies(request)[Self.signInCookie], let given = form["csrf_token"], Self.same(expected, given) else {
+            return forbiddenPage()
+        }
+        let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        let password = form["password"] ?? ""
+        let address = Self.remoteAddress(request, context)
+        if try await audit.failedSignIns(email: email, within: Self.failureWindow) >= Self.failuresAllowed {
+            try await audit.record(accountID: nil, user: nil, actor: email, action: "sign_in_refused", remoteAddress: address)
+            return page(
+                "sign_in", title: text.signIn, values: ["csrf": expected, "email": email, "error": text.tooManyAttempts], status: .tooManyRequests)
+        }
+        guard let user = try await users.authenticate(email: email, password: password) else {
+            try await audit.record(accountID: nil, user: nil, actor: email, action: "sign_in_failed", remoteAddress: address)
+            return page(
+                "sign_in", title: text.signIn, values: ["csrf": expected, "email": email, "error": text.wrongCredentials], status: .unauthorized)
+        }
+        let (token, _) = try await sessions.start(for: user)
+        try await audit.record(accountID: user.accountID, user: user, action: "signed_in", remoteAddress: address)
+        var response = Self.redirect(to: "/console")
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, token, maxAge: Int(sessions.lifetime.seconds))))
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, "", maxAge: 0)))
+        return response
+    }
+
+    @Sendable func signOut(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return Self.redirect(to: "/console/sign_in") }
+        let form = try await Self.form(request)
+        guard let given = form["csrf_token"], Self.same(session.csrfToken, given) else { return forbiddenPage() }
+        try await sessions.end(session)
+        try await audit.record(
+            accountID: session.user.accountID, user: session.user, action: "signed_out", remoteAddress: Self.remoteAddress(request, context))
+        var response = Self.redirect(to: "/console/sign_in")
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, "", maxAge: 0)))
+        return response
+    }
+
+    // MARK: Pages
+
+    /// Totals of the account (contacts, running callouts, calls today and the share answered) and the running
+    /// callouts' progress.
+    @Sendable func home(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return Self.redirect(to: "/console/sign_in") }
+        let account = session.user.accountID
+        let contacts = try await RecordCounts.total(database, logger: logger, accountID: account, table: "contacts")
+        let (today, answered) = try await database.query(
+            """
+            SELECT count(*), count(*) FILTER (WHERE status = 'completed') FROM phone_calls
+            WHERE account_id = \(account) AND remotely_queued_at >= date_trunc('day', now())
+            """, logger: logger
+        ).single { try $0.decode((Int64, Int64).self) }
+        var running: [[String: Any]] = []
+        let rows = try await database.query(
+            """
+            SELECT id, coalesce(metadata ->> 'name', 'Callout ' || id) FROM callouts
+            WHERE account_id = \(account) AND status = 'running' ORDER BY id DESC LIMIT 20
+            """, logger: logger)
+        var callouts: [(Int64, String)] = []
+        for try await (id, name) in rows.decode((Int64, String).self) { callouts.append((id, name)) }
+        for (id, name) in callouts {
+            let progress = try await CalloutProgress.compute(database, logger: logger, accountID: account, calloutID: id)
+            let finished = progress.participations - progress.remaining
+            let percent = progress.participations > 0 ? Int(Double(finished) * 100 / Double(progress.participations)) : 0
+            running.append(["id": id, "name": name, "participations": progress.participations, "finished": finished, "percent": percent])
+        }
+        let totals: [String: Any] = [
+            "contacts": contacts, "running": callouts.count, "callsToday": today,
+            "answerRate": today > 0 ? "\(Int((Double(answered) * 100 / Double(today)).rounded())) %" : "–",
+        ]
+        return page("home", title: text.home, session: session, values: ["totals": totals, "running": running])
+    }
+
+    @Sendable func auditPage(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return Self.redirect(to: "/console/sign_in") }
+        let events = try await audit.recent(accountID: session.user.accountID, limit: 200).map { event -> [String: Any] in
+            [
+                "at": Timestamp.iso8601(event.createdAt), "actor": event.actor, "action": event.action,
+                "subject": event.subjectType.map { type in event.subjectID.map { "\(type) \($0)" } ?? type } ?? "",
+                "address": event.remoteAddress ?? "",
+            ]
+        }
+        return page("audit", title: text.audit, session: session, values: ["events": events])
+    }
+
+    // MARK: Helpers
+
+    func session(_ request: Request) async throws -> ConsoleSessions.Session? {
+        guard let token = Self.cookies(request)[Self.sessionCookie], !token.isEmpty else { return nil }
+        return try await sessions.find(cookie: token)
+    }
+
+    func page(
+        _ template: String, title: String, session: ConsoleSessions.Session? = nil, values: [String: Any] = [:],
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var context: [String: Any] = ["text": text.values, "title": title]
+        if let session {
+            context["user"] = ["email": session.user.email, "role": session.user.role.rawValue, "csrf": session.csrfToken]
+        }
+        for (key, value) in values { context[key] = value }
+        let html = library.render(context, withTemplate: template) ?? ""
+        return Response(status: status, headers: Self.pageHeaders, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func forbiddenPage() -> Response {
+        page("sign_in", title: text.signIn, values: ["csrf": "", "error": text.formExpired], status: .forbidden)
+    }
+
+    static let pageHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .cacheControl: "no-store",
+        HTTPField.Name("Content-Security-Policy")!:
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        HTTPField.Name("X-Frame-Options")!: "DENY",
+        HTTPField.Name("Referrer-Policy")!: "same-origin",
+    ]
+
+    static func redirect(to location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int) -> String {
+        "\(name)=\(value); Path=/console; Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (secureCookies ? "; Secure" : "")
+    }
+
+    static func cookies(_ request: Request) -> [String: String] {
+        var cookies: [String: String] = [:]
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2 else { continue }
+                cookies[parts[0].trimmingCharacters(in: .whitespaces)] = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return cookies
+    }
+
+    /// A sign-in form: a few short fields (8 KiB at most).
+    static func form(_ request: Request) async throws -> [String: String] {
+        var request = request
+        let body = try await request.collectBody(upTo: 8 * 1024)
+        var values: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            let decode = { (text: Substring) in String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            values[decode(parts[0])] = parts.count == 2 ? decode(parts[1]) : ""
+        }
+        return values
+    }
+
+    /// Compares two tokens in time independent of where they differ.
+    static func same(_ left: String, _ right: String) -> Bool {
+        let (a, b) = (Array(left.utf8), Array(right.utf8))
+        guard a.count == b.count, !a.isEmpty else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func remoteAddress(_ request: Request, _ context: APIRequestContext) -> String? {
+        context.remoteAddress
+    }
+}

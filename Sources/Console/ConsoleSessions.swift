@@ -1,0 +1,86 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Shared
+
+/// Signed-in browsers. The cookie carries 32 random bytes; the table keeps only their SHA-256, so a copy of it
+/// signs no one in. A session lasts `lifetime` (12 h) from sign-in and ends at sign-out, when its user is
+/// disabled, or when it has not been seen for `idleTimeout` (1 h). Each session has its own CSRF token, which
+/// every form carries and every unsafe request must present.
+public struct ConsoleSessions: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    public let lifetime: Duration
+    public let idleTimeout: Duration
+
+    public init(client: PostgresClient, logger: Logger, lifetime: Duration = .seconds(12 * 3600), idleTimeout: Duration = .seconds(3600)) {
+        self.client = client
+        self.logger = logger
+        self.lifetime = lifetime
+        self.idleTimeout = idleTimeout
+    }
+
+    public struct Session: Sendable {
+        public let id: Int64
+        public let user: ConsoleUser
+        public let csrfToken: String
+    }
+
+    /// 32 random bytes, URL-safe base64 without padding.
+    public static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func digest(_ token: String) -> ByteBuffer { ByteBuffer(bytes: SHA256.hash(data: Array(token.utf8))) }
+
+    /// A new session for the user; returns the cookie's value and the session.
+    public func start(for user: ConsoleUser) async throws -> (cookie: String, session: Session) {
+        let token = Self.randomToken()
+        let csrf = Self.randomToken()
+        let id = try await client.query(
+            """
+            INSERT INTO console_sessions (user_id, token_digest, csrf_token, expires_at)
+            VALUES (\(user.id), \(Self.digest(token)), \(csrf), now() + make_interval(secs => \(lifetime.seconds)))
+            RETURNING id
+            """, logger: logger
+        ).single { try $0.decode(Int64.self) }
+        return (token, Session(id: id, user: user, csrfToken: csrf))
+    }
+
+    /// The live session of a cookie's value, if any; records that it was seen (at most once a minute).
+    public func find(cookie: String) async throws -> Session? {
+        guard cookie.count >= 40, cookie.count <= 64 else { return nil }
+        let rows = try await client.query(
+            """
+            WITH found AS (
+                SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, u.id AS user_id, u.account_id, u.email, u.role,
+                       u.last_signed_in_at, u.disabled_at
+                FROM console_sessions s JOIN console_users u ON u.id = s.user_id
+                WHERE s.token_digest = \(Self.digest(cookie)) AND s.ended_at IS NULL AND s.expires_at > now()
+                  AND s.last_seen_at > now() - make_interval(secs => \(idleTimeout.seconds)) AND u.disabled_at IS NULL
+            ), seen AS (
+                UPDATE console_sessions SET last_seen_at = now()
+                WHERE id IN (SELECT session_id FROM found WHERE last_seen_at < now() - interval '1 minute')
+            )
+            SELECT session_id, csrf_token, user_id, account_id, email, role, last_signed_in_at, disabled_at FROM found
+            """, logger: logger)
+        for try await row in rows {
+            let (id, csrf, userID, accountID, email, role, lastSignedIn, disabled) = try row.decode(
+                (Int64, String, Int64, Int64, String, String, Date?, Date?).self)
+            let user = ConsoleUser(
+                id: userID, accountID: accountID, email: email, role: ConsoleUser.Role(rawValue: role) ?? .viewer,
+                lastSignedInAt: lastSignedIn, disabledAt: disabled)
+            return Session(id: id, user: user, csrfToken: csrf)
+        }
+        return nil
+    }
+
+    public func end(_ session: Session) async throws {
+        try await client.query("UPDATE console_sessions SET ended_at = now() WHERE id = \(session.id) AND ended_at IS NULL", logger: logger)
+    }
+}
