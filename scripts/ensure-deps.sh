@@ -10,6 +10,9 @@ dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 || missing+=(libcurl4-openssl-dev)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # make loadtest drives the API with wrk.
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# The console's browser tests drive Debian's Chromium through chromium-driver (scripts/browser-tests.py).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # The tests keep the official twilio library in a virtualenv (scripts/test.sh).
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if ! command -v postgres >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then

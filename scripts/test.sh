@@ -34,5 +34,7 @@ else
     # other suites' load does not count against them.
     timed="QueueWorkerTests|FairnessTests|WebhookTests|AutopilotTests"
     swift test --skip-build --skip "$timed"
+    # The operator console in a real browser (Chromium through chromium-driver and Selenium).
+    "$PYTHON" scripts/browser-tests.py --api "$(dirname "$WORKERS_BINARY")/API" --postgres-port "$PG_PORT"
     for suite in ${timed//|/ }; do swift test --skip-build --filter "$suite"; done
 fi

@@ -73,6 +73,14 @@ public struct ConsoleUsers: Sendable {
         return user
     }
 
+    /// The account of the user with this email, if any: failed sign-ins against a user are shown to its account.
+    public func accountID(ofEmail email: String) async throws -> Int64? {
+        let rows = try await client.query(
+            "SELECT account_id FROM console_users WHERE email = \(email.trimmingCharacters(in: .whitespaces).lowercased())", logger: logger)
+        for try await id in rows.decode(Int64.self) { return id }
+        return nil
+    }
+
     /// The account's users, by email.
     public func list(accountID: Int64) async throws -> [ConsoleUser] {
         var users: [ConsoleUser] = []

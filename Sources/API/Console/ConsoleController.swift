@@ -85,12 +85,15 @@ struct ConsoleController: Sendable {
         let password = form["password"] ?? ""
         let address = Self.remoteAddress(request, context)
         if try await audit.failedSignIns(email: email, within: Self.failureWindow) >= Self.failuresAllowed {
-            try await audit.record(accountID: nil, user: nil, actor: email, action: "sign_in_refused", remoteAddress: address)
+            try await audit.record(
+                accountID: try await users.accountID(ofEmail: email), user: nil, actor: email, action: "sign_in_refused", remoteAddress: address)
             return page(
                 "sign_in", title: text.signIn, values: ["csrf": expected, "email": email, "error": text.tooManyAttempts], status: .tooManyRequests)
         }
         guard let user = try await users.authenticate(email: email, password: password) else {
-            try await audit.record(accountID: nil, user: nil, actor: email, action: "sign_in_failed", remoteAddress: address)
+            // Shown to the account whose user it names, if any (an attack on its people is its business).
+            try await audit.record(
+                accountID: try await users.accountID(ofEmail: email), user: nil, actor: email, action: "sign_in_failed", remoteAddress: address)
             return page(
                 "sign_in", title: text.signIn, values: ["csrf": expected, "email": email, "error": text.wrongCredentials], status: .unauthorized)
         }
