@@ -3,7 +3,9 @@ import PostgresNIO
 import Shared
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct MigrationsTests {
+/// Serialized: a test holds a reader open while its migration waits, and a concurrent index build in another
+/// test waits for every open transaction, the reader's too, while holding the migrators' advisory lock.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct MigrationsTests {
     let api: TestAPI
 
     init() async throws { api = try await .make(suite: "migrations") }
