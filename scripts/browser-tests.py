@@ -37,6 +37,16 @@ def check(condition, message):
         failures.append(message)
 
 
+def wait_for_url(browser, suffix, seconds=10):
+    """Whether the browser arrives at a URL ending with `suffix` within `seconds` (a click's navigation)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if browser.current_url.endswith(suffix):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -67,6 +77,19 @@ def main():
     psql(options.postgres_port, database,
          f"""INSERT INTO callouts (account_id, status, call_flow_logic, metadata)
              VALUES ({account}, 'running', 'CallFlowLogic::HelloWorld', '{{"name": "Flood warning, river district"}}')""")
+    drill = psql(options.postgres_port, database,
+                 f"""WITH callout AS (
+                         INSERT INTO callouts (account_id, status, call_flow_logic, metadata)
+                         VALUES ({account}, 'initialized', 'CallFlowLogic::HelloWorld', '{{"name": "Drill, coastal villages"}}')
+                         RETURNING id
+                     ), contacts AS (
+                         INSERT INTO contacts (account_id, msisdn) SELECT {account}, '+8551290000' || n FROM generate_series(1, 2) n
+                         RETURNING id, msisdn
+                     ), participations AS (
+                         INSERT INTO callout_participations (account_id, callout_id, contact_id, msisdn)
+                         SELECT {account}, callout.id, contacts.id, contacts.msisdn FROM callout, contacts
+                     )
+                     SELECT id FROM callout""")
     with tempfile.TemporaryDirectory() as directory:
         password_file = os.path.join(directory, "password")
         subprocess.run([options.api, "users", "create", "--account-id", str(account), "--email", "operator@agency.example.org",
@@ -105,7 +128,7 @@ def main():
         browser.find_element(By.ID, "email").clear()
         browser.find_element(By.ID, "email").send_keys("operator@agency.example.org")
         browser.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
-        check(browser.current_url.endswith("/console"), "signed in: the overview")
+        check(wait_for_url(browser, "/console"), "signed in: the overview")
         body = browser.find_element(By.TAG_NAME, "body").text
         check("Flood warning, river district" in body, "the account's running callout is on the overview")
         check(browser.find_element(By.ID, "running").text == "1", "one running callout counted")
@@ -120,6 +143,15 @@ def main():
         browser.get(f"{base}/console")
         check(browser.current_url.endswith("/console"), "and the session was not ended by it")
 
+        # Starting a callout: a confirmation naming the people it calls, then the callout runs.
+        browser.get(f"{base}/console/callouts/{drill}")
+        browser.find_element(By.ID, "action-start").click()
+        check("It calls 2 people" in browser.find_element(By.TAG_NAME, "body").text, "starting asks first, naming the 2 people")
+        browser.find_element(By.ID, "confirm").click()
+        check(wait_for_url(browser, f"/console/callouts/{drill}") and browser.find_element(By.ID, "status").text == "running",
+              "confirmed: the callout runs")
+        check(len(browser.find_elements(By.ID, "action-pause")) == 1, "and can be paused from its page")
+
         # A phone's width: nothing wider than the screen.
         browser.set_window_size(390, 844)
         browser.get(f"{base}/console")
@@ -130,9 +162,10 @@ def main():
         browser.get(f"{base}/console/audit")
         audit = browser.find_element(By.TAG_NAME, "table").text
         check("signed_in" in audit and "sign_in_failed" in audit, "the audit trail lists the failed and the good sign-in")
+        check("callout.started" in audit, "and the callout's start")
 
         browser.find_element(By.CSS_SELECTOR, "form.sign-out button").click()
-        check(browser.current_url.endswith("/console/sign_in"), "signing out returns to the sign-in page")
+        check(wait_for_url(browser, "/console/sign_in"), "signing out returns to the sign-in page")
         browser.get(f"{base}/console")
         check(browser.current_url.endswith("/console/sign_in"), "and the overview needs a sign-in again")
     finally:

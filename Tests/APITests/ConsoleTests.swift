@@ -167,6 +167,64 @@ import Testing
         }
     }
 
+    /// An operator starts and pauses a callout through a confirmation that names how many people it calls; a
+    /// viewer sees no action and is refused one; another agency's callout is 404 for the page and the action;
+    /// an action without the form's token changes nothing. Each change is in the audit trail.
+    @Test func operatorsControlTheirCalloutsAndViewersCannot() async throws {
+        let (agencyA, _) = try await api.account()
+        let (agencyB, _) = try await api.account()
+        let operatorA = try await user(.operator, account: agencyA.id)
+        let viewerA = try await user(.viewer, account: agencyA.id)
+        let seed = AutopilotSeed(client: api.database, logger: api.logger)
+        let callout = try await seed.createCallout(accountID: agencyA.id, participants: 3, status: "initialized", firstNumber: 85_580_000_000)
+        let foreign = try await seed.createCallout(accountID: agencyB.id, participants: 1, status: "running", firstNumber: 85_581_000_000)
+        @Sendable func status(_ id: Int64) async throws -> String {
+            try await api.database.query("SELECT status FROM callouts WHERE id = \(id)", logger: api.logger).single { try $0.decode(String.self) }
+        }
+        try await api.test { client in
+            var viewer = Browser(client: client)
+            #expect(try await signIn(&viewer, viewerA).status == .seeOther)
+            let seen = try await viewer.request(.get, "/console/callouts/\(callout)")
+            #expect(seen.status == .ok && !String(buffer: seen.body).contains("action-start"), "a viewer sees no action")
+            let token = try #require(Browser.csrf(seen))
+            let refused = try await viewer.request(
+                .post, "/console/callouts/\(callout)/events", form: ["csrf_token": token, "event": "start", "confirmed": "yes"])
+            #expect(refused.status == .forbidden)
+            #expect(try await status(callout) == "initialized")
+
+            var operatorBrowser = Browser(client: client)
+            #expect(try await signIn(&operatorBrowser, operatorA).status == .seeOther)
+            #expect(try await operatorBrowser.request(.get, "/console/callouts/\(foreign)").status == .notFound, "another agency's callout")
+            let page = try await operatorBrowser.request(.get, "/console/callouts/\(callout)")
+            #expect(String(buffer: page.body).contains("action-start"))
+            let csrf = try #require(Browser.csrf(page))
+            let foreignAction = try await operatorBrowser.request(
+                .post, "/console/callouts/\(foreign)/events", form: ["csrf_token": csrf, "event": "stop", "confirmed": "yes"])
+            #expect(foreignAction.status == .notFound)
+            #expect(try await status(foreign) == "running", "another agency's callout is untouched")
+            let tokenless = try await operatorBrowser.request(
+                .post, "/console/callouts/\(callout)/events", form: ["event": "start", "confirmed": "yes"])
+            #expect(tokenless.status == .forbidden)
+            #expect(try await status(callout) == "initialized")
+
+            let confirmation = try await operatorBrowser.request(
+                .post, "/console/callouts/\(callout)/events", form: ["csrf_token": csrf, "event": "start"])
+            #expect(String(buffer: confirmation.body).contains("It calls 3 people"), "the confirmation names the recipients")
+            #expect(try await status(callout) == "initialized", "nothing happens before the confirmation")
+            let started = try await operatorBrowser.request(
+                .post, "/console/callouts/\(callout)/events", form: ["csrf_token": csrf, "event": "start", "confirmed": "yes"])
+            #expect(started.status == .seeOther && started.headers[.location] == "/console/callouts/\(callout)")
+            #expect(try await status(callout) == "running")
+            let running = String(buffer: try await operatorBrowser.request(.get, "/console/callouts/\(callout)").body)
+            #expect(running.contains("action-pause") && running.contains("action-stop") && !running.contains("action-start"))
+            _ = try await operatorBrowser.request(
+                .post, "/console/callouts/\(callout)/events", form: ["csrf_token": csrf, "event": "pause", "confirmed": "yes"])
+            #expect(try await status(callout) == "paused")
+        }
+        let actions = try await AuditTrail(client: api.database, logger: api.logger).recent(accountID: agencyA.id).map(\.action)
+        #expect(actions.prefix(2) == ["callout.paused", "callout.started"], "\(actions)")
+    }
+
     /// Ten failed sign-ins for one email within 15 minutes refuse further tries for it, even the right password.
     @Test func repeatedFailuresAreRefused() async throws {
         let (account, _) = try await api.account()

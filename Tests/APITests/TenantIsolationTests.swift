@@ -49,6 +49,8 @@ import Testing
         "POST /console/sign_in": .noToken(reason: "the console's sign-in (CSRF-checked, ConsoleTests)"),
         "POST /console/sign_out": .noToken(reason: "the console's sign-out (CSRF-checked, ConsoleTests)"),
         "GET /console/static/console.css": .noToken(reason: "the console's stylesheet"),
+        "GET /console/callouts/{id}": .noToken(reason: "console page, signed in by session cookie: ConsoleTests checks another account's callout"),
+        "POST /console/callouts/{id}/events": .noToken(reason: "console action (CSRF-checked): ConsoleTests checks another account's callout"),
         "POST /api/remote_phone_call_events": .noToken(reason: "signed provider callbacks, bound to their call by a token (ProviderWebhooksTests)"),
 
         "POST /api/accounts": .superAdminOnly(form: "metadata[name]=b"),

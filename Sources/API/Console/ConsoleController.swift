@@ -64,6 +64,8 @@ struct ConsoleController: Sendable {
         router.post("console/sign_out", use: signOut)
         router.get("console", use: home)
         router.get("console/audit", use: auditPage)
+        router.get("console/callouts/:id", use: calloutPage)
+        router.post("console/callouts/:id/events", use: calloutEvent)
     }
 
     // MARK: Signing in and out
@@ -162,6 +164,79 @@ struct ConsoleController: Sendable {
             ]
         }
         return page("audit", title: text.audit, session: session, values: ["events": events])
+    }
+
+    /// A callout of the user's account (404 for any other), with the actions its state and the role allow.
+    @Sendable func calloutPage(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return Self.redirect(to: "/console/sign_in") }
+        let account = session.user.accountID
+        let callout = try await CalloutRepository(client: database, logger: logger).find(accountID: account, id: try context.recordID())
+        let progress = try await CalloutProgress.compute(database, logger: logger, accountID: account, calloutID: callout.id)
+        let finished = progress.participations - progress.remaining
+        let status = CalloutStatus(rawValue: callout.status)
+        let actions: [[String: Any]] =
+            session.user.role.operates
+            ? CalloutEvent.allCases.filter { event in status.map { event.from.contains($0) } ?? false }.map { event in
+                ["event": event.rawValue, "label": label(event), "csrf": session.csrfToken]
+            } : []
+        let values: [String: Any] = [
+            "callout": [
+                "id": callout.id, "name": callout.metadata["name"]?.stringValue ?? "Callout \(callout.id)", "status": callout.status,
+                "participations": progress.participations, "finished": finished,
+                "percent": progress.participations > 0 ? Int(Double(finished) * 100 / Double(progress.participations)) : 0,
+            ],
+            "actions": actions,
+        ]
+        return page("callout", title: callout.metadata["name"]?.stringValue ?? "Callout \(callout.id)", session: session, values: values)
+    }
+
+    /// Start, pause, resume or stop, for operators and admins: first a confirmation naming how many people it
+    /// concerns, then (with `confirmed=yes`) the change, compare-and-set as the REST API's, and its audit event.
+    @Sendable func calloutEvent(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return Self.redirect(to: "/console/sign_in") }
+        let form = try await Self.form(request)
+        guard let given = form["csrf_token"], Self.same(session.csrfToken, given) else { return forbiddenPage() }
+        let id = try context.recordID()
+        let callouts = CalloutRepository(client: database, logger: logger)
+        // The account's own callout or 404, before anything else is said about it.
+        let callout = try await callouts.find(accountID: session.user.accountID, id: id)
+        guard session.user.role.operates else {
+            return page(
+                "callout", title: text.notAllowed, session: session, values: ["callout": ["id": id, "name": text.notAllowed]], status: .forbidden)
+        }
+        guard let event = form["event"].flatMap(CalloutEvent.init(rawValue:)) else { throw APIError.badRequest("unknown event") }
+        guard form["confirmed"] == "yes" else {
+            let progress = try await CalloutProgress.compute(database, logger: logger, accountID: session.user.accountID, calloutID: callout.id)
+            let people = event == .start ? progress.participations : progress.remaining
+            let (question, consequence) = text.confirmation(event.rawValue, people: people)
+            return page(
+                "confirm", title: question, session: session,
+                values: [
+                    "question": question, "consequence": consequence, "calloutID": id, "event": event.rawValue, "label": label(event),
+                    "csrf": session.csrfToken,
+                ])
+        }
+        do {
+            _ = try await callouts.apply(event, accountID: session.user.accountID, id: id)
+        } catch is ValidationErrors {
+            // The state changed since the page was drawn (another operator, the autopilot): show where it stands.
+            return Self.redirect(to: "/console/callouts/\(id)")
+        }
+        try await audit.record(
+            accountID: session.user.accountID, user: session.user, action: "callout.\(Self.pastTense[event]!)", subjectType: "callout",
+            subjectID: id, remoteAddress: Self.remoteAddress(request, context))
+        return Self.redirect(to: "/console/callouts/\(id)")
+    }
+
+    static let pastTense: [CalloutEvent: String] = [.start: "started", .pause: "paused", .resume: "resumed", .stop: "stopped"]
+
+    func label(_ event: CalloutEvent) -> String {
+        switch event {
+        case .start: text.start
+        case .pause: text.pause
+        case .resume: text.resume
+        case .stop: text.stop
+        }
     }
 
     // MARK: Helpers

@@ -3,7 +3,7 @@
 /// `ConsoleText` (one catalogue: a translation is a table, not a code change).
 enum ConsoleTemplates {
     static let all: [String: String] = [
-        "head": head, "foot": foot, "sign_in": signIn, "home": home, "audit": audit,
+        "head": head, "foot": foot, "sign_in": signIn, "home": home, "audit": audit, "callout": callout, "confirm": confirm,
     ]
 
     static let head = """
@@ -71,12 +71,49 @@ enum ConsoleTemplates {
           <ul class="callouts">
           {{#running}}
             <li>
-              <span class="name">{{name}}</span>
+              <a class="name" href="/console/callouts/{{id}}">{{name}}</a>
               <progress max="100" value="{{percent}}" aria-label="{{name}}">{{percent}} %</progress>
               <span class="figure">{{finished}} / {{participations}}</span>
             </li>
           {{/running}}
           </ul>
+        </section>
+        {{> foot}}
+        """
+
+    /// One callout: where it stands, and the actions the user's role allows from its state.
+    static let callout = """
+        {{> head}}
+        <h1>{{callout.name}}</h1>
+        <section class="card">
+          <p>{{text.status}}: <strong id="status">{{callout.status}}</strong></p>
+          <p><span class="figure">{{callout.finished}} / {{callout.participations}}</span> {{text.finished}}</p>
+          <progress max="100" value="{{callout.percent}}" aria-label="{{callout.name}}">{{callout.percent}} %</progress>
+          {{#actions}}
+          <form method="post" action="/console/callouts/{{callout.id}}/events" class="action">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <input type="hidden" name="event" value="{{event}}">
+            <button type="submit" id="action-{{event}}">{{label}}</button>
+          </form>
+          {{/actions}}
+          {{^actions}}<p class="empty">{{text.noActions}}</p>{{/actions}}
+        </section>
+        {{> foot}}
+        """
+
+    /// The confirmation every action asks for, naming how many people it concerns (no script: a second form).
+    static let confirm = """
+        {{> head}}
+        <section class="card narrow">
+          <h1>{{question}}</h1>
+          <p>{{consequence}}</p>
+          <form method="post" action="/console/callouts/{{calloutID}}/events">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <input type="hidden" name="event" value="{{event}}">
+            <input type="hidden" name="confirmed" value="yes">
+            <button type="submit" id="confirm">{{label}}</button>
+          </form>
+          <p><a href="/console/callouts/{{calloutID}}">{{text.cancel}}</a></p>
         </section>
         {{> foot}}
         """
@@ -118,6 +155,7 @@ enum ConsoleTemplates {
         .total { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 1rem; display: flex; flex-direction: column; }
         .figure { font-size: 1.6rem; font-weight: 700; font-variant-numeric: tabular-nums; }
         .callouts { list-style: none; padding: 0; }
+        .action { display: inline-block; margin-right: .5rem; }
         .callouts li { display: grid; grid-template-columns: 1fr 2fr auto; gap: 1rem; align-items: center; padding: .5rem 0; border-bottom: 1px solid var(--line); }
         progress { width: 100%; height: 1rem; }
         .empty { color: var(--muted); }
@@ -160,6 +198,24 @@ struct ConsoleText: Sendable {
     var what = "What"
     var subject = "Subject"
     var from = "From"
+    var status = "Status"
+    var finished = "participants finished"
+    var noActions = "Nothing to do here with your role."
+    var cancel = "Cancel"
+    var notAllowed = "Your role cannot do that."
+    var start = "Start calling"
+    var pause = "Pause"
+    var resume = "Resume"
+    var stop = "Stop"
+    /// The question and its consequence for an event, naming how many people it concerns.
+    func confirmation(_ event: String, people: Int64) -> (question: String, consequence: String) {
+        switch event {
+        case "start": ("Start this callout?", "It calls \(people) people, now or as its calling hours allow.")
+        case "pause": ("Pause this callout?", "No one more is called until it resumes; \(people) people are waiting.")
+        case "resume": ("Resume this callout?", "Calling goes on for the \(people) people still waiting.")
+        default: ("Stop this callout?", "The \(people) people still waiting are not called.")
+        }
+    }
 
     /// As the templates read it.
     var values: [String: String] {
@@ -168,6 +224,7 @@ struct ConsoleText: Sendable {
             "signOut": signOut, "signInTitle": signInTitle, "email": email, "password": password, "homeTitle": homeTitle, "totals": totals,
             "contacts": contacts, "runningCallouts": runningCallouts, "noRunningCallouts": noRunningCallouts, "callsToday": callsToday,
             "answerRate": answerRate, "auditTitle": auditTitle, "when": when, "who": who, "what": what, "subject": subject, "from": from,
+            "status": status, "finished": finished, "noActions": noActions, "cancel": cancel,
         ]
     }
 }
