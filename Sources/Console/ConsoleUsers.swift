@@ -60,8 +60,13 @@ public struct ConsoleUsers: Sendable {
         let rows = try await client.query(
             "SELECT \(unescaped: ConsoleUser.columns), password_hash FROM console_users WHERE email = \(email)", logger: logger)
         var found: (ConsoleUser, String)?
-        for try await row in rows {
-            found = (try ConsoleUser(row: row), try row.decode((Int64, Int64, String, String, Date?, Date?, String).self).6)
+        for try await (id, accountID, email, role, lastSignedInAt, disabledAt, hash) in rows.decode(
+            (Int64, Int64, String, String, Date?, Date?, String).self)
+        {
+            let user = ConsoleUser(
+                id: id, accountID: accountID, email: email, role: ConsoleUser.Role(rawValue: role) ?? .viewer, lastSignedInAt: lastSignedInAt,
+                disabledAt: disabledAt)
+            found = (user, hash)
         }
         guard password.utf8.count <= 72 else { return nil }
         guard let (user, hash) = found else {

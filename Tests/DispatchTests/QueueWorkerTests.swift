@@ -72,10 +72,7 @@ import Testing
         // One call the provider refuses: not a valid number.
         try await harness.database.query("UPDATE phone_calls SET msisdn = '12345' WHERE id = \(calls[0])", logger: harness.logger)
 
-        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
-        let group = "scfm-queue-\(UUID().uuidString)"
-        let status = "scfm-status-\(UUID().uuidString)"
-        let services: [any Service] = [producer, try harness.queueWorker(group: group, producer: producer), try harness.statusWorker(group: status)]
+        let services = try harness.dialling()
         try await running(services, logger: harness.logger) {
             try await harness.publishQueueJobs(calls, accountID: account)
             #expect(
@@ -114,11 +111,7 @@ import Testing
         defer { Task { await harness.stop() } }
         let account = try await harness.createAccount(rate: 80)
         let calls = try await harness.seedQueuedCalls(accountID: account, count: 150)
-        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
-        let services: [any Service] = [
-            producer, try harness.queueWorker(group: "scfm-queue-\(UUID().uuidString)", producer: producer),
-            try harness.statusWorker(group: "scfm-status-\(UUID().uuidString)"),
-        ]
+        let services = try harness.dialling()
         var lowestFactor = 1.0
         try await running(services, logger: harness.logger) {
             try await harness.publishQueueJobs(calls, accountID: account)
@@ -147,11 +140,7 @@ import Testing
         defer { Task { await harness.stop() } }
         let account = try await harness.createAccount(rate: 100)
         let calls = try await harness.seedQueuedCalls(accountID: account, count: 60)
-        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
-        let services: [any Service] = [
-            producer, try harness.queueWorker(group: "scfm-queue-\(UUID().uuidString)", producer: producer),
-            try harness.statusWorker(group: "scfm-status-\(UUID().uuidString)"),
-        ]
+        let services = try harness.dialling()
         try await running(services, logger: harness.logger) {
             try await harness.publishQueueJobs(calls, accountID: account)
             #expect(
@@ -188,11 +177,7 @@ import Testing
         var defaults = harness.defaults
         defaults.twilioBaseURL = "http://127.0.0.1:9"
         defaults.twilioAuthToken = "not-this-one"
-        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
-        let services: [any Service] = [
-            producer, try harness.queueWorker(group: "scfm-queue-\(UUID().uuidString)", producer: producer, defaults: defaults),
-            try harness.statusWorker(group: "scfm-status-\(UUID().uuidString)"),
-        ]
+        let services = try harness.dialling(defaults: defaults)
         try await running(services, logger: harness.logger) {
             try await harness.publishQueueJobs(calls, accountID: account)
             #expect(
@@ -261,11 +246,7 @@ import Testing
         defer { Task { await harness.stop() } }
         let account = try await harness.createAccount(rate: 100, maxConcurrentCalls: 3)
         let calls = try await harness.seedQueuedCalls(accountID: account, count: 6)
-        let producer = try KafkaProducer(configuration: harness.kafka, logger: harness.logger)
-        let services: [any Service] = [
-            producer, try harness.queueWorker(group: "scfm-queue-\(UUID().uuidString)", producer: producer),
-            try harness.statusWorker(group: "scfm-status-\(UUID().uuidString)"),
-        ]
+        let services = try harness.dialling()
         try await running(services, logger: harness.logger) {
             try await harness.publishQueueJobs(calls, accountID: account)
             // Three calls hold the three places (nothing reports their end yet): the others wait, queued.

@@ -32,6 +32,26 @@ import Testing
         try await eventually("every outbox row published", within: timeout) { try await unpublished(database) == 0 }
     }
 
+    /// The first 1,000 `sequence` values on the topic, all and by message key, read by a new consumer group.
+    /// A duplicate shows as a sequence missing from the 1,000 (the callers compare them with 0..<1000).
+    private func readSequences(kafka: KafkaConfiguration, topic: String, group: String) async throws -> ([Int64], [String: [Int64]]) {
+        let consumer = try KafkaConsumer(configuration: kafka, groupID: group, topics: [topic], logger: logger)
+        consumer.startPolling()
+        let read = try await within(.seconds(30), "the 1000 outbox rows on the topic") {
+            var sequencesByKey: [String: [Int64]] = [:]
+            var all: [Int64] = []
+            for await message in consumer.messages {
+                guard case .integer(let sequence)? = try JSONParser.parse(message.value)["sequence"] else { continue }
+                all.append(sequence)
+                sequencesByKey[message.keyString ?? "", default: []].append(sequence)
+                if all.count == 1000 { break }
+            }
+            return (all, sequencesByKey)
+        }
+        await consumer.close()
+        return read
+    }
+
     private func startRelay(database: PostgresClient, kafka: KafkaConfiguration) throws -> (Task<Void, any Error>, KafkaProducer) {
         // A short delivery timeout so that an outage turns into failed deliveries within the test.
         let producer = try KafkaProducer(configuration: kafka, logger: logger, overrides: ["message.timeout.ms": "2000"])
@@ -67,23 +87,7 @@ import Testing
         relay.cancel()
         _ = try? await relay.value
 
-        let consumer = try KafkaConsumer(
-            configuration: kafka, groupID: "relay-check", topics: ["relay." + Topic.phoneCallsQueue.rawValue], logger: logger)
-        consumer.startPolling()
-        let (all, sequencesByKey) = try await within(.seconds(30), "the 1000 outbox rows on the topic") {
-            var sequencesByKey: [String: [Int64]] = [:]
-            var all: [Int64] = []
-            for await message in consumer.messages {
-                guard case .integer(let sequence)? = try JSONParser.parse(message.value)["sequence"] else { continue }
-                all.append(sequence)
-                sequencesByKey[message.keyString ?? "", default: []].append(sequence)
-                if all.count == 1000 { break }
-            }
-            return (all, sequencesByKey)
-        }
-        // Anything more than 1000 would be a duplicate: give it a moment to show up.
-        try await Task.sleep(for: .seconds(1))
-        await consumer.close()
+        let (all, sequencesByKey) = try await readSequences(kafka: kafka, topic: "relay." + Topic.phoneCallsQueue.rawValue, group: "relay-check")
 
         #expect(all.count == 1000)
         #expect(Set(all) == Set(0..<1000))
@@ -124,21 +128,7 @@ import Testing
         first.cancel()
         _ = try? await first.value
 
-        let consumer = try KafkaConsumer(
-            configuration: kafka, groupID: "pair-check", topics: ["pair." + Topic.phoneCallsQueue.rawValue], logger: logger)
-        consumer.startPolling()
-        let (all, sequencesByKey) = try await within(.seconds(30), "the 1000 outbox rows on the topic") {
-            var sequencesByKey: [String: [Int64]] = [:]
-            var all: [Int64] = []
-            for await message in consumer.messages {
-                guard case .integer(let sequence)? = try JSONParser.parse(message.value)["sequence"] else { continue }
-                all.append(sequence)
-                sequencesByKey[message.keyString ?? "", default: []].append(sequence)
-                if all.count == 1000 { break }
-            }
-            return (all, sequencesByKey)
-        }
-        await consumer.close()
+        let (all, sequencesByKey) = try await readSequences(kafka: kafka, topic: "pair." + Topic.phoneCallsQueue.rawValue, group: "pair-check")
         #expect(all.count == 1000)
         #expect(Set(all) == Set(0..<1000), "each row once")
         let offsets = try await database.query(

@@ -85,7 +85,7 @@ struct ConsoleController: Sendable {
         }
         let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         let password = form["password"] ?? ""
-        let address = Self.remoteAddress(request, context)
+        let address = context.remoteAddress
         if try await audit.failedSignIns(email: email, within: Self.failureWindow) >= Self.failuresAllowed {
             try await audit.record(
                 accountID: try await users.accountID(ofEmail: email), user: nil, actor: email, action: "sign_in_refused", remoteAddress: address)
@@ -113,7 +113,7 @@ struct ConsoleController: Sendable {
         guard let given = form["csrf_token"], Self.same(session.csrfToken, given) else { return forbiddenPage() }
         try await sessions.end(session)
         try await audit.record(
-            accountID: session.user.accountID, user: session.user, action: "signed_out", remoteAddress: Self.remoteAddress(request, context))
+            accountID: session.user.accountID, user: session.user, action: "signed_out", remoteAddress: context.remoteAddress)
         var response = Self.redirect(to: "/console/sign_in")
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, "", maxAge: 0)))
         return response
@@ -224,7 +224,7 @@ struct ConsoleController: Sendable {
         }
         try await audit.record(
             accountID: session.user.accountID, user: session.user, action: "callout.\(Self.pastTense[event]!)", subjectType: "callout",
-            subjectID: id, remoteAddress: Self.remoteAddress(request, context))
+            subjectID: id, remoteAddress: context.remoteAddress)
         return Self.redirect(to: "/console/callouts/\(id)")
     }
 
@@ -293,16 +293,19 @@ struct ConsoleController: Sendable {
         return cookies
     }
 
-    /// A sign-in form: a few short fields (8 KiB at most).
+    /// A console form: a few short fields (8 KiB at most), read by the API's own form parser (its key caps
+    /// included); a field sent without a value reads as absent.
     static func form(_ request: Request) async throws -> [String: String] {
         var request = request
         let body = try await request.collectBody(upTo: 8 * 1024)
-        var values: [String: String] = [:]
-        for pair in String(buffer: body).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            let decode = { (text: Substring) in String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            values[decode(parts[0])] = parts.count == 2 ? decode(parts[1]) : ""
+        let parsed: JSONObject
+        do {
+            parsed = try NestedQueryParser.parse(String(buffer: body))
+        } catch {
+            throw APIError.badRequest(error.description)
         }
+        var values: [String: String] = [:]
+        for (key, value) in parsed { values[key] = value.stringValue }
         return values
     }
 
@@ -311,9 +314,5 @@ struct ConsoleController: Sendable {
         let (a, b) = (Array(left.utf8), Array(right.utf8))
         guard a.count == b.count, !a.isEmpty else { return false }
         return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
-    }
-
-    static func remoteAddress(_ request: Request, _ context: APIRequestContext) -> String? {
-        context.remoteAddress
     }
 }

@@ -217,14 +217,12 @@ struct ConsoleText: Sendable {
         }
     }
 
-    /// As the templates read it.
+    /// As the templates read it: every string of the table, by its name.
     var values: [String: String] {
-        [
-            "language": language, "product": product, "navigation": navigation, "home": home, "audit": audit, "signIn": signIn,
-            "signOut": signOut, "signInTitle": signInTitle, "email": email, "password": password, "homeTitle": homeTitle, "totals": totals,
-            "contacts": contacts, "runningCallouts": runningCallouts, "noRunningCallouts": noRunningCallouts, "callsToday": callsToday,
-            "answerRate": answerRate, "auditTitle": auditTitle, "when": when, "who": who, "what": what, "subject": subject, "from": from,
-            "status": status, "finished": finished, "noActions": noActions, "cancel": cancel,
-        ]
+        var values: [String: String] = [:]
+        for child in Mirror(reflecting: self).children {
+            if let name = child.label, let text = child.value as? String { values[name] = text }
+        }
+        return values
     }
 }

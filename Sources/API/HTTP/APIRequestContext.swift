@@ -1,18 +1,22 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Shared
 
 /// Per-request state: the authenticated account, set by `AuthenticationMiddleware`.
 struct APIRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var account: Account?
-    /// The peer's IP address (the console's audit trail records it); nil when not known.
-    let remoteAddress: String?
+    /// The connection, kept so that the peer's address is read only by the requests that need it.
+    private let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress?.ipAddress
+        channel = source.channel
     }
+
+    /// The peer's IP address (the console's audit trail records it); nil when not known.
+    var remoteAddress: String? { channel.remoteAddress?.ipAddress }
 
     /// The caller's account; routes behind the authentication middleware always have one.
     func requireAccount() throws -> Account {

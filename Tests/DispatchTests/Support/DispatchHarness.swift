@@ -92,6 +92,16 @@ final class DispatchHarness: Sendable {
         await producer.flush()
     }
 
+    /// The dialling pipeline most tests need: a producer, one queue worker and one status worker, each worker in
+    /// a consumer group of its own.
+    func dialling(defaults: ProviderDefaults? = nil) throws -> [any Service] {
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        return [
+            producer, try queueWorker(group: "scfm-queue-\(UUID().uuidString)", producer: producer, defaults: defaults),
+            try statusWorker(group: "scfm-status-\(UUID().uuidString)"),
+        ]
+    }
+
     func queueWorker(
         group: String, claimTimeout: Duration = .seconds(30), concurrency: Int = 128, producer: KafkaProducer,
         defaults: ProviderDefaults? = nil
