@@ -41,7 +41,7 @@ public final class DialRateLimiter: Sendable {
     public func nextSlot(accountID: Int64, rate: Double) async throws -> ContinuousClock.Instant {
         try await clock.calibrateOnce(schedule)
         let asked = ContinuousClock.now
-        let slot = try await slots(for: accountID).nextSlot(rate: rate * (1 - settings.headroom))
+        let slot = try await slots(for: accountID).nextSlot(rate: rate)
         waitTimer.recordNanoseconds(max(0, (slot - asked).nanoseconds))
         return slot
     }
@@ -127,7 +127,7 @@ actor AccountDialSlots {
                 }
                 continue
             }
-            let windowSlots = Int(rate * settings.leaseWindow.seconds)
+            let windowSlots = Int(rate * (1 - settings.headroom) * settings.leaseWindow.seconds)
             let count = min(max(1, waiting), max(1, windowSlots))
             leasesTaken += 1
             let id = leasesTaken
@@ -135,10 +135,11 @@ actor AccountDialSlots {
             let accountID = accountID
             let clock = clock
             let rateFactor = rateFactor
+            let headroom = settings.headroom
             lease = (
                 id,
                 Task {
-                    let lease = try await schedule.lease(accountID: accountID, count: count, rate: rate)
+                    let lease = try await schedule.lease(accountID: accountID, count: count, rate: rate, headroom: headroom)
                     // The gauge follows the database's value, raised as well as lowered, whichever worker changed it.
                     rateFactor.record(lease.rateFactor)
                     let slots = clock.place(lease)

@@ -32,18 +32,19 @@ public struct DialSchedule: Sendable {
     }
 
     /// Takes `count` consecutive slots at `rate` dials per second (or the account's share of its trunk when
-    /// lower, see `TrunkShares`; times the account's rate factor), unless the schedule is booked beyond the
-    /// horizon.
+    /// lower, see `TrunkShares`), less the `headroom` (see `DialRateLimiter`) and times the account's rate
+    /// factor, unless the schedule is booked beyond the horizon. The headroom applies to the trunk share as to
+    /// the account's own rate: shares that add up to the trunk's rate then keep every second under it.
     ///
     /// One statement: the upsert locks the account's row, so concurrent leases queue on it and never overlap.
     /// It also raises a lowered rate factor by a quarter, at most once a second, after five seconds without
     /// a 429.
-    public func lease(accountID: Int64, count: Int, rate: Double) async throws -> Lease {
+    public func lease(accountID: Int64, count: Int, rate: Double, headroom: Double = 0) async throws -> Lease {
         let rows = try await client.query(
             """
             WITH clock AS (SELECT clock_timestamp() AS now)
             INSERT INTO account_dial_schedules AS s (account_id, next_slot_at, last_lease_started_at)
-            SELECT \(accountID), now + make_interval(secs => \(Double(count)) / \(rate)), now FROM clock
+            SELECT \(accountID), now + make_interval(secs => \(Double(count)) / (\(rate) * \(1 - headroom))), now FROM clock
             ON CONFLICT (account_id) DO UPDATE SET
                 last_lease_granted = s.next_slot_at < (SELECT now FROM clock) + make_interval(secs => \(horizon.seconds)),
                 last_lease_started_at = CASE
@@ -52,7 +53,7 @@ public struct DialSchedule: Sendable {
                 next_slot_at = CASE
                     WHEN s.next_slot_at < (SELECT now FROM clock) + make_interval(secs => \(horizon.seconds))
                     THEN greatest(s.next_slot_at, (SELECT now FROM clock))
-                         + make_interval(secs => \(Double(count)) / (least(\(rate), coalesce(s.trunk_share_rate, \(rate))) * s.rate_factor))
+                         + make_interval(secs => \(Double(count)) / (least(\(rate), coalesce(s.trunk_share_rate, \(rate))) * \(1 - headroom) * s.rate_factor))
                     ELSE s.next_slot_at END,
                 rate_factor = CASE
                     WHEN s.rate_factor < 1 AND s.rate_lowered_at < (SELECT now FROM clock) - interval '5 seconds'
