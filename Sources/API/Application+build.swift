@@ -70,8 +70,11 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
     // The operator console: HTML pages on the same port, signed in by cookie rather than token.
-    ConsoleController(database: database, logger: logger, bcryptCost: settings.consoleBcryptCost, secureCookies: settings.secureCookies)
-        .addRoutes(to: router)
+    ConsoleController(
+        database: database, logger: logger, bcryptCost: settings.consoleBcryptCost, secureCookies: settings.secureCookies,
+        publicBaseURL: settings.publicBaseURL
+    )
+    .addRoutes(to: router)
     return router
 }
 

@@ -28,6 +28,10 @@ struct ConsoleController: Sendable {
     let database: PostgresClient
     let library: MustacheLibrary
     let secureCookies: Bool
+    /// Where the provider reaches this installation: uploaded recordings are played from here.
+    let publicBaseURL: String?
+    /// How often the live monitor pushes a snapshot.
+    let monitorInterval: Duration
     let logger: Logger
     let text = ConsoleText()
 
@@ -37,8 +41,11 @@ struct ConsoleController: Sendable {
     static let failuresAllowed = 10
 
     init(
-        database: PostgresClient, logger: Logger, bcryptCost: UInt8 = 12, secureCookies: Bool
+        database: PostgresClient, logger: Logger, bcryptCost: UInt8 = 12, secureCookies: Bool, publicBaseURL: String? = nil,
+        monitorInterval: Duration = .seconds(1)
     ) {
+        self.publicBaseURL = publicBaseURL
+        self.monitorInterval = monitorInterval
         self.database = database
         self.logger = logger
         users = ConsoleUsers(client: database, logger: logger, cost: bcryptCost)
@@ -59,13 +66,32 @@ struct ConsoleController: Sendable {
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: ConsoleTemplates.stylesheet)))
         }
+        router.get("console/static/console.js") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: ConsoleScript.source)))
+        }
         router.get("console/sign_in", use: signInPage)
         router.post("console/sign_in", use: signIn)
         router.post("console/sign_out", use: signOut)
         router.get("console", use: home)
         router.get("console/audit", use: auditPage)
+        router.get("console/callouts", use: calloutsPage)
+        router.post("console/callouts", use: createCallout)
+        router.get("console/callouts/new", use: composePage)
         router.get("console/callouts/:id", use: calloutPage)
         router.post("console/callouts/:id/events", use: calloutEvent)
+        router.get("console/callouts/:id/monitor", use: monitor)
+        router.get("console/callouts/:id/results.csv", use: results)
+        router.get("console/contacts", use: contactsPage)
+        router.get("console/contacts/count", use: contactsCount)
+        router.get("console/do_not_call", use: doNotCallPage)
+        router.post("console/imports", use: importNumbers)
+        router.get("console/imports/:id", use: importPage)
+        router.get("console/imports/:id/errors.csv", use: importErrors)
+        router.post("console/recordings", use: uploadAudio)
+        router.get("audio/:token", use: audio)
     }
 
     // MARK: Signing in and out
@@ -145,7 +171,10 @@ struct ConsoleController: Sendable {
             let progress = try await CalloutProgress.compute(database, logger: logger, accountID: account, calloutID: id)
             let finished = progress.participations - progress.remaining
             let percent = progress.participations > 0 ? Int(Double(finished) * 100 / Double(progress.participations)) : 0
-            running.append(["id": id, "name": name, "participations": progress.participations, "finished": finished, "percent": percent])
+            running.append([
+                "id": id, "name": name, "participations": progress.participations, "finished": finished, "percent": percent,
+                "stoppable": session.user.role.operates, "csrf": session.csrfToken,
+            ])
         }
         let totals: [String: Any] = [
             "contacts": contacts, "running": callouts.count, "callsToday": today,
@@ -166,28 +195,60 @@ struct ConsoleController: Sendable {
         return page("audit", title: text.audit, session: session, values: ["events": events])
     }
 
-    /// A callout of the user's account (404 for any other), with the actions its state and the role allow.
+    /// A callout of the user's account (404 for any other): its message, its audience's population, the live
+    /// monitor (pushed by `monitor`), its results, and the actions its state and the role allow.
     @Sendable func calloutPage(_ request: Request, context: APIRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return Self.redirect(to: "/console/sign_in") }
         let account = session.user.accountID
         let callout = try await CalloutRepository(client: database, logger: logger).find(accountID: account, id: try context.recordID())
-        let progress = try await CalloutProgress.compute(database, logger: logger, accountID: account, calloutID: callout.id)
-        let finished = progress.participations - progress.remaining
+        let snapshot = try await CalloutMonitor(client: database, logger: logger).snapshot(accountID: account, calloutID: callout.id)
+        let progress = snapshot.progress
         let status = CalloutStatus(rawValue: callout.status)
         let actions: [[String: Any]] =
             session.user.role.operates
             ? CalloutEvent.allCases.filter { event in status.map { event.from.contains($0) } ?? false }.map { event in
-                ["event": event.rawValue, "label": label(event), "csrf": session.csrfToken]
+                ["event": event.rawValue, "label": label(event), "csrf": session.csrfToken, "confirmed": event == .stop]
             } : []
+        let population = try await database.query(
+            """
+            SELECT status FROM batch_operations
+            WHERE account_id = \(account) AND callout_id = \(callout.id) AND type = \(BatchOperationType.calloutPopulation.rawValue)
+            ORDER BY id DESC LIMIT 1
+            """, logger: logger)
+        var populationStatus: String?
+        for try await value in population.decode(String.self) { populationStatus = value }
+        let audioURL = callout.metadata["audio_url"]?.stringValue
+        let localAudio = audioURL.flatMap { url in url.range(of: "/audio/").map { String(url[$0.lowerBound...]) } }
+        let name = callout.metadata["name"]?.stringValue ?? "Callout \(callout.id)"
         let values: [String: Any] = [
             "callout": [
-                "id": callout.id, "name": callout.metadata["name"]?.stringValue ?? "Callout \(callout.id)", "status": callout.status,
-                "participations": progress.participations, "finished": finished,
-                "percent": progress.participations > 0 ? Int(Double(finished) * 100 / Double(progress.participations)) : 0,
+                "id": callout.id, "name": name, "status": callout.status,
+                "participations": progress.participations, "finished": progress.participations - progress.remaining,
+                "percent": (monitorJSON(snapshot)["percent"]?.integerValue ?? 0), "message": callout.metadata["message"]?.stringValue ?? "",
+                "voice": callout.metadata["voice"]?.stringValue ?? "", "language": callout.metadata["language"]?.stringValue ?? "",
+                "audio": localAudio ?? "", "audioURL": audioURL ?? "",
+                "populating": populationStatus.map { $0 != "finished" } ?? false,
             ],
+            "monitor": monitorValues(snapshot),
             "actions": actions,
         ]
-        return page("callout", title: callout.metadata["name"]?.stringValue ?? "Callout \(callout.id)", session: session, values: values)
+        return page("callout", title: name, session: session, values: values)
+    }
+
+    /// The monitor's figures as the page first draws them (the script then replaces them every second).
+    func monitorValues(_ snapshot: CalloutMonitor.Snapshot) -> [String: Any] {
+        let json = monitorJSON(snapshot)
+        let total = max(1, snapshot.progress.participations)
+        var segments: [[String: Any]] = []
+        for key in ["answered", "exhausted", "do_not_call", "expired", "retrying", "waiting"] {
+            let count = json[key]?.integerValue ?? 0
+            segments.append(["key": key, "label": text.outcome(key), "count": count, "width": Double(count) * 100 / Double(total)])
+        }
+        return [
+            "segments": segments, "rate": json["calls_per_second"]?.doubleValue ?? 0, "reason": json["reason_text"]?.stringValue ?? "",
+            "finish": json["estimated_finish_at"]?.stringValue ?? "–", "dialled": snapshot.progress.dialled,
+            "calls": snapshot.calls.map { ["id": $0.id, "msisdn": $0.msisdn, "status": $0.status, "at": Timestamp.iso8601($0.updatedAt)] },
+        ]
     }
 
     /// Start, pause, resume or stop, for operators and admins: first a confirmation naming how many people it
@@ -267,7 +328,8 @@ struct ConsoleController: Sendable {
         .contentType: "text/html; charset=utf-8",
         .cacheControl: "no-store",
         HTTPField.Name("Content-Security-Policy")!:
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; media-src 'self'; img-src 'self'; "
+            + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         HTTPField.Name("X-Frame-Options")!: "DENY",
         HTTPField.Name("Referrer-Policy")!: "same-origin",

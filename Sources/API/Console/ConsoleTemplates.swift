@@ -1,9 +1,14 @@
+import Console
+import Foundation
+import Shared
+
 /// The console's pages as Mustache templates (swift-mustache), each written once here: `{{ }}` escapes HTML, so
 /// a contact's metadata or a callout's name can never become markup. Every string an operator reads is in
 /// `ConsoleText` (one catalogue: a translation is a table, not a code change).
 enum ConsoleTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "sign_in": signIn, "home": home, "audit": audit, "callout": callout, "confirm": confirm,
+        "callouts": callouts, "compose": compose, "numbers": numbers, "import": importResult, "message": message, "stop": stop,
     ]
 
     static let head = """
@@ -14,6 +19,7 @@ enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · {{text.product}}</title>
         <link rel="stylesheet" href="/console/static/console.css">
+        <script src="/console/static/console.js" defer></script>
         </head>
         <body>
         <header class="bar">
@@ -21,6 +27,9 @@ enum ConsoleTemplates {
           {{#user}}
           <nav aria-label="{{text.navigation}}">
             <a href="/console">{{text.home}}</a>
+            <a href="/console/callouts">{{text.callouts}}</a>
+            <a href="/console/contacts">{{text.contactsNav}}</a>
+            <a href="/console/do_not_call">{{text.doNotCall}}</a>
             <a href="/console/audit">{{text.audit}}</a>
           </nav>
           <form method="post" action="/console/sign_out" class="sign-out">
@@ -74,6 +83,7 @@ enum ConsoleTemplates {
               <a class="name" href="/console/callouts/{{id}}">{{name}}</a>
               <progress max="100" value="{{percent}}" aria-label="{{name}}">{{percent}} %</progress>
               <span class="figure">{{finished}} / {{participations}}</span>
+              {{#stoppable}}{{> stop}}{{/stoppable}}
             </li>
           {{/running}}
           </ul>
@@ -81,23 +91,215 @@ enum ConsoleTemplates {
         {{> foot}}
         """
 
-    /// One callout: where it stands, and the actions the user's role allows from its state.
+    /// One callout: its message, where it stands (the live monitor), and the actions the user's role allows.
     static let callout = """
         {{> head}}
         <h1>{{callout.name}}</h1>
         <section class="card">
           <p>{{text.status}}: <strong id="status">{{callout.status}}</strong></p>
-          <p><span class="figure">{{callout.finished}} / {{callout.participations}}</span> {{text.finished}}</p>
-          <progress max="100" value="{{callout.percent}}" aria-label="{{callout.name}}">{{callout.percent}} %</progress>
+          {{#callout.populating}}<p class="note" id="populating">{{text.populating}}</p>{{/callout.populating}}
           {{#actions}}
           <form method="post" action="/console/callouts/{{callout.id}}/events" class="action">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
             <input type="hidden" name="event" value="{{event}}">
+            {{#confirmed}}<input type="hidden" name="confirmed" value="yes">{{/confirmed}}
             <button type="submit" id="action-{{event}}">{{label}}</button>
           </form>
           {{/actions}}
           {{^actions}}<p class="empty">{{text.noActions}}</p>{{/actions}}
+          <p><a href="/console/callouts/{{callout.id}}/results.csv" id="results">{{text.results}}</a></p>
         </section>
+        <section class="card" id="monitor" data-monitor="/console/callouts/{{callout.id}}/monitor" aria-live="polite">
+          <h2>{{text.monitorTitle}}</h2>
+          <p><span class="figure" id="finished">{{callout.finished}}</span> / <span id="participations">{{callout.participations}}</span>
+             {{text.finished}} (<span id="percent">{{callout.percent}}</span> %)</p>
+          <div class="outcomes" role="img" aria-label="{{text.outcomes}}">
+            {{#monitor.segments}}<span class="segment {{key}}" data-key="{{key}}" data-width="{{width}}"></span>{{/monitor.segments}}
+          </div>
+          <ul class="legend">
+            {{#monitor.segments}}<li><span class="swatch {{key}}"></span>{{label}}: <strong id="count-{{key}}">{{count}}</strong></li>{{/monitor.segments}}
+          </ul>
+          <div class="totals">
+            <div class="total"><span class="figure" id="rate">{{monitor.rate}}</span><span>{{text.callsPerSecond}}</span></div>
+            <div class="total"><span class="figure" id="dialled">{{monitor.dialled}}</span><span>{{text.dialled}}</span></div>
+            <div class="total"><span class="figure small" id="finish">{{monitor.finish}}</span><span>{{text.finishEstimate}}</span></div>
+          </div>
+          <p class="reason" id="reason">{{monitor.reason}}</p>
+          <canvas id="chart" width="600" height="120" aria-label="{{text.chartLabel}}"></canvas>
+          <h3>{{text.latestCalls}}</h3>
+          <table class="calls"><thead><tr><th>{{text.number}}</th><th>{{text.status}}</th><th>{{text.when}}</th></tr></thead>
+            <tbody id="calls">{{#monitor.calls}}<tr><td>{{msisdn}}</td><td>{{status}}</td><td>{{at}}</td></tr>{{/monitor.calls}}</tbody>
+          </table>
+        </section>
+        <section class="card">
+          <h2>{{text.messageLegend}}</h2>
+          {{#callout.audio}}<audio controls src="{{callout.audio}}" id="player"></audio>{{/callout.audio}}
+          {{^callout.audio}}{{#callout.audioURL}}<p><a href="{{callout.audioURL}}">{{callout.audioURL}}</a></p>{{/callout.audioURL}}{{/callout.audio}}
+          {{#callout.message}}<p class="message">{{callout.message}}</p><p class="note">{{callout.voice}} {{callout.language}}</p>{{/callout.message}}
+        </section>
+        {{> foot}}
+        """
+
+    /// The one-click stop of a running callout, on every page that lists it (resume undoes it).
+    static let stop = """
+        <form method="post" action="/console/callouts/{{id}}/events" class="action stop">
+          <input type="hidden" name="csrf_token" value="{{csrf}}">
+          <input type="hidden" name="event" value="stop">
+          <input type="hidden" name="confirmed" value="yes">
+          <button type="submit" class="danger" id="stop-{{id}}">{{text.stop}}</button>
+        </form>
+        """
+
+    static let callouts = """
+        {{> head}}
+        <h1>{{text.calloutsTitle}}</h1>
+        {{#canCompose}}<p><a class="button" href="/console/callouts/new" id="compose">{{text.newCallout}}</a></p>{{/canCompose}}
+        {{^callouts}}<p class="empty">{{text.noCallouts}}</p>{{/callouts}}
+        <table class="list">
+          <thead><tr><th>{{text.name}}</th><th>{{text.status}}</th><th>{{text.recipients}}</th><th>{{text.createdAt}}</th><th></th></tr></thead>
+          <tbody>
+          {{#callouts}}
+            <tr><td><a href="/console/callouts/{{id}}">{{name}}</a></td><td>{{status}}</td><td>{{participations}}</td>
+                <td><time datetime="{{at}}">{{at}}</time></td><td>{{#stoppable}}{{> stop}}{{/stoppable}}</td></tr>
+          {{/callouts}}
+          </tbody>
+        </table>
+        {{> foot}}
+        """
+
+    /// Composing a broadcast: message, audience (with its live count), policy.
+    static let compose = """
+        {{> head}}
+        <h1>{{text.composeTitle}}</h1>
+        {{#hasProblems}}<div class="error" role="alert"><ul>{{#problems}}<li>{{text}}</li>{{/problems}}</ul></div>{{/hasProblems}}
+        <section class="card">
+          <h2>{{text.recording}}</h2>
+          <form data-upload="/console/recordings" data-kind="audio" id="recording-form">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="recording-file">{{text.recordingFile}}</label>
+            <input id="recording-file" type="file" accept="audio/mpeg,audio/wav,.mp3,.wav" required>
+            <button type="submit" id="upload-recording">{{text.upload}}</button>
+            <progress max="100" value="0" hidden></progress>
+            <p class="error" role="alert" hidden></p>
+          </form>
+          <audio controls id="recording-player" hidden></audio>
+        </section>
+        <form method="post" action="/console/callouts" class="card" id="compose-form">
+          <input type="hidden" name="csrf_token" value="{{csrf}}">
+          <label for="name">{{text.name}}</label>
+          <input id="name" name="name" type="text" required maxlength="200" value="{{form.name}}">
+          <fieldset>
+            <legend>{{text.messageLegend}}</legend>
+            <label class="inline"><input type="radio" name="message_kind" value="audio" id="kind-audio"> {{text.recording}}</label>
+            <select name="audio_token" id="audio-token" aria-label="{{text.recording}}">
+              <option value="">–</option>
+              {{#recordings}}<option value="{{token}}">{{filename}}</option>{{/recordings}}
+            </select>
+            <label class="inline"><input type="radio" name="message_kind" value="text" id="kind-text" checked> {{text.textMessage}}</label>
+            <label for="message">{{text.messageText}}</label>
+            <textarea id="message" name="message" rows="3" maxlength="4000">{{form.message}}</textarea>
+            <label for="voice">{{text.voice}}</label>
+            <select id="voice" name="voice">{{#voices}}<option>{{value}}</option>{{/voices}}</select>
+            <label for="language">{{text.languageLabel}}</label>
+            <select id="language" name="language">{{#languages}}<option>{{value}}</option>{{/languages}}</select>
+          </fieldset>
+          <fieldset data-count-url="/console/contacts/count">
+            <legend>{{text.audienceLegend}}</legend>
+            <p class="note">{{text.audienceHelp}}</p>
+            <div class="pair"><input name="key" aria-label="{{text.metadataKey}}" placeholder="{{text.metadataKey}}" value="{{form.key}}">
+              <input name="value" aria-label="{{text.metadataValue}}" placeholder="{{text.metadataValue}}" value="{{form.value}}"></div>
+            <div class="pair"><input name="key_2" aria-label="{{text.metadataKey}}" placeholder="{{text.metadataKey}}" value="{{form.key_2}}">
+              <input name="value_2" aria-label="{{text.metadataValue}}" placeholder="{{text.metadataValue}}" value="{{form.value_2}}"></div>
+            <div class="pair"><input name="key_3" aria-label="{{text.metadataKey}}" placeholder="{{text.metadataKey}}" value="{{form.key_3}}">
+              <input name="value_3" aria-label="{{text.metadataValue}}" placeholder="{{text.metadataValue}}" value="{{form.value_3}}"></div>
+            <p>{{text.recipients}}: <strong class="figure" id="recipient-count" aria-live="polite">…</strong></p>
+          </fieldset>
+          <fieldset>
+            <legend>{{text.policyLegend}}</legend>
+            <label for="from">{{text.callerID}}</label>
+            <input id="from" name="from" type="text" required maxlength="32" value="{{from}}{{form.from}}">
+            <label for="max_attempts">{{text.maxAttempts}}</label>
+            <input id="max_attempts" name="max_attempts" type="number" min="1" max="10" value="3">
+            <label for="retry_minutes">{{text.retryMinutes}}</label>
+            <input id="retry_minutes" name="retry_minutes" type="number" min="1" max="1440" value="15">
+            <label for="expires_hours">{{text.expiresHours}}</label>
+            <input id="expires_hours" name="expires_hours" type="number" min="1" max="720" value="24">
+            <label for="hours_start">{{text.hoursStart}}</label>
+            <input id="hours_start" name="hours_start" type="time">
+            <label for="hours_end">{{text.hoursEnd}}</label>
+            <input id="hours_end" name="hours_end" type="time">
+            <label class="inline"><input type="checkbox" name="urgent" value="yes" checked> {{text.urgent}}</label>
+          </fieldset>
+          <button type="submit" id="create">{{text.create}}</button>
+        </form>
+        {{> foot}}
+        """
+
+    /// Contacts or the do-not-call list: search, import, history.
+    static let numbers = """
+        {{> head}}
+        <h1>{{title}}</h1>
+        <form method="get" action="{{path}}" class="card search" role="search">
+          <label for="msisdn">{{text.msisdnLabel}}</label>
+          <input id="msisdn" name="msisdn" type="text" value="{{search.msisdn}}">
+          <div class="pair"><input name="key" aria-label="{{text.metadataKey}}" placeholder="{{text.metadataKey}}" value="{{search.key}}">
+            <input name="value" aria-label="{{text.metadataValue}}" placeholder="{{text.metadataValue}}" value="{{search.value}}"></div>
+          <button type="submit" id="search">{{text.search}}</button>
+        </form>
+        <p><strong id="total">{{total}}</strong> {{text.matching}}</p>
+        <table class="list">
+          <thead><tr><th>{{text.msisdnLabel}}</th><th>{{text.fields}}</th></tr></thead>
+          <tbody>{{#rows}}<tr><td>{{msisdn}}</td><td>{{metadata}}</td></tr>{{/rows}}</tbody>
+        </table>
+        <p class="pages">{{#previous}}<a href="{{previous}}">{{text.previous}}</a>{{/previous}} {{#next}}<a href="{{next}}">{{text.next}}</a>{{/next}}</p>
+        {{#canImport}}
+        <section class="card">
+          <h2>{{text.importCSV}}</h2>
+          <p class="note">{{text.importHelp}}</p>
+          <form data-upload="/console/imports?destination={{destination}}" data-kind="import" id="import-form">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="csv-file">{{text.csvFile}}</label>
+            <input id="csv-file" type="file" accept=".csv,text/csv" required>
+            <button type="submit" id="upload-csv">{{text.upload}}</button>
+            <progress max="100" value="0" hidden></progress>
+            <p class="error" role="alert" hidden></p>
+          </form>
+        </section>
+        {{/canImport}}
+        <section class="card">
+          <h2>{{text.importHistory}}</h2>
+          <table class="list">
+            <thead><tr><th>{{text.when}}</th><th>{{text.file}}</th><th>{{text.lines}}</th><th>{{text.createdCount}}</th><th>{{text.updatedCount}}</th><th>{{text.rejectedCount}}</th></tr></thead>
+            <tbody>{{#imports}}<tr><td><a href="/console/imports/{{id}}">{{at}}</a></td><td>{{filename}}</td><td>{{lines}}</td><td>{{created}}</td><td>{{updated}}</td><td>{{rejected}}</td></tr>{{/imports}}</tbody>
+          </table>
+        </section>
+        {{> foot}}
+        """
+
+    /// One import's result: its figures and the lines it refused.
+    static let importResult = """
+        {{> head}}
+        <h1>{{text.importTitle}}: {{import.filename}}</h1>
+        <section class="card">
+          {{#import.failed}}<p class="error" role="alert" id="failure">{{text.importFailed}}: {{import.failure}}</p>{{/import.failed}}
+          <p><span id="lines">{{import.lines}}</span> {{text.lines}}, <span id="created">{{import.created}}</span> {{text.createdCount}},
+             <span id="updated">{{import.updated}}</span> {{text.updatedCount}}, <strong id="rejected">{{import.rejected}}</strong> {{text.rejectedCount}}</p>
+          {{#import.hasErrors}}
+          <p><a href="/console/imports/{{import.id}}/errors.csv" id="errors-csv">{{text.downloadErrors}}</a></p>
+          <table class="list" id="errors">
+            <thead><tr><th>{{text.lineLabel}}</th><th>{{text.errorLabel}}</th></tr></thead>
+            <tbody>{{#import.errors}}<tr><td>{{line}}</td><td>{{message}}</td></tr>{{/import.errors}}</tbody>
+          </table>
+          {{#import.more}}<p class="note">{{text.moreErrors}}</p>{{/import.more}}
+          {{/import.hasErrors}}
+          <p><a href="{{import.back}}">{{text.back}}</a></p>
+        </section>
+        {{> foot}}
+        """
+
+    static let message = """
+        {{> head}}
+        <section class="card narrow"><h1>{{title}}</h1><p>{{message}}</p><p><a href="/console">{{text.home}}</a></p></section>
         {{> foot}}
         """
 
@@ -161,7 +363,29 @@ enum ConsoleTemplates {
         .empty { color: var(--muted); }
         table { width: 100%; border-collapse: collapse; background: var(--paper); }
         th, td { text-align: left; padding: .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+        .button { display: inline-block; padding: .55rem 1rem; border-radius: 6px; background: var(--accent); color: #fff; text-decoration: none; }
+        .danger { background: #8c1d18; }
+        .stop button { margin: 0; }
+        .note { color: var(--muted); }
+        .reason { font-weight: 600; color: #7a4d00; }
+        fieldset { border: 1px solid var(--line); border-radius: 8px; margin: 1rem 0; padding: .5rem 1rem 1rem; }
+        legend { font-weight: 700; padding: 0 .25rem; }
+        label.inline { display: inline-flex; gap: .4rem; align-items: center; font-weight: 400; }
+        .pair { display: grid; grid-template-columns: 1fr 1fr; gap: .5rem; margin-top: .5rem; }
+        input, select, textarea { font: inherit; }
+        textarea, select, input[type=number], input[type=time], .pair input { width: 100%; padding: .5rem; border: 1px solid var(--line); border-radius: 6px; }
+        .outcomes { display: flex; height: 1.5rem; border-radius: 6px; overflow: hidden; background: var(--wash); border: 1px solid var(--line); }
+        .segment { display: block; height: 100%; width: 0; }
+        .answered { background: #1e7d32; } .exhausted { background: #b3261e; } .do_not_call { background: #6d4c41; }
+        .expired { background: #757575; } .retrying { background: #f9a825; } .waiting { background: #90a4ae; }
+        .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
+        .swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; margin-right: .3rem; }
+        .figure.small { font-size: 1rem; }
+        canvas { width: 100%; max-width: 600px; height: 120px; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
         @media (max-width: 40rem) {
+          .list thead { display: none; }
+          .list td { display: block; border: 0; padding: .1rem .5rem; }
+          .list tr { display: block; border-bottom: 1px solid var(--line); padding: .5rem 0; }
           .callouts li { grid-template-columns: 1fr; }
           .audit thead { display: none; }
           .audit td { display: block; border: 0; padding: .1rem .5rem; }
@@ -203,6 +427,80 @@ struct ConsoleText: Sendable {
     var noActions = "Nothing to do here with your role."
     var cancel = "Cancel"
     var notAllowed = "Your role cannot do that."
+    var callouts = "Callouts"
+    var contactsNav = "Contacts"
+    var doNotCall = "Do not call"
+    var contactsTitle = "Contacts"
+    var doNotCallTitle = "Do-not-call list"
+    var search = "Search"
+    var msisdnLabel = "Phone number"
+    var metadataKey = "Field (e.g. province)"
+    var metadataValue = "Value"
+    var fields = "Fields"
+    var matching = "matching"
+    var next = "Next page"
+    var previous = "Previous page"
+    var importTitle = "Import"
+    var importCSV = "Import a CSV file"
+    var importHelp =
+        "The first line names the columns: msisdn, and any fields you like (province, district, language…). A number already here gets the new fields."
+    var csvFile = "CSV file"
+    var file = "File"
+    var upload = "Upload"
+    var importHistory = "Recent imports"
+    var lines = "lines"
+    var createdCount = "created"
+    var updatedCount = "updated"
+    var rejectedCount = "refused"
+    var downloadErrors = "Download the refused lines (CSV)"
+    var lineLabel = "Line"
+    var errorLabel = "Why it was refused"
+    var moreErrors = "Only the first 200 are shown here; the download holds up to 1,000."
+    var importFailed = "Nothing was imported"
+    var fileTooLarge = "The file is too large."
+    var uploadFailed = "The upload failed."
+    var back = "Back"
+    var calloutsTitle = "Callouts"
+    var newCallout = "Compose a callout"
+    var noCallouts = "No callout yet."
+    var name = "Name"
+    var recipients = "Recipients"
+    var createdAt = "Created"
+    var composeTitle = "Compose a callout"
+    var messageLegend = "Message"
+    var recording = "A recorded message"
+    var recordingFile = "Recording (MP3 or WAV, up to 10 MB)"
+    var textMessage = "A text, spoken to each person"
+    var messageText = "Text"
+    var voice = "Voice"
+    var languageLabel = "Language"
+    var audienceLegend = "Audience"
+    var audienceHelp = "The contacts whose fields match all of these; leave them empty to call every contact."
+    var policyLegend = "Calling policy"
+    var callerID = "Caller ID (the number people see)"
+    var maxAttempts = "Calls per person, at most"
+    var retryMinutes = "Minutes between attempts"
+    var expiresHours = "Stop trying after (hours)"
+    var hoursStart = "Call from (empty: any hour)"
+    var hoursEnd = "Call until"
+    var urgent = "Urgent: call at any hour, whatever the calling hours"
+    var create = "Create the callout"
+    var nameRequired = "Give the callout a name."
+    var recordingRequired = "Upload a recording, or choose one, for a recorded message."
+    var messageRequired = "Write the text to speak (up to 4,000 characters)."
+    var callerIDRequired = "Give the caller ID."
+    var policyOutOfRange = "The calling policy has a value out of range."
+    var noRecipients = "No contact matches the audience."
+    var populating = "Adding the audience's contacts…"
+    var results = "Download the results (CSV)"
+    var monitorTitle = "Live"
+    var outcomes = "Outcomes"
+    var callsPerSecond = "calls per second"
+    var dialled = "calls made"
+    var finishEstimate = "estimated finish"
+    var chartLabel = "Calls per second, the last minutes"
+    var latestCalls = "Latest calls"
+    var number = "Number"
     var start = "Start calling"
     var pause = "Pause"
     var resume = "Resume"
@@ -214,6 +512,32 @@ struct ConsoleText: Sendable {
         case "pause": ("Pause this callout?", "No one more is called until it resumes; \(people) people are waiting.")
         case "resume": ("Resume this callout?", "Calling goes on for the \(people) people still waiting.")
         default: ("Stop this callout?", "The \(people) people still waiting are not called.")
+        }
+    }
+
+    /// The name of an outcome in the monitor's bar.
+    func outcome(_ key: String) -> String {
+        switch key {
+        case "answered": "answered"
+        case "exhausted": "no answer after every attempt"
+        case "do_not_call": "do not call"
+        case "expired": "expired"
+        case "retrying": "waiting for a retry"
+        default: "not called yet"
+        }
+    }
+
+    /// Why a callout is not dialling, in words.
+    func reason(_ reason: CalloutMonitor.Reason, nextRetryAt: Date?) -> String {
+        switch reason {
+        case .notStarted: "Not started."
+        case .paused: "Paused: no one more is called until it resumes."
+        case .stopped: "Stopped."
+        case .outsideCallingHours: "Outside calling hours: calling goes on when they open."
+        case .waitingForRetries: "Waiting for retries" + (nextRetryAt.map { ": the next at \(Timestamp.iso8601($0))." } ?? ".")
+        case .concurrencyCap: "At the account's limit of calls at once: the next call starts when one ends."
+        case .rateLimit: "Slowed down: the provider asked for fewer calls per second."
+        case .waitingForCalls: "Preparing calls…"
         }
     }
 

@@ -213,7 +213,7 @@ public struct CallingHours: Sendable, Equatable {
 }
 
 extension JSONValue {
-    var doubleValue: Double? {
+    public var doubleValue: Double? {
         switch self {
         case .integer(let value): Double(value)
         case .number(let value): value

@@ -82,4 +82,9 @@ public struct ContactRepository: Sendable {
     public func index(accountID: Int64, filter: RecordFilter, page: PageRequest) async throws -> Page<Contact> {
         try await Self.table.index(client, logger: logger, accountID: accountID, filter: filter, page: page)
     }
+
+    /// How many of the account's contacts the filter selects (the console's live recipient count).
+    public func count(accountID: Int64, filter: RecordFilter) async throws -> Int64 {
+        try await Self.table.count(client, logger: logger, accountID: accountID, filter: filter)
+    }
 }

@@ -21,8 +21,10 @@ public struct ResultsExport: Sendable {
     }
 
     /// Calls `write` with the header line, then chunks of lines; returns the number of participations.
-    public func run(accountID: Int64, calloutID: Int64, write: (String) throws -> Void, progress: (Int) -> Void = { _ in }) async throws -> Int {
-        try write(Self.csvLine(Self.header))
+    public func run(
+        accountID: Int64, calloutID: Int64, progress: (Int) -> Void = { _ in }, write: (String) async throws -> Void
+    ) async throws -> Int {
+        try await write(Self.csvLine(Self.header))
         var after: Int64 = 0
         var exported = 0
         while true {
@@ -48,7 +50,7 @@ public struct ResultsExport: Sendable {
                 after = id
                 count += 1
             }
-            if count > 0 { try write(chunk) }
+            if count > 0 { try await write(chunk) }
             exported += count
             progress(exported)
             if count < chunkSize { return exported }
@@ -58,7 +60,7 @@ public struct ResultsExport: Sendable {
     /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. A field a spreadsheet
     /// would run as a formula (starting with `=`, `@`, a tab or a carriage return, or `+`/`-` not followed by a
     /// digit: `+85512…` stays a number) gets a leading `'`, as OWASP advises for CSV injection.
-    static func csvLine(_ fields: [String]) -> String {
+    public static func csvLine(_ fields: [String]) -> String {
         fields.map { field in
             var field = field
             if let first = field.first {

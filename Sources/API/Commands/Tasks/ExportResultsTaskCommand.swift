@@ -32,8 +32,8 @@ struct ExportResultsTaskCommand: AsyncParsableCommand {
         let count = try await task.run { client, account, logger in
             let callout = try await TaskScope(client: client, logger: logger).callout(calloutID, accountID: account)
             return try await ResultsExport(client: client, logger: logger).run(
-                accountID: account, calloutID: callout, write: { handle.write(Data($0.utf8)) },
-                progress: { progress.report(Int64($0), of: nil) })
+                accountID: account, calloutID: callout, progress: { progress.report(Int64($0), of: nil) },
+                write: { handle.write(Data($0.utf8)) })
         }
         progress.finish()
         if output != nil {

@@ -1,0 +1,188 @@
+import Console
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import PostgresNIO
+import Shared
+import Testing
+
+@testable import API
+
+/// The console's contacts, imports, recordings, composing, monitor and results over HTTP: what each does,
+/// that another account's user reaches none of it (404), that a viewer changes nothing (403), and that an
+/// upload without the session's CSRF token is refused.
+extension ConsoleTests {
+    /// A file sent as the request body, as the console's script sends it.
+    static func upload(
+        _ browser: inout Browser, _ path: String, _ content: ByteBuffer, csrf: String?, filename: String
+    ) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/octet-stream"]
+        headers[HTTPField.Name("X-Filename")!] = filename
+        if let csrf { headers[HTTPField.Name("X-CSRF-Token")!] = csrf }
+        if !browser.cookies.isEmpty { headers[.cookie] = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+        return try await browser.client.execute(uri: path, method: .post, headers: headers, body: content)
+    }
+
+    /// A signed-in browser and the session's CSRF token (read from the home page's sign-out form).
+    func signedIn(_ role: ConsoleUser.Role, account: Int64, client: any TestClientProtocol) async throws -> (Browser, String) {
+        var browser = Browser(client: client)
+        _ = try await signIn(&browser, try await user(role, account: account))
+        let home = try await browser.request(.get, "/console")
+        return (browser, try #require(Browser.csrf(home)))
+    }
+
+    /// A WAV file of `samples` silent 8 kHz samples.
+    static func wav(samples: Int = 800) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeString("RIFF")
+        buffer.writeInteger(UInt32(36 + samples * 2), endianness: .little)
+        buffer.writeString("WAVEfmt ")
+        buffer.writeInteger(UInt32(16), endianness: .little)
+        buffer.writeInteger(UInt16(1), endianness: .little)
+        buffer.writeInteger(UInt16(1), endianness: .little)
+        buffer.writeInteger(UInt32(8000), endianness: .little)
+        buffer.writeInteger(UInt32(16000), endianness: .little)
+        buffer.writeInteger(UInt16(2), endianness: .little)
+        buffer.writeInteger(UInt16(16), endianness: .little)
+        buffer.writeString("data")
+        buffer.writeInteger(UInt32(samples * 2), endianness: .little)
+        buffer.writeRepeatingByte(0, count: samples * 2)
+        return buffer
+    }
+
+    @Test func importingContactsReportsEachRefusedLine() async throws {
+        let (account, _) = try await api.account()
+        let (other, _) = try await api.account()
+        try await api.test { client in
+            var (browser, csrf) = try await signedIn(.operator, account: account.id, client: client)
+            let csv = "msisdn,province\n+85512345601,Kandal\nnot-a-number,Kandal\n+85512345602,Takeo,extra\n+85512345603,Takeo\n"
+            let refused = try await Self.upload(&browser, "/console/imports", ByteBuffer(string: csv), csrf: nil, filename: "a.csv")
+            #expect(refused.status == .forbidden, "an upload without the CSRF token")
+            let uploaded = try await Self.upload(&browser, "/console/imports", ByteBuffer(string: csv), csrf: csrf, filename: "people.csv")
+            #expect(uploaded.status == .created)
+            let location = try #require(try uploaded.json["location"]?.stringValue)
+            let result = try await browser.request(.get, location)
+            let html = String(buffer: result.body)
+            #expect(html.contains(#"<strong id="rejected">2</strong>"#), "two refused lines: \(html)")
+            #expect(html.contains("<td>3</td><td>msisdn not-a-number is an invalid number</td>"))
+            #expect(html.contains("<td>4</td><td>has 3 cells, the header has 2</td>"))
+            let errors = try await browser.request(.get, location + "/errors.csv")
+            #expect(String(buffer: errors.body) == "line,error\n3,msisdn not-a-number is an invalid number\n4,\"has 3 cells, the header has 2\"\n")
+            let contacts = try await browser.request(.get, "/console/contacts?key=province&value=Takeo")
+            #expect(String(buffer: contacts.body).contains("+85512345603") && !String(buffer: contacts.body).contains("+85512345601"))
+            #expect(String(buffer: contacts.body).contains("people.csv"), "the import history lists the file")
+            let count = try await browser.request(.get, "/console/contacts/count?key=province&value=Kandal")
+            #expect(try count.json == ["count": 1])
+
+            // Another account's user: the import's page and errors are 404; its count and search see none of it.
+            var (stranger, strangerCSRF) = try await signedIn(.admin, account: other.id, client: client)
+            #expect(try await stranger.request(.get, location).status == .notFound)
+            #expect(try await stranger.request(.get, location + "/errors.csv").status == .notFound)
+            #expect(try await stranger.request(.get, "/console/contacts/count?key=province&value=Kandal").json == ["count": 0])
+            #expect(!String(buffer: try await stranger.request(.get, "/console/contacts").body).contains("+85512345601"))
+            // A viewer imports nothing.
+            var (viewer, viewerCSRF) = try await signedIn(.viewer, account: account.id, client: client)
+            let denied = try await Self.upload(&viewer, "/console/imports", ByteBuffer(string: csv), csrf: viewerCSRF, filename: "v.csv")
+            #expect(denied.status == .forbidden)
+            _ = strangerCSRF
+            // The do-not-call list takes the same file format.
+            let blocked = try await Self.upload(
+                &browser, "/console/imports?destination=do_not_call_entries", ByteBuffer(string: "msisdn\n+85512345609\n"), csrf: csrf,
+                filename: "dnc.csv")
+            #expect(blocked.status == .created)
+            #expect(String(buffer: try await browser.request(.get, "/console/do_not_call").body).contains("+85512345609"))
+        }
+    }
+
+    @Test func composingACalloutWithARecordingPopulatesItsAudience() async throws {
+        let (account, _) = try await api.account()
+        let (other, _) = try await api.account()
+        for (index, province) in ["Kandal", "Kandal", "Takeo"].enumerated() {
+            _ = try await ContactRepository(client: api.database, logger: api.logger).create(
+                accountID: account.id, msisdn: "+8551234570\(index)", metadata: ["province": .string(province)])
+        }
+        try await api.test { client in
+            var (browser, csrf) = try await signedIn(.operator, account: account.id, client: client)
+            let notAudio = try await Self.upload(&browser, "/console/recordings", ByteBuffer(string: "hello"), csrf: csrf, filename: "x.mp3")
+            #expect(notAudio.status == .unprocessableContent, "a file that is not MP3 or WAV")
+            let uploaded = try await Self.upload(&browser, "/console/recordings", Self.wav(), csrf: csrf, filename: "warning.wav")
+            #expect(uploaded.status == .created)
+            let token = try #require(try uploaded.json["token"]?.stringValue)
+            let path = try #require(try uploaded.json["path"]?.stringValue)
+            // The provider fetches it without a session, by its token only.
+            let served = try await client.execute(uri: path, method: .get)
+            #expect(served.status == .ok && served.headers[.contentType] == "audio/wav" && served.body == Self.wav())
+            #expect(try await client.execute(uri: "/audio/\(String(repeating: "a", count: 43)).wav", method: .get).status == .notFound)
+
+            let invalid = try await browser.request(
+                .post, "/console/callouts", form: ["csrf_token": csrf, "name": "", "message_kind": "text", "message": "", "from": ""])
+            #expect(invalid.status == .unprocessableContent)
+            #expect(String(buffer: invalid.body).contains("Give the callout a name."))
+
+            let created = try await browser.request(
+                .post, "/console/callouts",
+                form: [
+                    "csrf_token": csrf, "name": "Flood, Kandal", "message_kind": "audio", "audio_token": token, "key": "province",
+                    "value": "Kandal", "from": "1294", "max_attempts": "2", "retry_minutes": "10", "expires_hours": "12", "urgent": "yes",
+                ])
+            #expect(created.status == .seeOther)
+            let calloutPath = try #require(created.headers[.location])
+            let calloutID = try #require(Int64(calloutPath.split(separator: "/").last ?? ""))
+            let callout = try await CalloutRepository(client: api.database, logger: api.logger).find(accountID: account.id, id: calloutID)
+            #expect(callout.callFlowLogic == PlayMessageCallFlow.name)
+            #expect(callout.metadata["audio_url"]?.stringValue?.hasSuffix(path) == true)
+            #expect(callout.settings["autopilot"]?["retry"]?["max_attempts"] == 2)
+            #expect(callout.settings["autopilot"]?["remote_request_params"]?["from"] == "1294")
+            let population = try await api.database.query(
+                "SELECT status, parameters FROM batch_operations WHERE callout_id = \(calloutID)", logger: api.logger
+            ).single { try $0.decode((String, JSONValue).self) }
+            #expect(population.0 == "queued" && population.1 == ["contact_filter_params": ["metadata": ["province": "Kandal"]]])
+            let page = String(buffer: try await browser.request(.get, calloutPath).body)
+            #expect(page.contains(#"<audio controls src="\#(path)""#))
+
+            // Another account's user reaches none of it; a viewer composes nothing.
+            var (stranger, _) = try await signedIn(.admin, account: other.id, client: client)
+            for route in [calloutPath, calloutPath + "/monitor?once", calloutPath + "/results.csv"] {
+                #expect(try await stranger.request(.get, route).status == .notFound, "\(route) for another account's user")
+            }
+            var (viewer, viewerCSRF) = try await signedIn(.viewer, account: account.id, client: client)
+            #expect(try await viewer.request(.get, "/console/callouts/new").status == .forbidden)
+            let viewerPost = try await viewer.request(
+                .post, "/console/callouts", form: ["csrf_token": viewerCSRF, "name": "x", "message": "x", "from": "1"])
+            #expect(viewerPost.status == .forbidden)
+            #expect(try await Self.upload(&viewer, "/console/recordings", Self.wav(), csrf: viewerCSRF, filename: "v.wav").status == .forbidden)
+            let tokenless = try await browser.request(.post, "/console/callouts", form: ["name": "x", "message": "x", "from": "1"])
+            #expect(tokenless.status == .forbidden)
+            let callouts = try await api.database.query("SELECT count(*) FROM callouts WHERE account_id = \(account.id)", logger: api.logger)
+                .single { try $0.decode(Int64.self) }
+            #expect(callouts == 1, "only the composed callout was created")
+        }
+    }
+
+    /// The monitor's first event carries the same figures as `GET /api/callouts/:id/callout_progress`.
+    @Test func theMonitorAgreesWithCalloutProgress() async throws {
+        let (account, token) = try await api.account()
+        try await api.test { client in
+            let callout = try await client.create("/api/callouts", token: token, form: "call_flow_logic=CallFlowLogic::HelloWorld")
+            for index in 0..<3 {
+                let contact = try await client.create("/api/contacts", token: token, form: "msisdn=+85512345680\(index)")
+                _ = try await client.create("/api/callouts/\(callout)/callout_participations", token: token, form: "contact_id=\(contact)")
+            }
+            var (browser, _) = try await signedIn(.viewer, account: account.id, client: client)
+            let stream = try await browser.request(.get, "/console/callouts/\(callout)/monitor?once")
+            #expect(stream.headers[.contentType] == "text/event-stream")
+            let events = String(buffer: stream.body).components(separatedBy: "\n\n").filter { $0.hasPrefix("data: ") }
+            #expect(events.count >= 1)
+            let first = try JSONParser.parse(String(events[0].dropFirst(6)))
+            let progress = try await client.request(.get, "/api/callouts/\(callout)/callout_progress", token: token).json
+            for key in ["participations", "remaining", "answered", "exhausted", "do_not_call", "expired", "dialled", "callout_status"] {
+                #expect(first[key] == progress[key], "\(key): monitor \(String(describing: first[key])), API \(String(describing: progress[key]))")
+            }
+            #expect(first["reason"] == "not_started")
+            let results = try await browser.request(.get, "/console/callouts/\(callout)/results.csv")
+            let lines = String(buffer: results.body).split(separator: "\n")
+            #expect(lines.count == 4 && lines[0].hasPrefix("callout_participation_id,contact_id,msisdn"))
+        }
+    }
+}
