@@ -2,7 +2,7 @@
 SWIFT_BUILD_FLAGS ?=
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build release run campaign million restart-drill autopilot webhooks test check-deploy fuzz loadtest chaos bench migrate lint clean
+.PHONY: help deps build release run campaign million restart-drill autopilot webhooks test check-deploy fuzz loadtest chaos bench migrate lint screenshots clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test: deps ## Run the test suites against a throwaway PostgreSQL
 
 check-deploy: ## Check docker-compose.yml, deploy/k8s and the dashboards against their schemas and the code (part of `make test`)
 	@"$$(scripts/python-venv.sh)" scripts/check-deploy.py
+
+screenshots: deps ## The operator console's main pages at desktop and phone width, into docs/console/ (Chromium)
+	@scripts/screenshots.sh
 
 fuzz: deps ## schemathesis against the API and its OpenAPI document: no 5xx, nothing that contradicts it (CI runs it)
 	@scripts/fuzz.sh

@@ -80,7 +80,7 @@ enum ConsoleScript {
               var top = Math.max(1, Math.max.apply(null, rates));
               context.strokeStyle = "#b3261e"; context.lineWidth = 2; context.beginPath();
               rates.forEach(function (rate, index) {
-                var x = rates.length > 1 ? index * width / 299 : 0;
+                var x = index * width / Math.max(59, rates.length - 1);
                 var y = height - 4 - (rate / top) * (height - 8);
                 if (index === 0) { context.moveTo(x, y); } else { context.lineTo(x, y); }
               });

@@ -342,7 +342,7 @@ enum ConsoleTemplates {
         .bar a { color: #fff; text-decoration: none; }
         .bar a:focus, button:focus, input:focus { outline: 3px solid #ffb4ab; outline-offset: 2px; }
         .brand { font-weight: 700; margin-right: auto; }
-        nav { display: flex; gap: 1rem; }
+        nav { display: flex; flex-wrap: wrap; gap: .5rem 1rem; }
         .sign-out { display: flex; gap: .5rem; align-items: center; }
         .who { color: #cfd6dd; font-size: .9rem; }
         main { max-width: 64rem; margin: 0 auto; padding: 1rem; }
