@@ -134,6 +134,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "Shared",
+                "Console",
                 "FakeProvider",
                 "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

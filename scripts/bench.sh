@@ -20,9 +20,9 @@ standalone_api "$API_PORT"
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m); $(date -u +%Y-%m-%d)"
 # BENCH picks some of them: `make bench BENCH="campaign"`.
-for bench in ${BENCH:-contacts-index outbox-throughput campaign dispatch autopilot callbacks contacts-import}; do
+for bench in ${BENCH:-contacts-index console-pages outbox-throughput campaign dispatch autopilot callbacks contacts-import}; do
     case "$bench" in
-    contacts-index | campaign | callbacks) .build/release/Benchmarks "$bench" --api-url "http://127.0.0.1:$API_PORT" ;;
+    contacts-index | console-pages | campaign | callbacks) .build/release/Benchmarks "$bench" --api-url "http://127.0.0.1:$API_PORT" ;;
     *) .build/release/Benchmarks "$bench" ;;
     esac
     echo

@@ -72,7 +72,7 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     // The operator console: HTML pages on the same port, signed in by cookie rather than token.
     ConsoleController(
         database: database, logger: logger, bcryptCost: settings.consoleBcryptCost, secureCookies: settings.secureCookies,
-        publicBaseURL: settings.publicBaseURL
+        publicBaseURL: settings.publicBaseURL, secrets: settings.secrets
     )
     .addRoutes(to: router)
     return router

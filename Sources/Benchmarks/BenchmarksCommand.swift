@@ -7,7 +7,7 @@ struct BenchmarksCommand: AsyncParsableCommand {
         abstract: "Performance figures for docs/benchmarks.md; `make bench` runs them against a local cluster.",
         subcommands: [
             ContactsIndexBenchmark.self, OutboxThroughputBenchmark.self, CampaignBenchmark.self, DispatchBenchmark.self, AutopilotBenchmark.self,
-            CallbacksBenchmark.self, ContactsImportBenchmark.self,
+            CallbacksBenchmark.self, ContactsImportBenchmark.self, ConsolePagesBenchmark.self,
         ]
     )
 }

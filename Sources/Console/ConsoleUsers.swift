@@ -12,7 +12,7 @@ public struct ConsoleUsers: Sendable {
     let client: PostgresClient
     let logger: Logger
     /// bcrypt's cost (4…16); tests use the minimum.
-    let cost: UInt8
+    public let cost: UInt8
 
     public init(client: PostgresClient, logger: Logger, cost: UInt8 = 12) {
         self.client = client
@@ -33,10 +33,7 @@ public struct ConsoleUsers: Sendable {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
         var errors = ValidationErrors()
         if !Self.looksLikeEmail(email) { errors.add("email", "is invalid") }
-        if password.count < Self.minimumPasswordLength {
-            errors.add("password", "is too short (minimum is \(Self.minimumPasswordLength) characters)")
-        }
-        if password.utf8.count > 72 { errors.add("password", "is too long (maximum is 72 bytes)") }
+        errors.add(Self.passwordErrors(password))
         if !errors.isEmpty { throw errors }
         let hash = Bcrypt.hash(password, cost: cost)
         do {
@@ -108,6 +105,21 @@ public struct ConsoleUsers: Sendable {
             SELECT count(*) FROM disabled
             """, logger: logger)
         return try await rows.single { try $0.decode(Int64.self) } > 0
+    }
+
+    /// What is wrong with a new password: at least 12 characters, at most 72 bytes (bcrypt's limit).
+    static func passwordErrors(_ password: String) -> ValidationErrors {
+        var errors = ValidationErrors()
+        if password.count < Self.minimumPasswordLength {
+            errors.add("password", "is too short (minimum is \(Self.minimumPasswordLength) characters)")
+        }
+        if password.utf8.count > 72 { errors.add("password", "is too long (maximum is 72 bytes)") }
+        return errors
+    }
+
+    public static func validate(password: String) throws(ValidationErrors) {
+        let errors = passwordErrors(password)
+        if !errors.isEmpty { throw errors }
     }
 
     static func looksLikeEmail(_ email: String) -> Bool {

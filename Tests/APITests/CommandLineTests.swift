@@ -171,5 +171,22 @@ import Testing
         #expect(try run(["users", "disable", "--account-id", "\(account)", "--email", "chief@agency.example.org"], environment).status == 0)
         #expect(try await users.authenticate(email: "chief@agency.example.org", password: password) == nil)
         #expect(try run(["users", "disable", "--account-id", "\(account)", "--email", "nobody@agency.example.org"], environment).status != 0)
+
+        // An invitation and a reset print links of PUBLIC_BASE_URL that the password page accepts.
+        var linked = environment
+        linked["PUBLIC_BASE_URL"] = "https://alerts.example.org"
+        let invited = try run(["users", "invite", "--account-id", "\(account)", "--email", "new@agency.example.org", "--role", "operator"], linked)
+        #expect(invited.status == 0, "\(invited.error)")
+        let link = try #require(invited.output.split(separator: "\n").last.map(String.init))
+        #expect(link.hasPrefix("https://alerts.example.org/console/password/"), "\(invited.output)")
+        let links = PasswordLinks(client: database, logger: Logger(label: "cli"), cost: 4)
+        #expect(try await links.user(token: String(link.split(separator: "/").last ?? ""))?.email == "new@agency.example.org")
+        let reset = try run(["users", "reset-link", "--account-id", "\(account)", "--email", "viewer@agency.example.org"], linked)
+        #expect(reset.status == 0, "\(reset.error)")
+        let token = String(reset.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "/").last ?? "")
+        #expect(try await links.redeem(token: token, password: "a new long password")?.email == "viewer@agency.example.org")
+        #expect(try await users.authenticate(email: "viewer@agency.example.org", password: "a new long password") != nil)
+        #expect(
+            try run(["users", "reset-link", "--account-id", "\(account)", "--email", "chief@agency.example.org"], linked).status != 0, "disabled")
     }
 }

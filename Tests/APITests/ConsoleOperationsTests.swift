@@ -186,3 +186,106 @@ extension ConsoleTests {
         }
     }
 }
+
+/// Settings, people and tokens: admins only, scoped to their account, secrets shown once at most.
+extension ConsoleTests {
+    @Test func adminsKeepSettingsPeopleAndTokens() async throws {
+        let (account, _) = try await api.account()
+        let (other, _) = try await api.account()
+        try await api.test { client in
+            var (admin, csrf) = try await signedIn(.admin, account: account.id, client: client)
+            // The provider: the auth token is sealed, never rendered; an empty field keeps it.
+            let saved = try await admin.request(
+                .post, "/console/settings/provider",
+                form: [
+                    "csrf_token": csrf, "platform_provider_name": "twilio", "twilio_account_sid": "AC123",
+                    "twilio_auth_token": "super-secret-token-1",
+                ])
+            #expect(saved.status == .seeOther, "\(String(buffer: saved.body).components(separatedBy: "notice-error\">").last?.prefix(200) ?? "")")
+            let page = String(buffer: try await admin.request(.get, "/console/settings").body)
+            #expect(!page.contains("super-secret-token-1") && page.contains("AC123") && page.contains("set: leave empty to keep it"))
+            let stored = try await api.database.query(
+                "SELECT twilio_auth_token FROM accounts WHERE id = \(account.id)", logger: api.logger
+            ).single { try $0.decode(String?.self) }
+            #expect(stored != nil && stored?.contains("super-secret-token-1") == false, "sealed at rest")
+            _ = try await admin.request(
+                .post, "/console/settings/provider",
+                form: ["csrf_token": csrf, "platform_provider_name": "twilio", "twilio_account_sid": "AC123", "twilio_auth_token": ""])
+            let kept = try await api.database.query(
+                "SELECT twilio_auth_token FROM accounts WHERE id = \(account.id)", logger: api.logger
+            ).single { try $0.decode(String?.self) }
+            #expect(kept == stored, "an empty field keeps the token")
+
+            // Limits and defaults become the account's settings.
+            let limits = try await admin.request(
+                .post, "/console/settings/limits", form: ["csrf_token": csrf, "rate": "25", "concurrent": "", "from": "1294", "attempts": "4"])
+            #expect(limits.status == .seeOther)
+            let settings = try await AccountRepository(client: api.database, logger: api.logger).find(id: account.id).settings
+            #expect(settings["max_calls_per_second"] == 25 && settings["autopilot"]?["retry"]?["max_attempts"] == 4)
+            #expect(settings["autopilot"]?["remote_request_params"]?["from"] == "1294")
+            let outOfRange = try await admin.request(.post, "/console/settings/limits", form: ["csrf_token": csrf, "rate": "-1"])
+            #expect(outOfRange.status == .unprocessableContent)
+
+            // An invitation: the link sets the password once; the invited person then signs in.
+            let invited = String(
+                buffer: try await admin.request(
+                    .post, "/console/settings/users", form: ["csrf_token": csrf, "email": "new@agency.example.org", "role": "viewer"]
+                )
+                .body)
+            let link = try #require(invited.range(of: #"<code id="notice-link">"#).map { String(invited[$0.upperBound...].prefix { $0 != "<" }) })
+            let path = try #require(URL(string: link)?.path)
+            var stranger = Browser(client: client)
+            let form = try await stranger.request(.get, path)
+            #expect(form.status == .ok)
+            let differ = try await stranger.request(
+                .post, path, form: ["csrf_token": Browser.csrf(form) ?? "", "password": "a long new password", "confirmation": "other"])
+            #expect(differ.status == .unprocessableContent)
+            let set = try await stranger.request(
+                .post, path,
+                form: ["csrf_token": Browser.csrf(form) ?? "", "password": "a long new password", "confirmation": "a long new password"])
+            #expect(set.status == .seeOther)
+            #expect(try await stranger.request(.get, path).status == .notFound, "a link works once")
+            let user = try await ConsoleUsers(client: api.database, logger: api.logger).authenticate(
+                email: "new@agency.example.org", password: "a long new password")
+            #expect(user?.role == .viewer && user?.accountID == account.id)
+
+            // A token: shown once, listed by its start, revoked.
+            let made = String(buffer: try await admin.request(.post, "/console/settings/tokens", form: ["csrf_token": csrf, "name": "crm"]).body)
+            let secret = try #require(made.range(of: #"<code id="notice-secret">"#).map { String(made[$0.upperBound...].prefix { $0 != "<" }) })
+            #expect(try await client.request(.get, "/api/contacts", token: secret).status == .ok)
+            #expect(!String(buffer: try await admin.request(.get, "/console/settings").body).contains(secret))
+            let tokenID = try await api.database.query(
+                "SELECT id FROM access_tokens WHERE account_id = \(account.id) AND metadata ->> 'name' = 'crm'", logger: api.logger
+            ).single { try $0.decode(Int64.self) }
+
+            // Another account's admin: 404 for this account's users and tokens; an operator: 403 for all of it.
+            var (foreign, foreignCSRF) = try await signedIn(.admin, account: other.id, client: client)
+            let newUser = try #require(user)
+            #expect(
+                try await foreign.request(.post, "/console/settings/users/\(newUser.id)/reset", form: ["csrf_token": foreignCSRF]).status == .notFound
+            )
+            #expect(
+                try await foreign.request(.post, "/console/settings/users/\(newUser.id)/disable", form: ["csrf_token": foreignCSRF]).status
+                    == .notFound)
+            #expect(
+                try await foreign.request(.post, "/console/settings/tokens/\(tokenID)/revoke", form: ["csrf_token": foreignCSRF]).status == .notFound)
+            #expect(!String(buffer: try await foreign.request(.get, "/console/settings").body).contains("AC123"))
+            var (operatorBrowser, operatorCSRF) = try await signedIn(.operator, account: account.id, client: client)
+            #expect(try await operatorBrowser.request(.get, "/console/settings").status == .forbidden)
+            let refused = try await operatorBrowser.request(.post, "/console/settings/tokens", form: ["csrf_token": operatorCSRF, "name": "x"])
+            #expect(refused.status == .forbidden)
+            #expect(try await client.request(.get, "/api/contacts", token: secret).status == .ok, "untouched by the others")
+
+            let revoked = try await admin.request(.post, "/console/settings/tokens/\(tokenID)/revoke", form: ["csrf_token": csrf])
+            #expect(revoked.status == .seeOther)
+            #expect(try await client.request(.get, "/api/contacts", token: secret).status == .unauthorized)
+            let actions = try await AuditTrail(client: api.database, logger: api.logger).recent(accountID: account.id).map(\.action)
+            for action in [
+                "settings.provider_changed", "settings.limits_changed", "user.invited", "password.set", "access_token.created",
+                "access_token.revoked",
+            ] {
+                #expect(actions.contains(action), "audited: \(action)")
+            }
+        }
+    }
+}

@@ -9,8 +9,8 @@ import Shared
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
-        abstract: "Create, list and disable operator console users (DATABASE_URL).",
-        subcommands: [Create.self, List.self, Disable.self])
+        abstract: "Create, invite, list and disable operator console users, and make reset links (DATABASE_URL).",
+        subcommands: [Create.self, Invite.self, ResetLink.self, List.self, Disable.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -115,6 +115,60 @@ struct UsersCommand: AsyncParsableCommand {
             }
             guard disabled else { throw CommandFailure(description: "account \(accountID) has no user \(email)") }
             print("Disabled \(email.lowercased()).")
+        }
+    }
+
+    struct Invite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Invite a person: their user is made now, and a link (printed) lets them set their own password.",
+            discussion: """
+                The link is PUBLIC_BASE_URL/console/password/<token>: it works once and expires in 72 hours; only \
+                the token's SHA-256 is stored. Until it is used, nobody knows the user's password.
+                """)
+
+        @Option(help: "The account (agency) the user belongs to.")
+        var accountID: Int64
+        @Option(help: "The person's email, with which they will sign in.")
+        var email: String
+        @Option(help: "admin, operator or viewer.")
+        var role: String = "operator"
+
+        func validate() throws {
+            guard ConsoleUser.Role(rawValue: role) != nil else { throw ValidationError("--role must be admin, operator or viewer") }
+        }
+
+        func run() async throws {
+            let (accountID, email, role) = (self.accountID, self.email, ConsoleUser.Role(rawValue: role)!)
+            let cost = try UInt8(EnvironmentVariables().integer("CONSOLE_BCRYPT_COST", default: 12, range: 4...16))
+            let base = try PublicBaseURL.read(EnvironmentVariables()) ?? "http://127.0.0.1:3000"
+            let (user, token) = try await commandDatabase(label: "scfm.users") { client, logger in
+                try await PasswordLinks(client: client, logger: logger, cost: cost).invite(accountID: accountID, email: email, role: role)
+            }
+            print("Invited \(user.role.rawValue) \(user.email) of account \(user.accountID). Their link (once, 72 hours):")
+            print(base + PasswordLinks.path(token))
+        }
+    }
+
+    struct ResetLink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-link",
+            abstract: "Print a one-use link (72 hours) with which a user sets a new password; their sessions end when it is used.")
+
+        @Option(help: "The account (agency).")
+        var accountID: Int64
+        @Option(help: "The user's email.")
+        var email: String
+
+        func run() async throws {
+            let (accountID, email) = (self.accountID, self.email.lowercased())
+            let base = try PublicBaseURL.read(EnvironmentVariables()) ?? "http://127.0.0.1:3000"
+            let token = try await commandDatabase(label: "scfm.users") { client, logger -> String? in
+                let users = try await ConsoleUsers(client: client, logger: logger).list(accountID: accountID)
+                guard let user = users.first(where: { $0.email == email }) else { return nil }
+                return try await PasswordLinks(client: client, logger: logger).reset(accountID: accountID, userID: user.id)
+            }
+            guard let token else { throw CommandFailure(description: "account \(accountID) has no enabled user \(email)") }
+            print(base + PasswordLinks.path(token))
         }
     }
 }

@@ -28,6 +28,8 @@ struct ConsoleController: Sendable {
     let database: PostgresClient
     let library: MustacheLibrary
     let secureCookies: Bool
+    /// Seals provider auth tokens an admin sets (`SECRETS_KEY`).
+    let secrets: SecretBox?
     /// Where the provider reaches this installation: uploaded recordings are played from here.
     let publicBaseURL: String?
     /// How often the live monitor pushes a snapshot.
@@ -42,8 +44,9 @@ struct ConsoleController: Sendable {
 
     init(
         database: PostgresClient, logger: Logger, bcryptCost: UInt8 = 12, secureCookies: Bool, publicBaseURL: String? = nil,
-        monitorInterval: Duration = .seconds(1)
+        monitorInterval: Duration = .seconds(1), secrets: SecretBox? = nil
     ) {
+        self.secrets = secrets
         self.publicBaseURL = publicBaseURL
         self.monitorInterval = monitorInterval
         self.database = database
@@ -92,6 +95,16 @@ struct ConsoleController: Sendable {
         router.get("console/imports/:id/errors.csv", use: importErrors)
         router.post("console/recordings", use: uploadAudio)
         router.get("audio/:token", use: audio)
+        router.get("console/settings", use: settingsPage)
+        router.post("console/settings/provider", use: updateProvider)
+        router.post("console/settings/limits", use: updateLimits)
+        router.post("console/settings/users", use: inviteUser)
+        router.post("console/settings/users/:id/reset", use: resetUser)
+        router.post("console/settings/users/:id/disable", use: disableUser)
+        router.post("console/settings/tokens", use: createToken)
+        router.post("console/settings/tokens/:id/revoke", use: revokeToken)
+        router.get("console/password/:token", use: passwordPage)
+        router.post("console/password/:token", use: setPassword)
     }
 
     // MARK: Signing in and out
@@ -313,7 +326,10 @@ struct ConsoleController: Sendable {
     ) -> Response {
         var context: [String: Any] = ["text": text.values, "title": title]
         if let session {
-            context["user"] = ["email": session.user.email, "role": session.user.role.rawValue, "csrf": session.csrfToken]
+            context["user"] = [
+                "email": session.user.email, "role": session.user.role.rawValue, "csrf": session.csrfToken,
+                "admin": session.user.role.administers,
+            ]
         }
         for (key, value) in values { context[key] = value }
         let html = library.render(context, withTemplate: template) ?? ""

@@ -9,6 +9,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "sign_in": signIn, "home": home, "audit": audit, "callout": callout, "confirm": confirm,
         "callouts": callouts, "compose": compose, "numbers": numbers, "import": importResult, "message": message, "stop": stop,
+        "settings": settings, "password": password,
     ]
 
     static let head = """
@@ -31,6 +32,7 @@ enum ConsoleTemplates {
             <a href="/console/contacts">{{text.contactsNav}}</a>
             <a href="/console/do_not_call">{{text.doNotCall}}</a>
             <a href="/console/audit">{{text.audit}}</a>
+            {{#admin}}<a href="/console/settings">{{text.settings}}</a>{{/admin}}
           </nav>
           <form method="post" action="/console/sign_out" class="sign-out">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
@@ -297,6 +299,110 @@ enum ConsoleTemplates {
         {{> foot}}
         """
 
+    /// The account's settings, for admins: provider, limits, people, API tokens.
+    static let settings = """
+        {{> head}}
+        <h1>{{text.settingsTitle}}</h1>
+        {{#notice.error}}<p class="error" role="alert" id="notice-error">{{notice.error}}</p>{{/notice.error}}
+        {{#notice.link}}<div class="card notice" role="status"><p>{{text.linkMade}} {{notice.for}}:</p>
+          <p><code id="notice-link">{{notice.link}}</code></p><p class="note">{{text.linkOnce}}</p></div>{{/notice.link}}
+        {{#notice.secret}}<div class="card notice" role="status"><p>{{text.tokenMade}}</p>
+          <p><code id="notice-secret">{{notice.secret}}</code></p><p class="note">{{text.tokenOnce}}</p></div>{{/notice.secret}}
+        <form method="post" action="/console/settings/provider" class="card">
+          <h2>{{text.providerTitle}}</h2>
+          <input type="hidden" name="csrf_token" value="{{csrf}}">
+          <label for="platform_provider_name">{{text.provider}}</label>
+          <select id="platform_provider_name" name="platform_provider_name">
+            <option value="">{{text.installationDefault}}</option>
+            <option value="twilio"{{#provider.twilio}} selected{{/provider.twilio}}>Twilio</option>
+            <option value="somleng"{{#provider.somleng}} selected{{/provider.somleng}}>Somleng</option>
+          </select>
+          <label for="twilio_account_sid">Twilio account SID</label>
+          <input id="twilio_account_sid" name="twilio_account_sid" type="text" value="{{provider.twilioSID}}">
+          <label for="twilio_auth_token">Twilio auth token</label>
+          <input id="twilio_auth_token" name="twilio_auth_token" type="password" autocomplete="off"
+                 placeholder="{{#provider.twilioTokenSet}}{{text.secretSet}}{{/provider.twilioTokenSet}}{{^provider.twilioTokenSet}}{{text.secretNotSet}}{{/provider.twilioTokenSet}}">
+          <label for="somleng_account_sid">Somleng account SID</label>
+          <input id="somleng_account_sid" name="somleng_account_sid" type="text" value="{{provider.somlengSID}}">
+          <label for="somleng_auth_token">Somleng auth token</label>
+          <input id="somleng_auth_token" name="somleng_auth_token" type="password" autocomplete="off"
+                 placeholder="{{#provider.somlengTokenSet}}{{text.secretSet}}{{/provider.somlengTokenSet}}{{^provider.somlengTokenSet}}{{text.secretNotSet}}{{/provider.somlengTokenSet}}">
+          <p class="note">{{text.secretsWriteOnly}}</p>
+          <button type="submit" id="save-provider">{{text.save}}</button>
+        </form>
+        <form method="post" action="/console/settings/limits" class="card">
+          <h2>{{text.limitsTitle}}</h2>
+          <input type="hidden" name="csrf_token" value="{{csrf}}">
+          <label for="rate">{{text.rateLimit}}</label>
+          <input id="rate" name="rate" type="number" step="any" min="0.01" value="{{limits.rate}}">
+          <label for="concurrent">{{text.concurrencyLimit}}</label>
+          <input id="concurrent" name="concurrent" type="number" min="1" value="{{limits.concurrent}}">
+          <label for="default-from">{{text.callerID}}</label>
+          <input id="default-from" name="from" type="text" maxlength="32" value="{{limits.from}}">
+          <label for="attempts">{{text.maxAttempts}}</label>
+          <input id="attempts" name="attempts" type="number" min="1" max="10" value="{{limits.attempts}}">
+          <p class="note">{{text.emptyIsDefault}}</p>
+          <button type="submit" id="save-limits">{{text.save}}</button>
+        </form>
+        <section class="card">
+          <h2>{{text.peopleTitle}}</h2>
+          <table class="list" id="users">
+            <thead><tr><th>{{text.email}}</th><th>{{text.role}}</th><th>{{text.lastSignIn}}</th><th></th></tr></thead>
+            <tbody>{{#users}}<tr><td>{{email}}</td><td>{{role}}{{#disabled}} ({{text.disabled}}){{/disabled}}</td><td>{{signedIn}}</td><td>
+              {{^disabled}}
+              <form method="post" action="/console/settings/users/{{id}}/reset" class="action"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit">{{text.resetLink}}</button></form>
+              {{^self}}<form method="post" action="/console/settings/users/{{id}}/disable" class="action"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="danger">{{text.disable}}</button></form>{{/self}}
+              {{/disabled}}
+            </td></tr>{{/users}}</tbody>
+          </table>
+          <form method="post" action="/console/settings/users">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="invite-email">{{text.email}}</label>
+            <input id="invite-email" name="email" type="email" required>
+            <label for="invite-role">{{text.role}}</label>
+            <select id="invite-role" name="role">{{#roles}}<option>{{value}}</option>{{/roles}}</select>
+            <button type="submit" id="invite">{{text.invite}}</button>
+          </form>
+        </section>
+        <section class="card">
+          <h2>{{text.tokensTitle}}</h2>
+          <table class="list" id="tokens">
+            <thead><tr><th>{{text.name}}</th><th>{{text.tokenStart}}</th><th>{{text.scope}}</th><th>{{text.createdAt}}</th><th>{{text.lastUsed}}</th><th></th></tr></thead>
+            <tbody>{{#tokens}}<tr><td>{{name}}</td><td><code>{{prefix}}…</code></td><td>{{scope}}</td><td>{{at}}</td><td>{{used}}</td><td>
+              {{#revoked}}{{text.revoked}}{{/revoked}}{{^revoked}}<form method="post" action="/console/settings/tokens/{{id}}/revoke" class="action"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="danger">{{text.revoke}}</button></form>{{/revoked}}
+            </td></tr>{{/tokens}}</tbody>
+          </table>
+          <form method="post" action="/console/settings/tokens">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="token-name">{{text.name}}</label>
+            <input id="token-name" name="name" type="text" maxlength="100">
+            <label for="token-scope">{{text.scope}}</label>
+            <select id="token-scope" name="scope"><option value="read_write">read_write</option><option value="read_only">read_only</option></select>
+            <button type="submit" id="create-token">{{text.createToken}}</button>
+          </form>
+        </section>
+        {{> foot}}
+        """
+
+    /// Setting a password from an invitation or reset link.
+    static let password = """
+        {{> head}}
+        <section class="card narrow">
+          <h1>{{text.setPassword}}</h1>
+          {{#email}}<p>{{email}}</p>{{/email}}
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <form method="post" action="/console/password/{{token}}">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="password">{{text.newPassword}}</label>
+            <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required autofocus>
+            <label for="confirmation">{{text.repeatPassword}}</label>
+            <input id="confirmation" name="confirmation" type="password" autocomplete="new-password" minlength="12" required>
+            <button type="submit" id="set-password">{{text.setPassword}}</button>
+          </form>
+        </section>
+        {{> foot}}
+        """
+
     static let message = """
         {{> head}}
         <section class="card narrow"><h1>{{title}}</h1><p>{{message}}</p><p><a href="/console">{{text.home}}</a></p></section>
@@ -381,6 +487,9 @@ enum ConsoleTemplates {
         .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
         .swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; margin-right: .3rem; }
         .figure.small { font-size: 1rem; }
+        code { overflow-wrap: anywhere; }
+        .notice { border-color: #1e7d32; }
+        .action button { margin-top: .25rem; }
         canvas { width: 100%; max-width: 600px; height: 120px; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
         @media (max-width: 40rem) {
           .list thead { display: none; }
@@ -501,6 +610,42 @@ struct ConsoleText: Sendable {
     var chartLabel = "Calls per second, the last minutes"
     var latestCalls = "Latest calls"
     var number = "Number"
+    var settings = "Settings"
+    var settingsTitle = "Settings"
+    var providerTitle = "Telephony provider"
+    var provider = "Provider"
+    var installationDefault = "The installation's default"
+    var secretSet = "set: leave empty to keep it"
+    var secretNotSet = "not set"
+    var secretsWriteOnly = "Auth tokens are stored encrypted and never shown again; a new one replaces the old."
+    var save = "Save"
+    var limitsTitle = "Limits and calling defaults"
+    var rateLimit = "Calls per second at most"
+    var concurrencyLimit = "Calls at once at most"
+    var emptyIsDefault = "An empty field takes the installation's default."
+    var peopleTitle = "People"
+    var role = "Role"
+    var lastSignIn = "Last sign-in"
+    var disabled = "disabled"
+    var resetLink = "Password reset link"
+    var disable = "Disable"
+    var invite = "Invite"
+    var linkMade = "Send this link to"
+    var linkOnce = "It is shown once, works once, and expires in 72 hours."
+    var tokensTitle = "API access tokens"
+    var tokenStart = "Starts with"
+    var scope = "Scope"
+    var lastUsed = "Last used"
+    var revoked = "revoked"
+    var revoke = "Revoke"
+    var createToken = "Create a token"
+    var tokenMade = "The new token:"
+    var tokenOnce = "Copy it now: it is not shown again (only its digest is kept)."
+    var setPassword = "Set your password"
+    var newPassword = "New password (at least 12 characters)"
+    var repeatPassword = "The same again"
+    var passwordsDiffer = "The two passwords differ."
+    var linkInvalid = "This link is not valid: it was used, it expired, or it never existed."
     var start = "Start calling"
     var pause = "Pause"
     var resume = "Resume"

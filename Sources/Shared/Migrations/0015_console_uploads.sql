@@ -38,3 +38,18 @@ CREATE TABLE console_imports (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX console_imports_account_id ON console_imports (account_id, id DESC);
+
+-- A one-use link that lets a person set their console password: an invitation (a new user) or a reset. The
+-- link holds a random token; the table its SHA-256 only. It expires after 72 hours and is spent on use;
+-- setting the password ends the user's other sessions.
+CREATE TABLE console_password_links (
+    id bigserial PRIMARY KEY,
+    user_id bigint NOT NULL REFERENCES console_users (id) ON DELETE CASCADE,
+    purpose text NOT NULL CHECK (purpose IN ('invitation', 'reset')),
+    token_digest bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    used_at timestamptz
+);
+CREATE UNIQUE INDEX console_password_links_token_digest ON console_password_links (token_digest);
+CREATE INDEX console_password_links_user_id ON console_password_links (user_id);
