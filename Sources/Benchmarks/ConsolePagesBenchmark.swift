@@ -35,6 +35,7 @@ struct ConsolePagesBenchmark: AsyncParsableCommand {
             try await Migrator(client: client, logger: logger).migrate()
             let seed = try await BenchmarkSeed.ensure(client: client, contacts: contacts, logger: logger)
             let callout = try await Self.callout(client, accountID: seed.accountID, participations: participations, logger: logger)
+            let small = try await Self.callout(client, accountID: seed.accountID, participations: 1000, logger: logger)
             let user = try await ConsoleUsers(client: client, logger: logger, cost: 4).create(
                 accountID: seed.accountID, email: "bench-\(UUID().uuidString.prefix(8).lowercased())@scfm.local", role: .operator,
                 password: UUID().uuidString)
@@ -45,6 +46,7 @@ struct ConsolePagesBenchmark: AsyncParsableCommand {
                 ("callouts", "/console/callouts"),
                 ("callout page (with its monitor's first figures)", "/console/callouts/\(callout)"),
                 ("monitor tick (one server-sent event)", "/console/callouts/\(callout)/monitor?once"),
+                ("monitor tick, a callout of 1,000 (the same cost)", "/console/callouts/\(small)/monitor?once"),
                 ("contacts, first page", "/console/contacts"),
                 ("contacts search, a field (~1% of rows)", "/console/contacts?key=province&value=province-42"),
                 ("contacts search, a number", "/console/contacts?msisdn=%2B855100000042"),

@@ -9,9 +9,13 @@ import Shared
 ///
 /// Invariant: a snapshot costs the same whatever the campaign's size: the running totals (a few rows), the
 /// retry count through the partial `(callout_id, next_attempt_at)` index capped at `retryCountCap`, a few
-/// EXISTS probes, and ten calls through the account's `(account_id, id)` index.
+/// EXISTS probes, and ten calls among the account's newest `recentCallsScanned`.
 public struct CalloutMonitor: Sendable {
     public static let retryCountCap: Int64 = 100_000
+    /// The latest calls are looked for among the account's newest this many (the `(account_id, id)` index,
+    /// read backwards): a callout that dials is always among them, and the read is bounded whatever the
+    /// account's history (a plain `WHERE callout_id` would walk every older call of a callout that dials no more).
+    public static let recentCallsScanned = 2000
 
     public struct Call: Sendable {
         public let id: Int64
@@ -94,8 +98,10 @@ public struct CalloutMonitor: Sendable {
         var calls: [Call] = []
         let rows = try await client.query(
             """
-            SELECT id, msisdn, status, updated_at FROM phone_calls
-            WHERE account_id = \(accountID) AND callout_id = \(calloutID) ORDER BY id DESC LIMIT 10
+            SELECT id, msisdn, status, updated_at FROM (
+                SELECT id, msisdn, status, updated_at, callout_id FROM phone_calls
+                WHERE account_id = \(accountID) ORDER BY id DESC LIMIT \(Self.recentCallsScanned)) recent
+            WHERE callout_id = \(calloutID) ORDER BY id DESC LIMIT 10
             """, logger: logger)
         for try await (id, msisdn, status, updatedAt) in rows.decode((Int64, String, String, Date).self) {
             calls.append(Call(id: id, msisdn: msisdn, status: status, updatedAt: updatedAt))

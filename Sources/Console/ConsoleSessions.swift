@@ -26,7 +26,12 @@ public struct ConsoleSessions: Sendable {
         public let id: Int64
         public let user: ConsoleUser
         public let csrfToken: String
+        /// The password was right; the second factor is still to come. Only the code page accepts such a session.
+        public var secondFactorPending = false
     }
+
+    /// How long a session waiting for its second factor lives.
+    public static let secondFactorWindow: Duration = .seconds(300)
 
     /// 32 random bytes, URL-safe base64 without padding.
     public static func randomToken() -> String {
@@ -39,17 +44,28 @@ public struct ConsoleSessions: Sendable {
     static func digest(_ token: String) -> ByteBuffer { ByteBuffer(bytes: SHA256.hash(data: Array(token.utf8))) }
 
     /// A new session for the user; returns the cookie's value and the session.
-    public func start(for user: ConsoleUser) async throws -> (cookie: String, session: Session) {
+    /// With `secondFactorPending`, the session lives 5 minutes and signs nothing in until `completeSecondFactor`.
+    public func start(for user: ConsoleUser, secondFactorPending: Bool = false) async throws -> (cookie: String, session: Session) {
         let token = Self.randomToken()
         let csrf = Self.randomToken()
+        let lifetime = secondFactorPending ? Self.secondFactorWindow : self.lifetime
         let id = try await client.query(
             """
-            INSERT INTO console_sessions (user_id, token_digest, csrf_token, expires_at)
-            VALUES (\(user.id), \(Self.digest(token)), \(csrf), now() + make_interval(secs => \(lifetime.seconds)))
+            INSERT INTO console_sessions (user_id, token_digest, csrf_token, expires_at, second_factor_pending)
+            VALUES (\(user.id), \(Self.digest(token)), \(csrf), now() + make_interval(secs => \(lifetime.seconds)), \(secondFactorPending))
             RETURNING id
             """, logger: logger
         ).single { try $0.decode(Int64.self) }
-        return (token, Session(id: id, user: user, csrfToken: csrf))
+        return (token, Session(id: id, user: user, csrfToken: csrf, secondFactorPending: secondFactorPending))
+    }
+
+    /// The second factor was given: the session signs in, for the full lifetime from now.
+    public func completeSecondFactor(_ session: Session) async throws {
+        try await client.query(
+            """
+            UPDATE console_sessions SET second_factor_pending = false, expires_at = now() + make_interval(secs => \(lifetime.seconds))
+            WHERE id = \(session.id) AND second_factor_pending AND ended_at IS NULL
+            """, logger: logger)
     }
 
     /// The live session of a cookie's value, if any; records that it was seen (at most once a minute).
@@ -58,7 +74,7 @@ public struct ConsoleSessions: Sendable {
         let rows = try await client.query(
             """
             WITH found AS (
-                SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, u.id AS user_id, u.account_id, u.email, u.role,
+                SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, s.second_factor_pending, u.id AS user_id, u.account_id, u.email, u.role,
                        u.last_signed_in_at, u.disabled_at
                 FROM console_sessions s JOIN console_users u ON u.id = s.user_id
                 WHERE s.token_digest = \(Self.digest(cookie)) AND s.ended_at IS NULL AND s.expires_at > now()
@@ -67,15 +83,15 @@ public struct ConsoleSessions: Sendable {
                 UPDATE console_sessions SET last_seen_at = now()
                 WHERE id IN (SELECT session_id FROM found WHERE last_seen_at < now() - interval '1 minute')
             )
-            SELECT session_id, csrf_token, user_id, account_id, email, role, last_signed_in_at, disabled_at FROM found
+            SELECT session_id, csrf_token, user_id, account_id, email, role, last_signed_in_at, disabled_at, second_factor_pending FROM found
             """, logger: logger)
         for try await row in rows {
-            let (id, csrf, userID, accountID, email, role, lastSignedIn, disabled) = try row.decode(
-                (Int64, String, Int64, Int64, String, String, Date?, Date?).self)
+            let (id, csrf, userID, accountID, email, role, lastSignedIn, disabled, pending) = try row.decode(
+                (Int64, String, Int64, Int64, String, String, Date?, Date?, Bool).self)
             let user = ConsoleUser(
                 id: userID, accountID: accountID, email: email, role: ConsoleUser.Role(rawValue: role) ?? .viewer,
                 lastSignedInAt: lastSignedIn, disabledAt: disabled)
-            return Session(id: id, user: user, csrfToken: csrf)
+            return Session(id: id, user: user, csrfToken: csrf, secondFactorPending: pending)
         }
         return nil
     }

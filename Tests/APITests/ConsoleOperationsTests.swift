@@ -289,3 +289,43 @@ extension ConsoleTests {
         }
     }
 }
+
+/// The TOTP second factor: set up by the user, then asked for at every sign-in; a code counts once.
+extension ConsoleTests {
+    @Test func aSecondFactorIsAskedForOnceTurnedOn() async throws {
+        let (account, _) = try await api.account()
+        let person = try await user(.operator, account: account.id)
+        try await api.test { client in
+            var browser = Browser(client: client)
+            _ = try await signIn(&browser, person)
+            let csrf = try #require(Browser.csrf(try await browser.request(.get, "/console")))
+            let begun = String(buffer: try await browser.request(.post, "/console/security", form: ["csrf_token": csrf, "action": "begin"]).body)
+            let secret = try #require(begun.range(of: #"<code id="totp-secret">"#).map { String(begun[$0.upperBound...].prefix { $0 != "<" }) })
+            let stored = try await api.database.query("SELECT totp_secret FROM console_users WHERE id = \(person.id)", logger: api.logger)
+                .single { try $0.decode(String?.self) }
+            #expect(stored?.hasPrefix("scfm:v1:") == true && stored?.contains(secret) == false, "sealed at rest")
+            let wrong = try await browser.request(.post, "/console/security", form: ["csrf_token": csrf, "action": "confirm", "code": "000000"])
+            #expect(wrong.status == .unprocessableContent)
+            let now = Date()
+            let code = TOTP.code(secret: try #require(Base32.decode(secret)), step: TOTP.step(at: now))
+            let confirmed = try await browser.request(.post, "/console/security", form: ["csrf_token": csrf, "action": "confirm", "code": code])
+            #expect(confirmed.status == .ok && String(buffer: confirmed.body).contains("signing in asks for a code"))
+
+            // The next sign-in: the password alone reaches only the code page.
+            var next = Browser(client: client)
+            let afterPassword = try await signIn(&next, person)
+            #expect(afterPassword.headers[.location] == "/console/second_factor")
+            #expect(try await next.request(.get, "/console").headers[.location] == "/console/sign_in", "no page before the code")
+            let codePage = try await next.request(.get, "/console/second_factor")
+            let codeCSRF = try #require(Browser.csrf(codePage))
+            let reused = try await next.request(.post, "/console/second_factor", form: ["csrf_token": codeCSRF, "code": code])
+            #expect(reused.status == .unauthorized, "the code used to confirm is spent")
+            let following = TOTP.code(secret: try #require(Base32.decode(secret)), step: TOTP.step(at: now) + 1)
+            let passed = try await next.request(.post, "/console/second_factor", form: ["csrf_token": codeCSRF, "code": following])
+            #expect(passed.status == .seeOther && passed.headers[.location] == "/console")
+            #expect(try await next.request(.get, "/console").status == .ok)
+            let actions = try await AuditTrail(client: api.database, logger: api.logger).recent(accountID: account.id).map(\.action)
+            #expect(actions.contains("second_factor.enabled") && actions.contains("password_accepted"))
+        }
+    }
+}

@@ -95,6 +95,10 @@ struct ConsoleController: Sendable {
         router.get("console/imports/:id/errors.csv", use: importErrors)
         router.post("console/recordings", use: uploadAudio)
         router.get("audio/:token", use: audio)
+        router.get("console/second_factor", use: secondFactorPage)
+        router.post("console/second_factor", use: secondFactor)
+        router.get("console/security", use: securityPage)
+        router.post("console/security", use: changeSecondFactor)
         router.get("console/settings", use: settingsPage)
         router.post("console/settings/provider", use: updateProvider)
         router.post("console/settings/limits", use: updateLimits)
@@ -138,9 +142,12 @@ struct ConsoleController: Sendable {
             return page(
                 "sign_in", title: text.signIn, values: ["csrf": expected, "email": email, "error": text.wrongCredentials], status: .unauthorized)
         }
-        let (token, _) = try await sessions.start(for: user)
-        try await audit.record(accountID: user.accountID, user: user, action: "signed_in", remoteAddress: address)
-        var response = Self.redirect(to: "/console")
+        // With a second factor on, the password opens a session that waits 5 minutes for the code.
+        let pending = try await SecondFactors(client: database, logger: logger, box: secrets).required(userID: user.id)
+        let (token, _) = try await sessions.start(for: user, secondFactorPending: pending)
+        try await audit.record(
+            accountID: user.accountID, user: user, action: pending ? "password_accepted" : "signed_in", remoteAddress: address)
+        var response = Self.redirect(to: pending ? "/console/second_factor" : "/console")
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, token, maxAge: Int(sessions.lifetime.seconds))))
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, "", maxAge: 0)))
         return response
@@ -315,7 +322,14 @@ struct ConsoleController: Sendable {
 
     // MARK: Helpers
 
+    /// The signed-in session of the request (nil without one, or while its second factor is still to come).
     func session(_ request: Request) async throws -> ConsoleSessions.Session? {
+        guard let session = try await anySession(request), !session.secondFactorPending else { return nil }
+        return session
+    }
+
+    /// The request's session, a second factor pending or not (only the code page takes a pending one).
+    func anySession(_ request: Request) async throws -> ConsoleSessions.Session? {
         guard let token = Self.cookies(request)[Self.sessionCookie], !token.isEmpty else { return nil }
         return try await sessions.find(cookie: token)
     }

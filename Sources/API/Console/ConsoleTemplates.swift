@@ -9,7 +9,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "sign_in": signIn, "home": home, "audit": audit, "callout": callout, "confirm": confirm,
         "callouts": callouts, "compose": compose, "numbers": numbers, "import": importResult, "message": message, "stop": stop,
-        "settings": settings, "password": password,
+        "settings": settings, "password": password, "second_factor": secondFactor, "security": security,
     ]
 
     static let head = """
@@ -36,7 +36,7 @@ enum ConsoleTemplates {
           </nav>
           <form method="post" action="/console/sign_out" class="sign-out">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
-            <span class="who">{{email}} ({{role}})</span>
+            <a class="who" href="/console/security">{{email}} ({{role}})</a>
             <button type="submit">{{text.signOut}}</button>
           </form>
           {{/user}}
@@ -403,6 +403,62 @@ enum ConsoleTemplates {
         {{> foot}}
         """
 
+    /// The code asked for after the password when the user's second factor is on.
+    static let secondFactor = """
+        {{> head}}
+        <section class="card narrow">
+          <h1>{{text.secondFactorTitle}}</h1>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <form method="post" action="/console/second_factor">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="code">{{text.codeLabel}}</label>
+            <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required autofocus>
+            <button type="submit" id="verify">{{text.verify}}</button>
+          </form>
+        </section>
+        {{> foot}}
+        """
+
+    /// The user's own security: turning the second factor on (secret, address, confirmation) or off.
+    static let security = """
+        {{> head}}
+        <h1>{{text.securityTitle}}</h1>
+        {{#notice}}<p class="note" role="status" id="notice">{{notice}}</p>{{/notice}}
+        <section class="card">
+          <h2>{{text.secondFactorTitle}}</h2>
+          {{#enabled}}
+          <p id="second-factor-state">{{text.secondFactorIsOn}}</p>
+          <form method="post" action="/console/security">
+            <input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="action" value="disable">
+            <label for="disable-code">{{text.codeLabel}}</label>
+            <input id="disable-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required>
+            <button type="submit" class="danger" id="disable-second-factor">{{text.turnOff}}</button>
+          </form>
+          {{/enabled}}
+          {{^enabled}}
+          {{#pending}}
+          <p>{{text.secondFactorSetup}}</p>
+          <p><code id="totp-secret">{{secret}}</code></p>
+          <p class="note"><code id="totp-uri">{{uri}}</code></p>
+          <form method="post" action="/console/security">
+            <input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="action" value="confirm">
+            <label for="confirm-code">{{text.codeLabel}}</label>
+            <input id="confirm-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required>
+            <button type="submit" id="confirm-second-factor">{{text.turnOn}}</button>
+          </form>
+          {{/pending}}
+          {{^pending}}
+          <p id="second-factor-state">{{text.secondFactorIsOff}}</p>
+          <form method="post" action="/console/security">
+            <input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="action" value="begin">
+            <button type="submit" id="begin-second-factor">{{text.setUp}}</button>
+          </form>
+          {{/pending}}
+          {{/enabled}}
+        </section>
+        {{> foot}}
+        """
+
     static let message = """
         {{> head}}
         <section class="card narrow"><h1>{{title}}</h1><p>{{message}}</p><p><a href="/console">{{text.home}}</a></p></section>
@@ -451,6 +507,7 @@ enum ConsoleTemplates {
         nav { display: flex; flex-wrap: wrap; gap: .5rem 1rem; }
         .sign-out { display: flex; gap: .5rem; align-items: center; }
         .who { color: #cfd6dd; font-size: .9rem; }
+        .bar a.who { color: #cfd6dd; }
         main { max-width: 64rem; margin: 0 auto; padding: 1rem; }
         .card { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.25rem; margin: 1rem 0; }
         .narrow { max-width: 24rem; margin: 3rem auto; }
@@ -610,6 +667,19 @@ struct ConsoleText: Sendable {
     var chartLabel = "Calls per second, the last minutes"
     var latestCalls = "Latest calls"
     var number = "Number"
+    var securityTitle = "Your sign-in"
+    var secondFactorTitle = "Second factor"
+    var codeLabel = "The 6-digit code of your authenticator app"
+    var verify = "Verify"
+    var wrongCode = "That code is not right (or was used already)."
+    var secondFactorOn = "The second factor is on: signing in asks for a code."
+    var secondFactorOff = "The second factor is off."
+    var secondFactorIsOn = "On: signing in asks for a code from your app."
+    var secondFactorIsOff = "Off: signing in asks for your password only."
+    var secondFactorSetup = "Add this key to an authenticator app (or open the address below on your phone), then type the code it shows."
+    var turnOn = "Turn on"
+    var turnOff = "Turn off"
+    var setUp = "Set up a second factor"
     var settings = "Settings"
     var settingsTitle = "Settings"
     var providerTitle = "Telephony provider"

@@ -25,6 +25,7 @@ public enum SecretField: String, Sendable, CaseIterable {
     case twilioAuthToken = "accounts.twilio_auth_token"
     case somlengAuthToken = "accounts.somleng_auth_token"
     case webhookSecret = "webhook_endpoints.secret"
+    case consoleTOTPSecret = "console_users.totp_secret"
 }
 
 /// Encryption of stored secrets: AES-256-GCM under a key derived (HKDF) from `SECRETS_KEY`, a fresh 96-bit
