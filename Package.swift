@@ -81,6 +81,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            // The console's translations: one JSON table a language (ConsoleText).
+            resources: [.copy("Console/Translations")],
             swiftSettings: swiftSettings
         ),
         // The internal /health and /metrics server every process runs.

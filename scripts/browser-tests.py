@@ -224,6 +224,16 @@ def main():
         browser.get(f"{base}/console")
         check(browser.current_url.endswith("/console/sign_in"), "and the overview needs a sign-in again")
 
+        # Khmer: the language link, then the same page in Khmer, fitting a phone.
+        browser.get(f"{base}/console/sign_in")
+        browser.find_element(By.CSS_SELECTOR, "a[lang=km]").click()
+        browser.get(f"{base}/console/sign_in")
+        check("ចូលទៅកុងសូលជូនដំណឹង" in browser.find_element(By.TAG_NAME, "h1").text, "the sign-in page in Khmer")
+        shot("sign-in-km")
+        browser.find_element(By.CSS_SELECTOR, "a[lang=en]").click()
+        browser.get(f"{base}/console/sign_in")
+        check("Sign in to the alert console" in browser.find_element(By.TAG_NAME, "h1").text, "and back in English")
+
         viewer(browser, base, viewer_password)
     finally:
         if browser:

@@ -329,3 +329,37 @@ extension ConsoleTests {
         }
     }
 }
+
+/// The catalogue: Khmer is a file (`Translations/km.json`) of the English table's names, chosen by
+/// Accept-Language or by the language links.
+extension ConsoleTests {
+    @Test func khmerIsATranslationFileOfEveryString() throws {
+        let english = ConsoleText().values
+        let khmer = try #require(ConsoleText.catalogues["km"]).values
+        #expect(khmer["language"] == "km")
+        let untranslated = english.keys.filter { khmer[$0] == english[$0] && !["product"].contains($0) }.sorted()
+        #expect(untranslated.isEmpty, "strings left in English: \(untranslated)")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/API/Console/Translations/km.json")
+        let names = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: String]).keys
+        let unknown = names.filter { english[$0] == nil }.sorted()
+        #expect(unknown.isEmpty, "names in km.json that the English table does not have: \(unknown)")
+        #expect(ConsoleText().confirmation("start", people: 3).consequence.contains("3 people"))
+        #expect(try #require(ConsoleText.catalogues["km"]).confirmation("start", people: 3).consequence.contains("3 នាក់"))
+    }
+
+    @Test func pagesAnswerInTheLanguageAsked() async throws {
+        try await api.test { client in
+            let khmer = try await client.execute(uri: "/console/sign_in", method: .get, headers: [.acceptLanguage: "km-KH,km;q=0.9,en;q=0.5"])
+            let html = String(buffer: khmer.body)
+            #expect(html.contains(#"<html lang="km">"#) && html.contains("ចូលទៅកុងសូលជូនដំណឹង"))
+            let other = try await client.execute(uri: "/console/sign_in", method: .get, headers: [.acceptLanguage: "fr-FR"])
+            #expect(String(buffer: other.body).contains("Sign in to the alert console"), "a language without a table: English")
+            var browser = Browser(client: client)
+            let chosen = try await browser.request(.get, "/console/language/km")
+            #expect(chosen.status == .seeOther && browser.cookies["scfm_lang"] == "km")
+            #expect(String(buffer: try await browser.request(.get, "/console/sign_in").body).contains("ចូលទៅកុងសូលជូនដំណឹង"))
+            #expect(try await browser.request(.get, "/console/language/xx").status == .notFound)
+        }
+    }
+}

@@ -65,6 +65,7 @@ import Testing
         "GET /console/imports/{id}/errors.csv": .noToken(reason: "console refused lines: ConsoleOperationsTests checks another account's user (404)"),
         "POST /console/recordings": .noToken(reason: "console recording upload (CSRF header): ConsoleOperationsTests"),
         "GET /audio/{token}": .noToken(reason: "a recording for the provider's <Play>, found by its 256-bit random token only"),
+        "GET /console/language/{code}": .noToken(reason: "sets the console's language cookie; reads no record"),
         "GET /console/second_factor": .noToken(reason: "the code page of a session whose password was right: ConsoleOperationsTests"),
         "POST /console/second_factor": .noToken(reason: "the second factor of the session's own user (CSRF-checked): ConsoleOperationsTests"),
         "GET /console/security": .noToken(reason: "the session's own user's sign-in settings: ConsoleOperationsTests"),

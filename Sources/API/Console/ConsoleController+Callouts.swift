@@ -200,6 +200,8 @@ extension ConsoleController {
         let monitor = CalloutMonitor(client: database, logger: logger)
         let first = try await monitor.snapshot(accountID: account, calloutID: id)
         let interval = monitorInterval
+        // The body is written after this handler returns: the request's language goes with it.
+        let text = self.text
         // `?once`: the first snapshot only (for scripts and tests that read one figure).
         let once = request.uri.queryParameters["once"] != nil
         return Response(
@@ -210,7 +212,7 @@ extension ConsoleController {
                 let ends = ContinuousClock.now + .seconds(60)
                 try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
                 while true {
-                    let event = "data: " + JSONSerializer.string(monitorJSON(snapshot)) + "\n\n"
+                    let event = "data: " + JSONSerializer.string(monitorJSON(snapshot, text: text)) + "\n\n"
                     try await writer.write(ByteBuffer(string: event))
                     guard !once, ContinuousClock.now < ends, !Task.isCancelled else { break }
                     try await Task.sleep(for: interval)
@@ -220,7 +222,7 @@ extension ConsoleController {
             })
     }
 
-    func monitorJSON(_ snapshot: CalloutMonitor.Snapshot) -> JSONValue {
+    func monitorJSON(_ snapshot: CalloutMonitor.Snapshot, text: ConsoleText) -> JSONValue {
         var json = snapshot.progress.json.objectValue ?? [:]
         json["retrying"] = .integer(snapshot.retrying)
         json["waiting"] = .integer(snapshot.waiting)

@@ -35,7 +35,8 @@ struct ConsoleController: Sendable {
     /// How often the live monitor pushes a snapshot.
     let monitorInterval: Duration
     let logger: Logger
-    let text = ConsoleText()
+    /// The strings of the request being answered (`ConsoleText.current`, chosen per request by `localized`).
+    var text: ConsoleText { ConsoleText.current }
 
     static let sessionCookie = "scfm_session"
     static let signInCookie = "scfm_sign_in"
@@ -75,40 +76,63 @@ struct ConsoleController: Sendable {
                 headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: ConsoleScript.source)))
         }
-        router.get("console/sign_in", use: signInPage)
-        router.post("console/sign_in", use: signIn)
-        router.post("console/sign_out", use: signOut)
-        router.get("console", use: home)
-        router.get("console/audit", use: auditPage)
-        router.get("console/callouts", use: calloutsPage)
-        router.post("console/callouts", use: createCallout)
-        router.get("console/callouts/new", use: composePage)
-        router.get("console/callouts/:id", use: calloutPage)
-        router.post("console/callouts/:id/events", use: calloutEvent)
-        router.get("console/callouts/:id/monitor", use: monitor)
-        router.get("console/callouts/:id/results.csv", use: results)
-        router.get("console/contacts", use: contactsPage)
-        router.get("console/contacts/count", use: contactsCount)
-        router.get("console/do_not_call", use: doNotCallPage)
-        router.post("console/imports", use: importNumbers)
-        router.get("console/imports/:id", use: importPage)
-        router.get("console/imports/:id/errors.csv", use: importErrors)
-        router.post("console/recordings", use: uploadAudio)
+        router.get("console/language/:code", use: chooseLanguage)
+        router.get("console/sign_in", use: localized(signInPage))
+        router.post("console/sign_in", use: localized(signIn))
+        router.post("console/sign_out", use: localized(signOut))
+        router.get("console", use: localized(home))
+        router.get("console/audit", use: localized(auditPage))
+        router.get("console/callouts", use: localized(calloutsPage))
+        router.post("console/callouts", use: localized(createCallout))
+        router.get("console/callouts/new", use: localized(composePage))
+        router.get("console/callouts/:id", use: localized(calloutPage))
+        router.post("console/callouts/:id/events", use: localized(calloutEvent))
+        router.get("console/callouts/:id/monitor", use: localized(monitor))
+        router.get("console/callouts/:id/results.csv", use: localized(results))
+        router.get("console/contacts", use: localized(contactsPage))
+        router.get("console/contacts/count", use: localized(contactsCount))
+        router.get("console/do_not_call", use: localized(doNotCallPage))
+        router.post("console/imports", use: localized(importNumbers))
+        router.get("console/imports/:id", use: localized(importPage))
+        router.get("console/imports/:id/errors.csv", use: localized(importErrors))
+        router.post("console/recordings", use: localized(uploadAudio))
         router.get("audio/:token", use: audio)
-        router.get("console/second_factor", use: secondFactorPage)
-        router.post("console/second_factor", use: secondFactor)
-        router.get("console/security", use: securityPage)
-        router.post("console/security", use: changeSecondFactor)
-        router.get("console/settings", use: settingsPage)
-        router.post("console/settings/provider", use: updateProvider)
-        router.post("console/settings/limits", use: updateLimits)
-        router.post("console/settings/users", use: inviteUser)
-        router.post("console/settings/users/:id/reset", use: resetUser)
-        router.post("console/settings/users/:id/disable", use: disableUser)
-        router.post("console/settings/tokens", use: createToken)
-        router.post("console/settings/tokens/:id/revoke", use: revokeToken)
-        router.get("console/password/:token", use: passwordPage)
-        router.post("console/password/:token", use: setPassword)
+        router.get("console/second_factor", use: localized(secondFactorPage))
+        router.post("console/second_factor", use: localized(secondFactor))
+        router.get("console/security", use: localized(securityPage))
+        router.post("console/security", use: localized(changeSecondFactor))
+        router.get("console/settings", use: localized(settingsPage))
+        router.post("console/settings/provider", use: localized(updateProvider))
+        router.post("console/settings/limits", use: localized(updateLimits))
+        router.post("console/settings/users", use: localized(inviteUser))
+        router.post("console/settings/users/:id/reset", use: localized(resetUser))
+        router.post("console/settings/users/:id/disable", use: localized(disableUser))
+        router.post("console/settings/tokens", use: localized(createToken))
+        router.post("console/settings/tokens/:id/revoke", use: localized(revokeToken))
+        router.get("console/password/:token", use: localized(passwordPage))
+        router.post("console/password/:token", use: localized(setPassword))
+    }
+
+    /// A handler answering in the language the request asks for (`ConsoleText.choose`).
+    func localized(
+        _ handler: @escaping @Sendable (Request, APIRequestContext) async throws -> Response
+    ) -> @Sendable (Request, APIRequestContext) async throws -> Response {
+        { request, context in
+            let text = ConsoleText.choose(
+                cookie: Self.cookies(request)[Self.languageCookie], acceptLanguage: request.headers[.acceptLanguage])
+            return try await ConsoleText.$current.withValue(text) { try await handler(request, context) }
+        }
+    }
+
+    static let languageCookie = "scfm_lang"
+
+    /// `GET /console/language/:code`: remembers the language in a cookie (a year) and returns to the overview.
+    @Sendable func chooseLanguage(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let code = context.parameters.get("code") ?? "en"
+        guard ConsoleText.catalogues[code] != nil else { throw RecordNotFound() }
+        var response = Self.redirect(to: "/console")
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.languageCookie, code, maxAge: 365 * 24 * 3600)))
+        return response
     }
 
     // MARK: Signing in and out
@@ -244,7 +268,8 @@ struct ConsoleController: Sendable {
             "callout": [
                 "id": callout.id, "name": name, "status": callout.status,
                 "participations": progress.participations, "finished": progress.participations - progress.remaining,
-                "percent": (monitorJSON(snapshot)["percent"]?.integerValue ?? 0), "message": callout.metadata["message"]?.stringValue ?? "",
+                "percent": (monitorJSON(snapshot, text: text)["percent"]?.integerValue ?? 0),
+                "message": callout.metadata["message"]?.stringValue ?? "",
                 "voice": callout.metadata["voice"]?.stringValue ?? "", "language": callout.metadata["language"]?.stringValue ?? "",
                 "audio": localAudio ?? "", "audioURL": audioURL ?? "",
                 "populating": populationStatus.map { $0 != "finished" } ?? false,
@@ -257,7 +282,7 @@ struct ConsoleController: Sendable {
 
     /// The monitor's figures as the page first draws them (the script then replaces them every second).
     func monitorValues(_ snapshot: CalloutMonitor.Snapshot) -> [String: Any] {
-        let json = monitorJSON(snapshot)
+        let json = monitorJSON(snapshot, text: text)
         let total = max(1, snapshot.progress.participations)
         var segments: [[String: Any]] = []
         for key in ["answered", "exhausted", "do_not_call", "expired", "retrying", "waiting"] {
@@ -338,7 +363,10 @@ struct ConsoleController: Sendable {
         _ template: String, title: String, session: ConsoleSessions.Session? = nil, values: [String: Any] = [:],
         status: HTTPResponse.Status = .ok
     ) -> Response {
-        var context: [String: Any] = ["text": text.values, "title": title]
+        var context: [String: Any] = [
+            "text": text.values, "title": title,
+            "uiLanguages": ConsoleText.catalogues.sorted { $0.key < $1.key }.map { ["code": $0.key, "name": $0.value.languageName] },
+        ]
         if let session {
             context["user"] = [
                 "email": session.user.email, "role": session.user.role.rawValue, "csrf": session.csrfToken,

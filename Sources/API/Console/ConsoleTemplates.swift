@@ -25,6 +25,7 @@ enum ConsoleTemplates {
         <body>
         <header class="bar">
           <a class="brand" href="/console">{{text.product}}</a>
+          <span class="languages">{{#uiLanguages}}<a href="/console/language/{{code}}" lang="{{code}}">{{name}}</a>{{/uiLanguages}}</span>
           {{#user}}
           <nav aria-label="{{text.navigation}}">
             <a href="/console">{{text.home}}</a>
@@ -504,6 +505,7 @@ enum ConsoleTemplates {
         .bar a { color: #fff; text-decoration: none; }
         .bar a:focus, button:focus, input:focus { outline: 3px solid #ffb4ab; outline-offset: 2px; }
         .brand { font-weight: 700; margin-right: auto; }
+        .languages { display: flex; gap: .5rem; font-size: .9rem; }
         nav { display: flex; flex-wrap: wrap; gap: .5rem 1rem; }
         .sign-out { display: flex; gap: .5rem; align-items: center; }
         .who { color: #cfd6dd; font-size: .9rem; }
@@ -561,7 +563,7 @@ enum ConsoleTemplates {
 }
 
 /// Every string of the console, in one place (English). A translation is another instance of this table.
-struct ConsoleText: Sendable {
+struct ConsoleText: Sendable, Codable {
     var language = "en"
     var product = "SCFM console"
     var navigation = "Main"
@@ -720,40 +722,105 @@ struct ConsoleText: Sendable {
     var pause = "Pause"
     var resume = "Resume"
     var stop = "Stop"
+    var confirmStart = "Start this callout?"
+    var confirmStartDetail = "It calls {people} people, now or as its calling hours allow."
+    var confirmPause = "Pause this callout?"
+    var confirmPauseDetail = "No one more is called until it resumes; {people} people are waiting."
+    var confirmResume = "Resume this callout?"
+    var confirmResumeDetail = "Calling goes on for the {people} people still waiting."
+    var confirmStop = "Stop this callout?"
+    var confirmStopDetail = "The {people} people still waiting are not called."
+    var outcomeAnswered = "answered"
+    var outcomeExhausted = "no answer after every attempt"
+    var outcomeDoNotCall = "do not call"
+    var outcomeExpired = "expired"
+    var outcomeRetrying = "waiting for a retry"
+    var outcomeWaiting = "not called yet"
+    var reasonNotStarted = "Not started."
+    var reasonPaused = "Paused: no one more is called until it resumes."
+    var reasonStopped = "Stopped."
+    var reasonOutsideCallingHours = "Outside calling hours: calling goes on when they open."
+    var reasonWaitingForRetries = "Waiting for retries."
+    var reasonConcurrencyCap = "At the account's limit of calls at once: the next call starts when one ends."
+    var reasonRateLimit = "Slowed down: the provider asked for fewer calls per second."
+    var reasonWaitingForCalls = "Preparing calls…"
+    var languageName = "English"
+
     /// The question and its consequence for an event, naming how many people it concerns.
     func confirmation(_ event: String, people: Int64) -> (question: String, consequence: String) {
-        switch event {
-        case "start": ("Start this callout?", "It calls \(people) people, now or as its calling hours allow.")
-        case "pause": ("Pause this callout?", "No one more is called until it resumes; \(people) people are waiting.")
-        case "resume": ("Resume this callout?", "Calling goes on for the \(people) people still waiting.")
-        default: ("Stop this callout?", "The \(people) people still waiting are not called.")
-        }
+        let (question, detail): (String, String) =
+            switch event {
+            case "start": (confirmStart, confirmStartDetail)
+            case "pause": (confirmPause, confirmPauseDetail)
+            case "resume": (confirmResume, confirmResumeDetail)
+            default: (confirmStop, confirmStopDetail)
+            }
+        return (question, detail.replacingOccurrences(of: "{people}", with: String(people)))
     }
 
     /// The name of an outcome in the monitor's bar.
     func outcome(_ key: String) -> String {
         switch key {
-        case "answered": "answered"
-        case "exhausted": "no answer after every attempt"
-        case "do_not_call": "do not call"
-        case "expired": "expired"
-        case "retrying": "waiting for a retry"
-        default: "not called yet"
+        case "answered": outcomeAnswered
+        case "exhausted": outcomeExhausted
+        case "do_not_call": outcomeDoNotCall
+        case "expired": outcomeExpired
+        case "retrying": outcomeRetrying
+        default: outcomeWaiting
         }
     }
 
-    /// Why a callout is not dialling, in words.
+    /// Why a callout is not dialling, in words (the next retry's time after it, when known).
     func reason(_ reason: CalloutMonitor.Reason, nextRetryAt: Date?) -> String {
         switch reason {
-        case .notStarted: "Not started."
-        case .paused: "Paused: no one more is called until it resumes."
-        case .stopped: "Stopped."
-        case .outsideCallingHours: "Outside calling hours: calling goes on when they open."
-        case .waitingForRetries: "Waiting for retries" + (nextRetryAt.map { ": the next at \(Timestamp.iso8601($0))." } ?? ".")
-        case .concurrencyCap: "At the account's limit of calls at once: the next call starts when one ends."
-        case .rateLimit: "Slowed down: the provider asked for fewer calls per second."
-        case .waitingForCalls: "Preparing calls…"
+        case .notStarted: reasonNotStarted
+        case .paused: reasonPaused
+        case .stopped: reasonStopped
+        case .outsideCallingHours: reasonOutsideCallingHours
+        case .waitingForRetries: reasonWaitingForRetries + (nextRetryAt.map { " \(Timestamp.iso8601($0))" } ?? "")
+        case .concurrencyCap: reasonConcurrencyCap
+        case .rateLimit: reasonRateLimit
+        case .waitingForCalls: reasonWaitingForCalls
         }
+    }
+
+    /// The translations shipped in `Translations/<language>.json` (a table of these names; a name it leaves
+    /// out stays English), by language code, English included.
+    static let catalogues: [String: ConsoleText] = {
+        var catalogues = ["en": ConsoleText()]
+        guard let folder = Bundle.module.url(forResource: "Translations", withExtension: nil),
+            let files = try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+        else { return catalogues }
+        for file in files where file.pathExtension == "json" {
+            guard let data = try? Data(contentsOf: file), let text = try? ConsoleText(translation: data) else { continue }
+            catalogues[file.deletingPathExtension().lastPathComponent] = text
+        }
+        return catalogues
+    }()
+
+    /// English with a translation's strings over it.
+    init(translation data: Data) throws {
+        let english = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ConsoleText())) as? [String: Any] ?? [:]
+        let translated = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        let merged = english.merging(translated.filter { english[$0.key] is String && $0.value is String }) { $1 }
+        self = try JSONDecoder().decode(ConsoleText.self, from: JSONSerialization.data(withJSONObject: merged))
+    }
+
+    init() {}
+
+    /// The catalogue of the request being answered (set per request by the console's routes).
+    @TaskLocal static var current = ConsoleText()
+
+    /// The language a request asks for: the `scfm_lang` cookie, else the first of Accept-Language's languages
+    /// that has a catalogue, else English.
+    static func choose(cookie: String?, acceptLanguage: String?) -> ConsoleText {
+        if let cookie, let text = catalogues[cookie] { return text }
+        for part in (acceptLanguage ?? "").split(separator: ",").prefix(10) {
+            let code = part.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
+            let base = String(code.split(separator: "-").first ?? "")
+            if let text = catalogues[base] { return text }
+        }
+        return catalogues["en"]!
     }
 
     /// As the templates read it: every string of the table, by its name.
