@@ -13,6 +13,8 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 # The console's browser tests drive Debian's Chromium through chromium-driver (scripts/browser-tests.py).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# The console's Khmer pages, drawn in Chromium (make screenshots) rather than as empty boxes.
+[ -d /usr/share/fonts/truetype/khmeros ] || missing+=(fonts-khmeros)
 # The tests keep the official twilio library in a virtualenv (scripts/test.sh).
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if ! command -v postgres >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
