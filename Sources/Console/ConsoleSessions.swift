@@ -28,6 +28,10 @@ public struct ConsoleSessions: Sendable {
         public let csrfToken: String
         /// The password was right; the second factor is still to come. Only the code page accepts such a session.
         public var secondFactorPending = false
+        /// The user's own account is a super admin's: it may act in any account (`actAs`).
+        public var superAdmin = false
+        /// The user's own account, when the session acts in another (`user.accountID` is the one acted in).
+        public var ownAccountID: Int64?
     }
 
     /// How long a session waiting for its second factor lives.
@@ -74,26 +78,45 @@ public struct ConsoleSessions: Sendable {
         let rows = try await client.query(
             """
             WITH found AS (
-                SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, s.second_factor_pending, u.id AS user_id, u.account_id, u.email, u.role,
-                       u.last_signed_in_at, u.disabled_at
+                SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, s.second_factor_pending, u.id AS user_id,
+                       CASE WHEN own.super_admin THEN coalesce(s.acting_account_id, u.account_id) ELSE u.account_id END AS account_id,
+                       u.account_id AS own_account_id, own.super_admin, u.email, u.role, u.last_signed_in_at, u.disabled_at
                 FROM console_sessions s JOIN console_users u ON u.id = s.user_id
+                CROSS JOIN LATERAL (
+                    SELECT \(Account.superAdminPermission) = ANY(a.permissions) AS super_admin FROM accounts a WHERE a.id = u.account_id
+                ) own
                 WHERE s.token_digest = \(Self.digest(cookie)) AND s.ended_at IS NULL AND s.expires_at > now()
                   AND s.last_seen_at > now() - make_interval(secs => \(idleTimeout.seconds)) AND u.disabled_at IS NULL
             ), seen AS (
                 UPDATE console_sessions SET last_seen_at = now()
                 WHERE id IN (SELECT session_id FROM found WHERE last_seen_at < now() - interval '1 minute')
             )
-            SELECT session_id, csrf_token, user_id, account_id, email, role, last_signed_in_at, disabled_at, second_factor_pending FROM found
+            SELECT session_id, csrf_token, user_id, account_id, email, role, last_signed_in_at, disabled_at, second_factor_pending, own_account_id, super_admin FROM found
             """, logger: logger)
         for try await row in rows {
-            let (id, csrf, userID, accountID, email, role, lastSignedIn, disabled, pending) = try row.decode(
-                (Int64, String, Int64, Int64, String, String, Date?, Date?, Bool).self)
+            let (id, csrf, userID, accountID, email, role, lastSignedIn, disabled, pending, ownAccountID, superAdmin) = try row.decode(
+                (Int64, String, Int64, Int64, String, String, Date?, Date?, Bool, Int64, Bool).self)
             let user = ConsoleUser(
                 id: userID, accountID: accountID, email: email, role: ConsoleUser.Role(rawValue: role) ?? .viewer,
                 lastSignedInAt: lastSignedIn, disabledAt: disabled)
-            return Session(id: id, user: user, csrfToken: csrf, secondFactorPending: pending)
+            return Session(
+                id: id, user: user, csrfToken: csrf, secondFactorPending: pending, superAdmin: superAdmin,
+                ownAccountID: ownAccountID == accountID ? nil : ownAccountID)
         }
         return nil
+    }
+
+    /// A super admin's session acts in `accountID` from now (its own account: back to it). False when the
+    /// session's user is not a super admin's or the account does not exist.
+    public func actAs(_ session: Session, accountID: Int64) async throws -> Bool {
+        guard session.superAdmin else { return false }
+        let rows = try await client.query(
+            """
+            UPDATE console_sessions SET acting_account_id = a.id
+            FROM accounts a WHERE console_sessions.id = \(session.id) AND a.id = \(accountID) RETURNING console_sessions.id
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
     }
 
     public func end(_ session: Session) async throws {

@@ -363,3 +363,33 @@ extension ConsoleTests {
         }
     }
 }
+
+/// A super admin acts in an agency's account; nobody else can.
+extension ConsoleTests {
+    @Test func aSuperAdminActsInAnotherAccountAndNobodyElseCan() async throws {
+        let (platform, _) = try await api.account(superAdmin: true)
+        let (agency, agencyToken) = try await api.account()
+        let (other, _) = try await api.account()
+        try await api.test { client in
+            let callout = try await client.create(
+                "/api/callouts", token: agencyToken, form: "call_flow_logic=CallFlowLogic::HelloWorld&metadata[name]=Agency%20drill")
+            var (operatorBrowser, operatorCSRF) = try await signedIn(.admin, account: platform.id, client: client)
+            #expect(String(buffer: try await operatorBrowser.request(.get, "/console/accounts").body).contains("act-\(agency.id)"))
+            #expect(try await operatorBrowser.request(.get, "/console/callouts/\(callout)").status == .notFound, "not before the switch")
+            let switched = try await operatorBrowser.request(.post, "/console/accounts/\(agency.id)/act", form: ["csrf_token": operatorCSRF])
+            #expect(switched.status == .seeOther)
+            let page = String(buffer: try await operatorBrowser.request(.get, "/console/callouts/\(callout)").body)
+            #expect(page.contains("Agency drill") && page.contains(#"<span id="acting-in">Acting in account \#(agency.id)</span>"#))
+            let events = try await AuditTrail(client: api.database, logger: api.logger).recent(accountID: agency.id)
+            #expect(events.contains { $0.action == "account.entered" }, "the agency sees who came in")
+            _ = try await operatorBrowser.request(.post, "/console/accounts/\(platform.id)/act", form: ["csrf_token": operatorCSRF])
+            #expect(try await operatorBrowser.request(.get, "/console/callouts/\(callout)").status == .notFound, "back in its own account")
+
+            // An agency's admin: no accounts page, no switch.
+            var (agencyAdmin, agencyCSRF) = try await signedIn(.admin, account: other.id, client: client)
+            #expect(try await agencyAdmin.request(.get, "/console/accounts").status == .forbidden)
+            #expect(try await agencyAdmin.request(.post, "/console/accounts/\(agency.id)/act", form: ["csrf_token": agencyCSRF]).status == .forbidden)
+            #expect(try await agencyAdmin.request(.get, "/console/callouts/\(callout)").status == .notFound)
+        }
+    }
+}

@@ -66,6 +66,8 @@ import Testing
         "POST /console/recordings": .noToken(reason: "console recording upload (CSRF header): ConsoleOperationsTests"),
         "GET /audio/{token}": .noToken(reason: "a recording for the provider's <Play>, found by its 256-bit random token only"),
         "GET /console/language/{code}": .noToken(reason: "sets the console's language cookie; reads no record"),
+        "GET /console/accounts": .noToken(reason: "super admins' account list (403 for others): ConsoleOperationsTests"),
+        "POST /console/accounts/{id}/act": .noToken(reason: "super admins' account switch (403 for others, CSRF-checked): ConsoleOperationsTests"),
         "GET /console/second_factor": .noToken(reason: "the code page of a session whose password was right: ConsoleOperationsTests"),
         "POST /console/second_factor": .noToken(reason: "the second factor of the session's own user (CSRF-checked): ConsoleOperationsTests"),
         "GET /console/security": .noToken(reason: "the session's own user's sign-in settings: ConsoleOperationsTests"),

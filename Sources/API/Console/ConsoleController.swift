@@ -101,6 +101,8 @@ struct ConsoleController: Sendable {
         router.post("console/second_factor", use: localized(secondFactor))
         router.get("console/security", use: localized(securityPage))
         router.post("console/security", use: localized(changeSecondFactor))
+        router.get("console/accounts", use: localized(accountsPage))
+        router.post("console/accounts/:id/act", use: localized(actInAccount))
         router.get("console/settings", use: localized(settingsPage))
         router.post("console/settings/provider", use: localized(updateProvider))
         router.post("console/settings/limits", use: localized(updateLimits))
@@ -368,10 +370,12 @@ struct ConsoleController: Sendable {
             "uiLanguages": ConsoleText.catalogues.sorted { $0.key < $1.key }.map { ["code": $0.key, "name": $0.value.languageName] },
         ]
         if let session {
-            context["user"] = [
+            var user: [String: Any] = [
                 "email": session.user.email, "role": session.user.role.rawValue, "csrf": session.csrfToken,
-                "admin": session.user.role.administers,
+                "admin": session.user.role.administers, "superAdmin": session.superAdmin,
             ]
+            if let own = session.ownAccountID { user["actingIn"] = ["account": session.user.accountID, "own": own] }
+            context["user"] = user
         }
         for (key, value) in values { context[key] = value }
         let html = library.render(context, withTemplate: template) ?? ""

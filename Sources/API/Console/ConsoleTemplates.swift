@@ -9,7 +9,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "sign_in": signIn, "home": home, "audit": audit, "callout": callout, "confirm": confirm,
         "callouts": callouts, "compose": compose, "numbers": numbers, "import": importResult, "message": message, "stop": stop,
-        "settings": settings, "password": password, "second_factor": secondFactor, "security": security,
+        "settings": settings, "password": password, "accounts": accounts, "second_factor": secondFactor, "security": security,
     ]
 
     static let head = """
@@ -34,7 +34,15 @@ enum ConsoleTemplates {
             <a href="/console/do_not_call">{{text.doNotCall}}</a>
             <a href="/console/audit">{{text.audit}}</a>
             {{#admin}}<a href="/console/settings">{{text.settings}}</a>{{/admin}}
+            {{#superAdmin}}<a href="/console/accounts">{{text.accountsTitle}}</a>{{/superAdmin}}
           </nav>
+          {{#actingIn}}
+          <form method="post" action="/console/accounts/{{own}}/act" class="acting">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <span id="acting-in">{{text.actingIn}} {{account}}</span>
+            <button type="submit" id="leave-account">{{text.backToOwnAccount}}</button>
+          </form>
+          {{/actingIn}}
           <form method="post" action="/console/sign_out" class="sign-out">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
             <a class="who" href="/console/security">{{email}} ({{role}})</a>
@@ -460,6 +468,20 @@ enum ConsoleTemplates {
         {{> foot}}
         """
 
+    /// Every account, for a super admin to act in.
+    static let accounts = """
+        {{> head}}
+        <h1>{{text.accountsTitle}}</h1>
+        <table class="list" id="accounts">
+          <thead><tr><th>#</th><th>{{text.name}}</th><th>{{text.runningCallouts}}</th><th></th></tr></thead>
+          <tbody>{{#accounts}}<tr><td>{{id}}</td><td>{{name}}</td><td>{{running}}</td><td>
+            {{^current}}<form method="post" action="/console/accounts/{{id}}/act" class="action"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="act-{{id}}">{{text.actIn}}</button></form>{{/current}}
+            {{#current}}<strong>{{text.currentAccount}}</strong>{{/current}}
+          </td></tr>{{/accounts}}</tbody>
+        </table>
+        {{> foot}}
+        """
+
     static let message = """
         {{> head}}
         <section class="card narrow"><h1>{{title}}</h1><p>{{message}}</p><p><a href="/console">{{text.home}}</a></p></section>
@@ -506,6 +528,8 @@ enum ConsoleTemplates {
         .bar a:focus, button:focus, input:focus { outline: 3px solid #ffb4ab; outline-offset: 2px; }
         .brand { font-weight: 700; margin-right: auto; }
         .languages { display: flex; gap: .5rem; font-size: .9rem; }
+        .acting { display: flex; gap: .5rem; align-items: center; background: #7a4d00; padding: .25rem .5rem; border-radius: 6px; }
+        .acting button { margin: 0; }
         nav { display: flex; flex-wrap: wrap; gap: .5rem 1rem; }
         .sign-out { display: flex; gap: .5rem; align-items: center; }
         .who { color: #cfd6dd; font-size: .9rem; }
@@ -682,6 +706,11 @@ struct ConsoleText: Sendable, Codable {
     var turnOn = "Turn on"
     var turnOff = "Turn off"
     var setUp = "Set up a second factor"
+    var accountsTitle = "Accounts"
+    var actIn = "Act in this account"
+    var currentAccount = "current"
+    var actingIn = "Acting in account"
+    var backToOwnAccount = "Back to my account"
     var settings = "Settings"
     var settingsTitle = "Settings"
     var providerTitle = "Telephony provider"

@@ -10,3 +10,8 @@ ALTER TABLE console_users
 -- A session whose password was right but whose second factor is still to come signs nothing in: only the code
 -- page accepts it, for 5 minutes.
 ALTER TABLE console_sessions ADD COLUMN second_factor_pending boolean NOT NULL DEFAULT false;
+
+-- A super admin's session may act in another account (the console's account switch): every page then reads
+-- and changes that account, and the audit trail records it there under the super admin's email. Only honoured
+-- while the user's own account has the super_admin permission.
+ALTER TABLE console_sessions ADD COLUMN acting_account_id bigint REFERENCES accounts (id) ON DELETE SET NULL;
