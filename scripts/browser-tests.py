@@ -197,9 +197,11 @@ def main():
         # Starting a callout: a confirmation naming the people it calls, then the callout runs.
         browser.get(f"{base}/console/callouts/{drill}")
         browser.find_element(By.ID, "action-start").click()
-        check("It calls 2 people" in browser.find_element(By.TAG_NAME, "body").text, "starting asks first, naming the 2 people")
+        check(wait_until(lambda: "It calls 2 people" in browser.find_element(By.TAG_NAME, "body").text, 10),
+              "starting asks first, naming the 2 people")
         browser.find_element(By.ID, "confirm").click()
-        check(wait_for_url(browser, f"/console/callouts/{drill}") and browser.find_element(By.ID, "status").text == "running",
+        check(wait_until(lambda: browser.current_url.endswith(f"/console/callouts/{drill}")
+                         and browser.find_element(By.ID, "status").text == "running", 10),
               "confirmed: the callout runs")
         check(len(browser.find_elements(By.ID, "action-pause")) == 1, "and can be paused from its page")
 
@@ -326,7 +328,8 @@ def campaign(browser, base, state, shot):
           "composed: the callout's page")
     check(wait_until(lambda: text_of(browser, "participations") == "3", 30), "its audience of 3 is added (pushed live)")
     browser.find_element(By.ID, "action-start").click()
-    check("It calls 3 people" in browser.find_element(By.TAG_NAME, "body").text, "starting names the 3 people")
+    check(wait_until(lambda: "It calls 3 people" in browser.find_element(By.TAG_NAME, "body").text, 10),
+          "starting names the 3 people")
     browser.find_element(By.ID, "confirm").click()
     check(wait_until(lambda: text_of(browser, "status") == "running", 10), "running")
     browser.execute_script("window.notReloaded = true")
@@ -346,9 +349,11 @@ def campaign(browser, base, state, shot):
     browser.find_element(By.ID, "create").click()
     check(wait_until(lambda: text_of(browser, "participations") == "30", 30), "its 30 participations")
     browser.find_element(By.ID, "action-start").click()
+    wait_until(lambda: browser.find_element(By.ID, "confirm").is_displayed(), 10)
     browser.find_element(By.ID, "confirm").click()
     check(wait_until(lambda: int(text_of(browser, "dialled")) >= 2, 30), "it dials (at the account's 2 a second)")
     browser.find_element(By.ID, "action-pause").click()
+    wait_until(lambda: browser.find_element(By.ID, "confirm").is_displayed(), 10)
     browser.find_element(By.ID, "confirm").click()
     check(wait_until(lambda: text_of(browser, "status") == "paused", 10), "paused")
     check(wait_until(lambda: "Paused" in text_of(browser, "reason"), 10), "the monitor says why it does not dial")

@@ -61,10 +61,9 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let batchOperations = BatchOperationRepository(client: database, logger: logger, limits: settings.limits)
     BatchOperationsController(operations: batchOperations, database: database).addRoutes(to: api)
     CalloutPopulationsController(operations: batchOperations, database: database).addRoutes(to: api)
-    WebhooksController(
-        webhooks: WebhookRepository(
-            client: database, logger: logger, outbound: settings.outbound, secrets: settings.secrets, limits: settings.limits), database: database
-    ).addRoutes(to: api)
+    let webhooks = WebhookRepository(
+        client: database, logger: logger, outbound: settings.outbound, secrets: settings.secrets, limits: settings.limits)
+    WebhooksController(webhooks: webhooks, database: database).addRoutes(to: api)
     DoNotCallEntriesController(entries: DoNotCallRepository(client: database, logger: logger), database: database)
         .addRoutes(to: api)
     RemotePhoneCallEventsController(events: RemotePhoneCallEventRepository(client: database, logger: logger), database: database)
@@ -72,7 +71,7 @@ func buildRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     // The operator console: HTML pages on the same port, signed in by cookie rather than token.
     ConsoleController(
         database: database, logger: logger, bcryptCost: settings.consoleBcryptCost, secureCookies: settings.secureCookies,
-        publicBaseURL: settings.publicBaseURL, secrets: settings.secrets
+        publicBaseURL: settings.publicBaseURL, secrets: settings.secrets, webhooks: webhooks
     )
     .addRoutes(to: router)
     return router

@@ -5,7 +5,7 @@ import PostgresNIO
 import Shared
 
 /// Recorded messages uploaded through the console (`console_audio_files`, migration 0015), served without a
-/// session at `/audio/<token>.<ext>` so the provider can `<Play>` them.
+/// session at `/console/audio/<token>.<ext>` so the provider can `<Play>` them.
 ///
 /// Invariants: only MP3 and WAV are kept, recognised by their first bytes (the name and the browser's type
 /// are not trusted), at most `maximumSize` bytes; a file is found by its account for the console and by its
@@ -21,7 +21,7 @@ public struct AudioFiles: Sendable {
         public let byteSize: Int
 
         /// The path the provider fetches.
-        public var path: String { "/audio/\(token).\(contentType == "audio/wav" ? "wav" : "mp3")" }
+        public var path: String { "/console/audio/\(token).\(contentType == "audio/wav" ? "wav" : "mp3")" }
     }
 
     public struct Refused: Error, CustomStringConvertible {

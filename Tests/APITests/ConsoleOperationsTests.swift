@@ -113,7 +113,7 @@ extension ConsoleTests {
             // The provider fetches it without a session, by its token only.
             let served = try await client.execute(uri: path, method: .get)
             #expect(served.status == .ok && served.headers[.contentType] == "audio/wav" && served.body == Self.wav())
-            #expect(try await client.execute(uri: "/audio/\(String(repeating: "a", count: 43)).wav", method: .get).status == .notFound)
+            #expect(try await client.execute(uri: "/console/audio/\(String(repeating: "a", count: 43)).wav", method: .get).status == .notFound)
 
             let invalid = try await browser.request(
                 .post, "/console/callouts", form: ["csrf_token": csrf, "name": "", "message_kind": "text", "message": "", "from": ""])
@@ -390,6 +390,53 @@ extension ConsoleTests {
             #expect(try await agencyAdmin.request(.get, "/console/accounts").status == .forbidden)
             #expect(try await agencyAdmin.request(.post, "/console/accounts/\(agency.id)/act", form: ["csrf_token": agencyCSRF]).status == .forbidden)
             #expect(try await agencyAdmin.request(.get, "/console/callouts/\(callout)").status == .notFound)
+        }
+    }
+}
+
+/// Webhook endpoints and deliveries in the settings: the REST API's outbound policy, the secret once, replay.
+extension ConsoleTests {
+    @Test func adminsKeepWebhooksAndReplayDeliveries() async throws {
+        let (account, _) = try await api.account()
+        let (other, _) = try await api.account()
+        try await api.test { client in
+            var (admin, csrf) = try await signedIn(.admin, account: account.id, client: client)
+            let refused = try await admin.request(.post, "/console/settings/webhooks", form: ["csrf_token": csrf, "url": "http://10.0.0.1/hook"])
+            #expect(refused.status == .unprocessableContent, "a private address is refused as by the REST API")
+            let made = String(
+                buffer: try await admin.request(
+                    .post, "/console/settings/webhooks",
+                    form: ["csrf_token": csrf, "url": "https://93.184.216.34/hook", "type_callout.finished": "yes"]
+                ).body)
+            let secret = try #require(
+                made.range(of: #"<code id="notice-webhook-secret">"#).map { String(made[$0.upperBound...].prefix { $0 != "<" }) })
+            let settingsPage = String(buffer: try await admin.request(.get, "/console/settings").body)
+            #expect(!secret.isEmpty && !settingsPage.contains(secret))
+            let endpoint = try await api.database.query(
+                "SELECT id, event_types FROM webhook_endpoints WHERE account_id = \(account.id)", logger: api.logger
+            ).single { try $0.decode((Int64, [String]).self) }
+            #expect(endpoint.1 == ["callout.finished"])
+            let delivery = try await api.database.query(
+                """
+                INSERT INTO webhook_deliveries (account_id, webhook_endpoint_id, event_type, event_key, payload, status, attempts)
+                VALUES (\(account.id), \(endpoint.0), 'phone_call.completed', 'console-replay', '{}', 'failed', 10) RETURNING id
+                """, logger: api.logger
+            ).single { try $0.decode(Int64.self) }
+            var (foreign, foreignCSRF) = try await signedIn(.admin, account: other.id, client: client)
+            #expect(
+                try await foreign.request(.post, "/console/settings/deliveries/\(delivery)/replay", form: ["csrf_token": foreignCSRF]).status
+                    == .notFound)
+            #expect(
+                try await foreign.request(.post, "/console/settings/webhooks/\(endpoint.0)/delete", form: ["csrf_token": foreignCSRF]).status
+                    == .notFound)
+            #expect(try await admin.request(.post, "/console/settings/deliveries/\(delivery)/replay", form: ["csrf_token": csrf]).status == .seeOther)
+            let status = try await api.database.query("SELECT status, attempts FROM webhook_deliveries WHERE id = \(delivery)", logger: api.logger)
+                .single { try $0.decode((String, Int).self) }
+            #expect(status.0 == "pending" && status.1 == 0)
+            #expect(try await admin.request(.post, "/console/settings/webhooks/\(endpoint.0)/delete", form: ["csrf_token": csrf]).status == .seeOther)
+            let left = try await api.database.query("SELECT count(*) FROM webhook_endpoints WHERE account_id = \(account.id)", logger: api.logger)
+                .single { try $0.decode(Int64.self) }
+            #expect(left == 0)
         }
     }
 }

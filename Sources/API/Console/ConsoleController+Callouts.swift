@@ -180,7 +180,7 @@ extension ConsoleController {
         }
     }
 
-    /// `GET /audio/:token`: a recording for the provider (and the page's player), found by its random token.
+    /// `GET /console/audio/:token`: a recording for the provider (and the page's player), found by its random token.
     @Sendable func audio(_ request: Request, context: APIRequestContext) async throws -> Response {
         guard let token = context.parameters.get("token"),
             let (type, content) = try await AudioFiles(client: database, logger: logger).content(token: token)

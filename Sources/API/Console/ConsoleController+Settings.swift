@@ -53,8 +53,28 @@ extension ConsoleController {
                 "name": token.metadata["name"]?.stringValue ?? "",
             ]
         }
+        var endpoints: [[String: Any]] = []
+        var deliveries: [[String: Any]] = []
+        if let webhooks {
+            endpoints = try await webhooks.endpointIndex(accountID: account.id, filter: RecordFilter(), page: PageRequest(page: 1, perPage: 100))
+                .records.map { endpoint in
+                    [
+                        "id": endpoint.id, "url": endpoint.url, "types": endpoint.eventTypes.joined(separator: ", "), "enabled": endpoint.enabled,
+                        "csrf": session.csrfToken,
+                    ]
+                }
+            deliveries = try await webhooks.deliveryIndex(accountID: account.id, filter: RecordFilter(), page: PageRequest(page: 1, perPage: 20))
+                .records.map { delivery in
+                    [
+                        "id": delivery.id, "endpoint": delivery.endpointID, "type": delivery.eventType, "status": delivery.status,
+                        "attempts": delivery.attempts, "response": delivery.lastResponseStatus.map(String.init) ?? (delivery.lastError ?? ""),
+                        "at": Timestamp.iso8601(delivery.createdAt), "csrf": session.csrfToken, "replayable": delivery.status != "pending",
+                    ]
+                }
+        }
         var values: [String: Any] = [
-            "csrf": session.csrfToken,
+            "csrf": session.csrfToken, "endpoints": endpoints, "deliveries": deliveries,
+            "eventTypes": WebhookEventType.allCases.map { ["value": $0.rawValue] },
             "provider": [
                 "name": account.platformProviderName ?? "", "twilio": account.platformProviderName == "twilio",
                 "somleng": account.platformProviderName == "somleng", "twilioSID": account.twilioAccountSID ?? "",
@@ -226,6 +246,43 @@ extension ConsoleController {
         try await audit.record(
             accountID: session.user.accountID, user: session.user, action: "access_token.revoked", subjectType: "access_token", subjectID: id,
             remoteAddress: context.remoteAddress)
+        return Self.redirect(to: "/console/settings")
+    }
+
+    /// A webhook endpoint for the chosen event types (all when none is ticked); its signing secret is shown once.
+    @Sendable func createWebhook(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let (session, form) = try await adminForm(request), let webhooks else { return forbiddenPage() }
+        let types = WebhookEventType.allCases.map(\.rawValue).filter { form["type_\($0)"] == "yes" }
+        let endpoint: WebhookEndpoint
+        do {
+            endpoint = try await webhooks.createEndpoint(
+                accountID: session.user.accountID, url: form["url"], eventTypes: types.isEmpty ? nil : types, enabled: true, metadata: nil)
+        } catch {
+            return try await settingsProblem(session, error)
+        }
+        try await audit.record(
+            accountID: session.user.accountID, user: session.user, action: "webhook_endpoint.created", subjectType: "webhook_endpoint",
+            subjectID: endpoint.id, details: ["url": .string(endpoint.url)], remoteAddress: context.remoteAddress)
+        return try await settings(session, notice: ["webhookSecret": endpoint.secret ?? ""])
+    }
+
+    @Sendable func deleteWebhook(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let (session, _) = try await adminForm(request), let webhooks else { return forbiddenPage() }
+        let id = try context.recordID()
+        try await webhooks.deleteEndpoint(accountID: session.user.accountID, id: id)
+        try await audit.record(
+            accountID: session.user.accountID, user: session.user, action: "webhook_endpoint.deleted", subjectType: "webhook_endpoint",
+            subjectID: id, remoteAddress: context.remoteAddress)
+        return Self.redirect(to: "/console/settings")
+    }
+
+    @Sendable func replayDelivery(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let (session, _) = try await adminForm(request), let webhooks else { return forbiddenPage() }
+        let id = try context.recordID()
+        _ = try await webhooks.replay(accountID: session.user.accountID, id: id)
+        try await audit.record(
+            accountID: session.user.accountID, user: session.user, action: "webhook_delivery.replayed", subjectType: "webhook_delivery",
+            subjectID: id, remoteAddress: context.remoteAddress)
         return Self.redirect(to: "/console/settings")
     }
 

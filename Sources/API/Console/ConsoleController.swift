@@ -30,6 +30,8 @@ struct ConsoleController: Sendable {
     let secureCookies: Bool
     /// Seals provider auth tokens an admin sets (`SECRETS_KEY`).
     let secrets: SecretBox?
+    /// The account's webhook endpoints and deliveries (the REST API's, with its outbound policy and limits).
+    let webhooks: WebhookRepository?
     /// Where the provider reaches this installation: uploaded recordings are played from here.
     let publicBaseURL: String?
     /// How often the live monitor pushes a snapshot.
@@ -45,9 +47,10 @@ struct ConsoleController: Sendable {
 
     init(
         database: PostgresClient, logger: Logger, bcryptCost: UInt8 = 12, secureCookies: Bool, publicBaseURL: String? = nil,
-        monitorInterval: Duration = .seconds(1), secrets: SecretBox? = nil
+        monitorInterval: Duration = .seconds(1), secrets: SecretBox? = nil, webhooks: WebhookRepository? = nil
     ) {
         self.secrets = secrets
+        self.webhooks = webhooks
         self.publicBaseURL = publicBaseURL
         self.monitorInterval = monitorInterval
         self.database = database
@@ -96,7 +99,7 @@ struct ConsoleController: Sendable {
         router.get("console/imports/:id", use: localized(importPage))
         router.get("console/imports/:id/errors.csv", use: localized(importErrors))
         router.post("console/recordings", use: localized(uploadAudio))
-        router.get("audio/:token", use: audio)
+        router.get("console/audio/:token", use: audio)
         router.get("console/second_factor", use: localized(secondFactorPage))
         router.post("console/second_factor", use: localized(secondFactor))
         router.get("console/security", use: localized(securityPage))
@@ -110,6 +113,9 @@ struct ConsoleController: Sendable {
         router.post("console/settings/users/:id/reset", use: localized(resetUser))
         router.post("console/settings/users/:id/disable", use: localized(disableUser))
         router.post("console/settings/tokens", use: localized(createToken))
+        router.post("console/settings/webhooks", use: localized(createWebhook))
+        router.post("console/settings/webhooks/:id/delete", use: localized(deleteWebhook))
+        router.post("console/settings/deliveries/:id/replay", use: localized(replayDelivery))
         router.post("console/settings/tokens/:id/revoke", use: localized(revokeToken))
         router.get("console/password/:token", use: localized(passwordPage))
         router.post("console/password/:token", use: localized(setPassword))
@@ -264,7 +270,7 @@ struct ConsoleController: Sendable {
         var populationStatus: String?
         for try await value in population.decode(String.self) { populationStatus = value }
         let audioURL = callout.metadata["audio_url"]?.stringValue
-        let localAudio = audioURL.flatMap { url in url.range(of: "/audio/").map { String(url[$0.lowerBound...]) } }
+        let localAudio = audioURL.flatMap { url in url.range(of: "/console/audio/").map { String(url[$0.lowerBound...]) } }
         let name = callout.metadata["name"]?.stringValue ?? "Callout \(callout.id)"
         let values: [String: Any] = [
             "callout": [

@@ -374,6 +374,34 @@ enum ConsoleTemplates {
           </form>
         </section>
         <section class="card">
+          <h2>{{text.webhooksTitle}}</h2>
+          {{#notice.webhookSecret}}<div class="notice" role="status"><p>{{text.webhookSecretMade}}</p>
+            <p><code id="notice-webhook-secret">{{notice.webhookSecret}}</code></p><p class="note">{{text.tokenOnce}}</p></div>{{/notice.webhookSecret}}
+          <table class="list" id="endpoints">
+            <thead><tr><th>URL</th><th>{{text.eventTypes}}</th><th></th></tr></thead>
+            <tbody>{{#endpoints}}<tr><td>{{url}}</td><td>{{types}}</td><td>
+              <form method="post" action="/console/settings/webhooks/{{id}}/delete" class="action"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="danger">{{text.delete}}</button></form>
+            </td></tr>{{/endpoints}}</tbody>
+          </table>
+          <form method="post" action="/console/settings/webhooks">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="webhook-url">URL (https)</label>
+            <input id="webhook-url" name="url" type="text" required maxlength="2000">
+            <fieldset><legend>{{text.eventTypes}}</legend>
+              {{#eventTypes}}<label class="inline"><input type="checkbox" name="type_{{value}}" value="yes"> {{value}}</label> {{/eventTypes}}
+              <p class="note">{{text.allEventTypes}}</p>
+            </fieldset>
+            <button type="submit" id="create-webhook">{{text.addWebhook}}</button>
+          </form>
+          <h3>{{text.recentDeliveries}}</h3>
+          <table class="list" id="deliveries">
+            <thead><tr><th>{{text.when}}</th><th>{{text.eventTypes}}</th><th>{{text.status}}</th><th>{{text.attempts}}</th><th>{{text.answer}}</th><th></th></tr></thead>
+            <tbody>{{#deliveries}}<tr><td>{{at}}</td><td>{{type}}</td><td>{{status}}</td><td>{{attempts}}</td><td>{{response}}</td><td>
+              {{#replayable}}<form method="post" action="/console/settings/deliveries/{{id}}/replay" class="action"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="replay-{{id}}">{{text.replay}}</button></form>{{/replayable}}
+            </td></tr>{{/deliveries}}</tbody>
+          </table>
+        </section>
+        <section class="card">
           <h2>{{text.tokensTitle}}</h2>
           <table class="list" id="tokens">
             <thead><tr><th>{{text.name}}</th><th>{{text.tokenStart}}</th><th>{{text.scope}}</th><th>{{text.createdAt}}</th><th>{{text.lastUsed}}</th><th></th></tr></thead>
@@ -706,6 +734,16 @@ struct ConsoleText: Sendable, Codable {
     var turnOn = "Turn on"
     var turnOff = "Turn off"
     var setUp = "Set up a second factor"
+    var webhooksTitle = "Webhooks"
+    var webhookSecretMade = "The endpoint's signing secret:"
+    var eventTypes = "Events"
+    var allEventTypes = "None ticked: every event."
+    var addWebhook = "Add the endpoint"
+    var delete = "Delete"
+    var recentDeliveries = "Recent deliveries"
+    var attempts = "Attempts"
+    var answer = "Answer"
+    var replay = "Send again"
     var accountsTitle = "Accounts"
     var actIn = "Act in this account"
     var currentAccount = "current"
