@@ -45,6 +45,10 @@ public struct CalloutMonitor: Sendable {
 
         /// Remaining people not waiting for a retry.
         public var waiting: Int64 { max(0, progress.remaining - retrying) }
+        /// The share of the participations finished, in whole percent.
+        public var percent: Int64 {
+            progress.participations > 0 ? (progress.participations - progress.remaining) * 100 / progress.participations : 0
+        }
     }
 
     let client: PostgresClient

@@ -70,6 +70,19 @@ public struct AudioFiles: Sendable {
         return nil
     }
 
+    /// One recording of the account, by its token (nil for another account's or none).
+    public func find(accountID: Int64, token: String) async throws -> File? {
+        let rows = try await client.query(
+            """
+            SELECT id, token, filename, content_type, byte_size FROM console_audio_files
+            WHERE account_id = \(accountID) AND token = \(token)
+            """, logger: logger)
+        for try await (id, token, filename, type, size) in rows.decode((Int64, String, String, String, Int).self) {
+            return File(id: id, token: token, filename: filename, contentType: type, byteSize: size)
+        }
+        return nil
+    }
+
     /// The account's recordings, newest first.
     public func recent(accountID: Int64, limit: Int = 20) async throws -> [File] {
         var files: [File] = []

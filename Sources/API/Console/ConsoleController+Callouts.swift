@@ -41,13 +41,9 @@ extension ConsoleController {
         let settings = try await database.query(
             "SELECT settings FROM accounts WHERE id = \(session.user.accountID)", logger: logger
         ).single { try $0.decode(JSONValue.self) }
-        let from = settings["autopilot"]?["remote_request_params"]?["from"]?.scalarText ?? ""
-        let recordings = try await AudioFiles(client: database, logger: logger).recent(accountID: session.user.accountID).map {
-            ["token": $0.token, "filename": $0.filename, "path": $0.path]
-        }
-        return page(
-            "compose", title: text.composeTitle, session: session,
-            values: ["csrf": session.csrfToken, "from": from, "recordings": recordings, "voices": Self.voices, "languages": Self.languages])
+        var values = try await composeValues(session)
+        values["from"] = settings["autopilot"]?["remote_request_params"]?["from"]?.scalarText ?? ""
+        return page("compose", title: text.composeTitle, session: session, values: values)
     }
 
     static let voices = [["value": "woman"], ["value": "man"], ["value": "alice"]]
@@ -69,9 +65,7 @@ extension ConsoleController {
         var metadata: JSONObject = ["name": .string(name)]
         if form["message_kind"] == "audio" {
             if let token = form["audio_token"], !token.isEmpty,
-                let file = try await AudioFiles(client: database, logger: logger).recent(accountID: account, limit: 1000).first(where: {
-                    $0.token == token
-                })
+                let file = try await AudioFiles(client: database, logger: logger).find(accountID: account, token: token)
             {
                 metadata["audio_url"] = .string((publicBaseURL ?? "") + file.path)
             } else {
@@ -86,14 +80,10 @@ extension ConsoleController {
                 metadata["language"] = .string(language)
             }
         }
-        let (filter, audience) = try Self.contactFilter(form)
+        // The audience's fields, as a population's contact_filter_params (the msisdn field is not on this form).
+        let (filter, _, audience) = try Self.contactFilter(form)
         var filterParameters: JSONObject = [:]
-        var audienceMetadata: JSONObject = [:]
-        for index in 1...3 {
-            let suffix = index == 1 ? "" : "_\(index)"
-            if let key = audience["key\(suffix)"], let value = audience["value\(suffix)"] { audienceMetadata[key] = .string(value) }
-        }
-        if !audienceMetadata.isEmpty { filterParameters["metadata"] = .object(audienceMetadata) }
+        filterParameters["metadata"] = audience["metadata"]
         let from = (form["from"] ?? "").trimmingCharacters(in: .whitespaces)
         if from.isEmpty || from.count > 32 { problems.append(text.callerIDRequired) }
         let attempts = Int(form["max_attempts"] ?? "") ?? 3
@@ -154,11 +144,8 @@ extension ConsoleController {
     /// A recording sent as the request body (`X-CSRF-Token`, `X-Filename`): kept if it is an MP3 or WAV of at
     /// most 10 MB; answers its token and the address the page's player (and the provider) reads.
     @Sendable func uploadAudio(_ request: Request, context: APIRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return JSONResponse.make(.unauthorized, ["error": "Unauthorized"]) }
-        guard let given = request.headers[Self.csrfHeader], Self.same(session.csrfToken, given) else {
-            return JSONResponse.make(.forbidden, ["error": .string(text.formExpired)])
-        }
-        guard session.user.role.operates else { return JSONResponse.make(.forbidden, ["error": .string(text.notAllowed)]) }
+        let (found, refusal) = try await uploadSession(request)
+        guard let session = found else { return refusal! }
         var request = request
         let body: ByteBuffer
         do {
@@ -228,9 +215,7 @@ extension ConsoleController {
         json["waiting"] = .integer(snapshot.waiting)
         json["reason"] = snapshot.reason.map { .string($0.rawValue) } ?? .null
         json["reason_text"] = snapshot.reason.map { .string(text.reason($0, nextRetryAt: snapshot.nextRetryAt)) } ?? .null
-        json["percent"] = .integer(
-            snapshot.progress.participations > 0
-                ? (snapshot.progress.participations - snapshot.progress.remaining) * 100 / snapshot.progress.participations : 0)
+        json["percent"] = .integer(snapshot.percent)
         json["calls"] = .array(
             snapshot.calls.map { call in
                 ["id": .integer(call.id), "msisdn": .string(call.msisdn), "status": .string(call.status), "updated_at": .timestamp(call.updatedAt)]

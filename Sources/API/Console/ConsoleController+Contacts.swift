@@ -16,8 +16,9 @@ extension ConsoleController {
     static let pageSize = 50
 
     /// `?msisdn=` and `?key=&value=` (a metadata key and value), as the REST API's `q[msisdn]` and
-    /// `q[metadata][key]` read them.
-    static func contactFilter(_ query: [String: String]) throws -> (filter: RecordFilter, values: [String: String]) {
+    /// `q[metadata][key]` read them. Returns the filter, the values to show back in the form, and the
+    /// parameters themselves (a population's `contact_filter_params`).
+    static func contactFilter(_ query: [String: String]) throws -> (filter: RecordFilter, values: [String: String], parameters: JSONObject) {
         var q: JSONObject = [:]
         var values: [String: String] = [:]
         if let msisdn = query["msisdn"]?.trimmingCharacters(in: .whitespaces), !msisdn.isEmpty {
@@ -36,7 +37,7 @@ extension ConsoleController {
         }
         if !metadata.isEmpty { q["metadata"] = .object(metadata) }
         do {
-            return (try RecordFilter.contacts(q), values)
+            return (try RecordFilter.contacts(q), values, q)
         } catch {
             throw APIError.badRequest(error.description)
         }
@@ -60,7 +61,7 @@ extension ConsoleController {
         guard let session = try await session(request) else { return Self.redirect(to: "/console/sign_in") }
         let account = session.user.accountID
         let query = Self.query(request)
-        let (filter, values) = try Self.contactFilter(query)
+        let (filter, values, _) = try Self.contactFilter(query)
         let pageNumber = max(1, min(Int(query["page"] ?? "") ?? 1, 10_000))
         let pageRequest = PageRequest(page: pageNumber, perPage: Self.pageSize)
         let found: Page<Contact> =
@@ -103,7 +104,7 @@ extension ConsoleController {
     /// nothing (the do-not-call list is applied when calls are made, and reported as its own outcome).
     @Sendable func contactsCount(_ request: Request, context: APIRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return JSONResponse.make(.unauthorized, ["error": "Unauthorized"]) }
-        let (filter, _) = try Self.contactFilter(Self.query(request))
+        let (filter, _, _) = try Self.contactFilter(Self.query(request))
         let count = try await ContactRepository(client: database, logger: logger).count(accountID: session.user.accountID, filter: filter)
         return JSONResponse.make(.ok, ["count": .integer(count)])
     }
@@ -112,11 +113,8 @@ extension ConsoleController {
     /// with the session's CSRF token in `X-CSRF-Token` and the file's name in `X-Filename`. Answers
     /// `{"location": "/console/imports/:id"}`, the page of its result.
     @Sendable func importNumbers(_ request: Request, context: APIRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return JSONResponse.make(.unauthorized, ["error": "Unauthorized"]) }
-        guard let given = request.headers[Self.csrfHeader], Self.same(session.csrfToken, given) else {
-            return JSONResponse.make(.forbidden, ["error": .string(text.formExpired)])
-        }
-        guard session.user.role.operates else { return JSONResponse.make(.forbidden, ["error": .string(text.notAllowed)]) }
+        let (found, refusal) = try await uploadSession(request)
+        guard let session = found else { return refusal! }
         let destination = ContactImport.Destination(rawValue: Self.query(request)["destination"] ?? "contacts") ?? .contacts
         let filename = Self.uploadName(request, fallback: "contacts.csv")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("scfm-import-\(UUID().uuidString).csv").path
@@ -186,6 +184,17 @@ extension ConsoleController {
                 .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
                 .contentDisposition: "attachment; filename=\"import-\(entry.id)-errors.csv\"",
             ], body: ResponseBody(byteBuffer: ByteBuffer(string: csv)))
+    }
+
+    /// An upload's session: signed in, its CSRF token in `X-CSRF-Token`, an operator or admin; or the JSON
+    /// answer that refuses it (401, 403).
+    func uploadSession(_ request: Request) async throws -> (ConsoleSessions.Session?, Response?) {
+        guard let session = try await session(request) else { return (nil, JSONResponse.make(.unauthorized, ["error": "Unauthorized"])) }
+        guard let given = request.headers[Self.csrfHeader], Self.same(session.csrfToken, given) else {
+            return (nil, JSONResponse.make(.forbidden, ["error": .string(text.formExpired)]))
+        }
+        guard session.user.role.operates else { return (nil, JSONResponse.make(.forbidden, ["error": .string(text.notAllowed)])) }
+        return (session, nil)
     }
 
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!

@@ -276,7 +276,7 @@ struct ConsoleController: Sendable {
             "callout": [
                 "id": callout.id, "name": name, "status": callout.status,
                 "participations": progress.participations, "finished": progress.participations - progress.remaining,
-                "percent": (monitorJSON(snapshot, text: text)["percent"]?.integerValue ?? 0),
+                "percent": snapshot.percent,
                 "message": callout.metadata["message"]?.stringValue ?? "",
                 "voice": callout.metadata["voice"]?.stringValue ?? "", "language": callout.metadata["language"]?.stringValue ?? "",
                 "audio": localAudio ?? "", "audioURL": audioURL ?? "",
